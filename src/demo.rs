@@ -1,0 +1,73 @@
+//! The demo restaurant that `--demo` creates on an empty store, also used as
+//! the standard venue of tests and benchmarks.
+
+use std::collections::BTreeSet;
+
+use crate::domain::{
+    Period, Resource, ResourceId, ResourceMode, UserId, VenueKind, VenueSettings, WeeklyHours, Zone,
+};
+
+/// "Lotus Garden" in Shanghai: open 11:00-14:00 and 17:00-22:00 every day,
+/// 15-minute grid, 90-minute bookings, tables for 2, 4 and 6 and a shared
+/// bar of 10.
+pub fn restaurant_settings(staff: Vec<UserId>) -> VenueSettings {
+    let table = |id: &str, name: &str, capacity, min_party| Resource {
+        id: ResourceId::from(id),
+        name: name.into(),
+        capacity,
+        min_party,
+        mode: ResourceMode::Exclusive,
+    };
+    let resources = vec![
+        table("t2", "Table 2", 2, 1),
+        table("t4", "Table 4", 4, 2),
+        table("t6", "Table 6", 6, 3),
+        Resource {
+            id: ResourceId::from("bar"),
+            name: "Bar".into(),
+            capacity: 10,
+            min_party: 1,
+            mode: ResourceMode::Shared,
+        },
+    ];
+    VenueSettings {
+        name: "Lotus Garden".into(),
+        kind: VenueKind::Restaurant,
+        // unwrap: the zone is in the bundled IANA database.
+        timezone: Zone::parse("Asia/Shanghai").unwrap(),
+        slot_minutes: 15,
+        booking_minutes: 90,
+        horizon_days: 60,
+        min_notice_minutes: 0,
+        auto_confirm: true,
+        opening_hours: every_day(&[("11:00", "14:00"), ("17:00", "22:00")]),
+        closures: BTreeSet::new(),
+        resources,
+        staff: staff.into_iter().collect(),
+    }
+}
+
+/// The same periods on all seven days.
+pub fn every_day(periods: &[(&str, &str)]) -> WeeklyHours {
+    // unwrap: callers pass well-formed literal times.
+    let day: Vec<Period> = periods
+        .iter()
+        .map(|(o, c)| Period::parse(o, c).unwrap())
+        .collect();
+    WeeklyHours(std::array::from_fn(|_| day.clone()))
+}
+
+/// A venue of `tables` exclusive tables of four, for benchmarks and load.
+pub fn tables_settings(tables: usize) -> VenueSettings {
+    let mut s = restaurant_settings(Vec::new());
+    s.resources = (0..tables)
+        .map(|i| Resource {
+            id: ResourceId::from(format!("t{i}").as_str()),
+            name: format!("Table {i}"),
+            capacity: 4,
+            min_party: 1,
+            mode: ResourceMode::Exclusive,
+        })
+        .collect();
+    s
+}

@@ -1,0 +1,96 @@
+//! The commands a venue executes and what it answers. Each command carries
+//! the ids it will create: choosing ids needs randomness, which the domain
+//! leaves to its callers.
+
+use jiff::Timestamp;
+
+use crate::domain::{
+    Booking, BookingId, Caller, DomainError, Event, Hold, HoldId, Transition, UserId, VenuePatch,
+    VenueSettings,
+};
+
+/// Lock capacity for a while.
+#[derive(Clone, Debug)]
+pub struct PlaceHold {
+    pub id: HoldId,
+    pub caller: Caller,
+    pub start: Timestamp,
+    pub party_size: u32,
+    pub ttl_seconds: u32,
+}
+
+/// What a new booking takes: a start and party, or an existing hold.
+#[derive(Clone, Debug)]
+pub enum BookingTarget {
+    Start { start: Timestamp, party_size: u32 },
+    Hold(HoldId),
+}
+
+/// Book, directly or by converting a hold.
+#[derive(Clone, Debug)]
+pub struct CreateBooking {
+    pub id: BookingId,
+    pub caller: Caller,
+    pub target: BookingTarget,
+    pub note: Option<String>,
+}
+
+/// Move a booking, resize its party, or change its note.
+#[derive(Clone, Debug)]
+pub struct Reschedule {
+    pub id: BookingId,
+    pub caller: Caller,
+    pub start: Option<Timestamp>,
+    pub party_size: Option<u32>,
+    /// `Some("")` clears the note.
+    pub note: Option<String>,
+    /// When given, must equal the booking's current version.
+    pub version: Option<u32>,
+}
+
+/// Everything a venue can be asked to change.
+#[derive(Clone, Debug)]
+pub enum Command {
+    PlaceHold(PlaceHold),
+    ReleaseHold {
+        id: HoldId,
+        caller: Caller,
+    },
+    CreateBooking(CreateBooking),
+    Transition {
+        id: BookingId,
+        caller: Caller,
+        to: Transition,
+    },
+    Reschedule(Reschedule),
+    UpdateVenue {
+        caller: Caller,
+        patch: VenuePatch,
+    },
+    SetStaff {
+        caller: Caller,
+        user: UserId,
+        member: bool,
+    },
+    /// Release every hold whose time is up (the venue's timer sends this).
+    ExpireHolds,
+}
+
+/// A successful command's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Hold(Hold),
+    Booking(Booking),
+    Venue(Box<VenueSettings>),
+    /// The command had nothing to answer with (a release, an expiry sweep).
+    Done,
+}
+
+/// What executing a command produced: the events to persist and publish
+/// (possibly some even when the command was refused: holds that expired
+/// before it ran), and the answer.
+#[derive(Debug)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub reply: Result<Reply, DomainError>,
+}

@@ -1,0 +1,67 @@
+//! What a change produces: events, each with the venue's next sequence number.
+//! The store keeps them (the log WebSocket clients resume from) and applies
+//! them to its records; the bus pushes them once durable.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::time::micros;
+use crate::domain::{Booking, Hold, VenueId, VenueSettings};
+
+/// One change of a venue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub venue_id: VenueId,
+    /// The venue's own counter: 1 for its creation, then +1 per change.
+    pub seq: u64,
+    #[serde(with = "micros")]
+    pub at: Timestamp,
+    pub change: Change,
+}
+
+/// The change itself, carrying the record as it is after the change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    BookingCreated(Booking),
+    BookingUpdated(Booking),
+    BookingCancelled(Booking),
+    HoldCreated(Hold),
+    /// Released by its owner or staff, or converted into a booking.
+    HoldReleased(Hold),
+    HoldExpired(Hold),
+    /// Created or changed; carries the whole settings.
+    VenueUpdated(VenueSettings),
+}
+
+impl Change {
+    /// The event name of API.md's live push.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::BookingCreated(_) => "booking.created",
+            Change::BookingUpdated(_) => "booking.updated",
+            Change::BookingCancelled(_) => "booking.cancelled",
+            Change::HoldCreated(_) => "hold.created",
+            Change::HoldReleased(_) => "hold.released",
+            Change::HoldExpired(_) => "hold.expired",
+            Change::VenueUpdated(_) => "venue.updated",
+        }
+    }
+
+    /// The booking this change is about, if any.
+    pub fn booking(&self) -> Option<&Booking> {
+        match self {
+            Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
+                Some(b)
+            }
+            _ => None,
+        }
+    }
+
+    /// The hold this change is about, if any.
+    pub fn hold(&self) -> Option<&Hold> {
+        match self {
+            Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => Some(h),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The booking rules: venues, the slot grid, capacity, the booking status
+//! machine and the events a change produces. Pure and synchronous: no actix,
+//! tokio, store or HTTP here, and every function that needs the time takes
+//! `now`.
+
+mod booking;
+pub mod commands;
+mod error;
+mod event;
+pub mod grid;
+mod ids;
+mod ledger;
+pub mod settings;
+pub mod time;
+mod venue;
+
+pub use booking::{Booking, BookingStatus, Hold, HoldStatus, Transition};
+pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Reply, Reschedule};
+pub use error::DomainError;
+pub use event::{Change, Event};
+pub use ids::{BookingId, Caller, HoldId, ResourceId, UserId, VenueId};
+pub use settings::{
+    Period, Resource, ResourceMode, VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
+};
+pub use venue::{MAX_NOTE_CHARS, SlotAvailability, Venue};

@@ -1,0 +1,417 @@
+//! A venue's whole booking state and the one entry point that changes it,
+//! [`Venue::execute`]. The actor that owns a `Venue` is its only writer.
+
+mod availability;
+mod bookings;
+mod changes;
+mod holds;
+mod layout;
+#[cfg(test)]
+mod props;
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+pub use availability::SlotAvailability;
+use layout::{ClaimRef, Layout};
+
+use crate::domain::commands::{Command, Outcome};
+use crate::domain::ledger::ClaimKey;
+use crate::domain::settings::MAX_PARTY;
+use crate::domain::time::add_minutes;
+use crate::domain::{
+    Booking, BookingId, Caller, Change, DomainError, Event, Hold, HoldId, HoldStatus, UserId,
+    VenueId, VenueSettings,
+};
+
+/// A record together with the capacity claim it holds, if any.
+#[derive(Clone, Debug)]
+struct Entry<T> {
+    record: T,
+    claim: Option<ClaimRef>,
+}
+
+/// What a caller may do with a booking or hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// Venue staff or admin.
+    Manage,
+    /// The record's owner.
+    Own,
+    /// Neither: the record does not exist for this caller.
+    None,
+}
+
+/// The booking state of one venue, held in memory.
+#[derive(Clone, Debug)]
+pub struct Venue {
+    id: VenueId,
+    settings: VenueSettings,
+    seq: u64,
+    bookings: HashMap<BookingId, Entry<Booking>>,
+    holds: HashMap<HoldId, Entry<Hold>>,
+    layout: Layout,
+    /// Active holds by expiry, so the sweep looks at the due ones only.
+    expiries: BTreeSet<(Timestamp, HoldId)>,
+    next_claim: ClaimKey,
+}
+
+/// The most characters a booking note may have.
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+impl Venue {
+    /// A new venue; its creation is event 1.
+    pub fn create(
+        id: VenueId,
+        settings: VenueSettings,
+        now: Timestamp,
+    ) -> Result<(Venue, Event), DomainError> {
+        settings.validate()?;
+        let mut venue = Self::restore(id, settings, 0, Vec::new(), Vec::new());
+        let event = venue.emit(now, Change::VenueUpdated(venue.settings.clone()));
+        Ok((venue, event))
+    }
+
+    /// Rebuilds a venue from stored records, trusting that they were valid
+    /// when stored (they were: only `execute` produces them).
+    pub fn restore(
+        id: VenueId,
+        settings: VenueSettings,
+        seq: u64,
+        bookings: Vec<Booking>,
+        holds: Vec<Hold>,
+    ) -> Venue {
+        let mut venue = Venue {
+            id,
+            layout: Layout::new(&settings),
+            settings,
+            seq,
+            bookings: HashMap::with_capacity(bookings.len()),
+            holds: HashMap::with_capacity(holds.len()),
+            expiries: BTreeSet::new(),
+            next_claim: 0,
+        };
+        for booking in bookings {
+            let claim = if booking.status.takes_capacity() {
+                venue.claim_resource(
+                    &booking.resource_id,
+                    booking.start,
+                    booking.end,
+                    booking.party_size,
+                    None,
+                )
+            } else {
+                None
+            };
+            venue.bookings.insert(
+                booking.id.clone(),
+                Entry {
+                    record: booking,
+                    claim,
+                },
+            );
+        }
+        for hold in holds {
+            let claim = if hold.status == HoldStatus::Active {
+                venue.expiries.insert((hold.expires_at, hold.id.clone()));
+                venue.claim_resource(
+                    &hold.resource_id,
+                    hold.start,
+                    hold.end,
+                    hold.party_size,
+                    Some(hold.expires_at),
+                )
+            } else {
+                None
+            };
+            venue.holds.insert(
+                hold.id.clone(),
+                Entry {
+                    record: hold,
+                    claim,
+                },
+            );
+        }
+        venue
+    }
+
+    /// Runs one command at `now`. Holds due by `now` are expired first, so
+    /// their events come before the command's. A refused command changes
+    /// nothing else.
+    pub fn execute(&mut self, command: Command, now: Timestamp) -> Outcome {
+        let mut events = Vec::new();
+        self.expire_due(now, &mut events);
+        let reply = match command {
+            Command::PlaceHold(c) => self.place_hold(c, now, &mut events),
+            Command::ReleaseHold { id, caller } => {
+                self.release_hold(&id, &caller, now, &mut events)
+            }
+            Command::CreateBooking(c) => self.create_booking(c, now, &mut events),
+            Command::Transition { id, caller, to } => {
+                self.transition(&id, &caller, to, now, &mut events)
+            }
+            Command::Reschedule(c) => self.reschedule(c, now, &mut events),
+            Command::UpdateVenue { caller, patch } => self.update(&caller, patch, now, &mut events),
+            Command::SetStaff {
+                caller,
+                user,
+                member,
+            } => self.set_staff(&caller, user, member, now, &mut events),
+            Command::ExpireHolds => Ok(crate::domain::Reply::Done),
+        };
+        Outcome { events, reply }
+    }
+
+    /// The venue's id.
+    pub fn id(&self) -> &VenueId {
+        &self.id
+    }
+
+    /// The venue's current settings.
+    pub fn settings(&self) -> &VenueSettings {
+        &self.settings
+    }
+
+    /// The sequence number of the venue's latest event.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// A booking, whoever may see it (callers check with [`Venue::may_see`]).
+    pub fn booking(&self, id: &BookingId) -> Option<&Booking> {
+        self.bookings.get(id).map(|e| &e.record)
+    }
+
+    /// A hold, in any status.
+    pub fn hold(&self, id: &HoldId) -> Option<&Hold> {
+        self.holds.get(id).map(|e| &e.record)
+    }
+
+    /// Every booking, in no particular order.
+    pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
+        self.bookings.values().map(|e| &e.record)
+    }
+
+    /// Every hold, in no particular order.
+    pub fn holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.values().map(|e| &e.record)
+    }
+
+    /// The day sheet: bookings starting on a local date, by start then id.
+    pub fn bookings_on(&self, date: Date) -> Vec<&Booking> {
+        let mut day: Vec<&Booking> = self
+            .bookings()
+            .filter(|b| self.settings.local_date(b.start) == date)
+            .collect();
+        day.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        day
+    }
+
+    /// When the next active hold expires, for the owner's timer.
+    pub fn next_expiry(&self) -> Option<Timestamp> {
+        self.expiries.first().map(|(at, _)| *at)
+    }
+
+    /// Whether the caller may see a record owned by `owner`.
+    pub fn may_see(&self, caller: &Caller, owner: &UserId) -> bool {
+        self.access(caller, owner) != Access::None
+    }
+
+    /// Whether the caller manages this venue (staff or admin).
+    pub fn manages(&self, caller: &Caller) -> bool {
+        caller.admin || self.settings.is_staff(&caller.user)
+    }
+
+    fn access(&self, caller: &Caller, owner: &UserId) -> Access {
+        if self.manages(caller) {
+            Access::Manage
+        } else if &caller.user == owner {
+            Access::Own
+        } else {
+            Access::None
+        }
+    }
+
+    fn emit(&mut self, now: Timestamp, change: Change) -> Event {
+        self.seq += 1;
+        Event {
+            venue_id: self.id.clone(),
+            seq: self.seq,
+            at: now,
+            change,
+        }
+    }
+
+    /// Checks that a party may start at `start` for `minutes`, as API.md
+    /// orders it: anything that can never be booked is `Invalid`.
+    fn check_start(
+        &self,
+        start: Timestamp,
+        party: u32,
+        minutes: u32,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        if !(1..=MAX_PARTY).contains(&party) {
+            return Err(DomainError::invalid("party_size", "must be 1 to 1000"));
+        }
+        if !self.settings.resources.iter().any(|r| r.seats(party)) {
+            return Err(DomainError::invalid(
+                "party_size",
+                format!("no resource of this venue seats a party of {party}"),
+            ));
+        }
+        if start < now {
+            return Err(DomainError::invalid("start", "is in the past"));
+        }
+        if start < add_minutes(now, self.settings.min_notice_minutes) {
+            return Err(DomainError::invalid(
+                "start",
+                format!(
+                    "is inside the minimum notice of {} minutes",
+                    self.settings.min_notice_minutes
+                ),
+            ));
+        }
+        if !self.within_horizon(self.settings.local_date(start), now) {
+            return Err(DomainError::invalid(
+                "start",
+                "is beyond the booking horizon",
+            ));
+        }
+        self.settings
+            .locate(start, minutes)
+            .map(|_| ())
+            .map_err(|off| DomainError::invalid("start", off.reason()))
+    }
+
+    /// Whether a local date lies in `[today, today + horizon_days]`.
+    fn within_horizon(&self, date: Date, now: Timestamp) -> bool {
+        let today = self.settings.local_date(now);
+        let last = today
+            .checked_add(jiff::Span::new().days(i64::from(self.settings.horizon_days)))
+            .unwrap_or(Date::MAX);
+        (today..=last).contains(&date)
+    }
+
+    /// The preferred resource with room for the party, if any.
+    fn allocate(
+        &self,
+        start: Timestamp,
+        end: Timestamp,
+        party: u32,
+        now: Timestamp,
+    ) -> Option<usize> {
+        let (s, e, n) = (start.as_second(), end.as_second(), now.as_second());
+        self.layout.preference.iter().copied().find(|&i| {
+            self.layout
+                .fits(&self.settings.resources[i], i, s, e, party, n)
+        })
+    }
+
+    /// Records a claim on the resource at `index`; `until` is a hold's expiry.
+    fn claim(
+        &mut self,
+        index: usize,
+        start: Timestamp,
+        end: Timestamp,
+        party: u32,
+        until: Option<Timestamp>,
+    ) -> ClaimRef {
+        self.next_claim += 1;
+        let key = self.next_claim;
+        let until = until.map_or(i64::MAX, |t| t.as_second());
+        self.layout.ledgers[index].insert(key, start.as_second(), end.as_second(), party, until);
+        ClaimRef {
+            resource: index,
+            key,
+        }
+    }
+
+    fn claim_resource(
+        &mut self,
+        id: &crate::domain::ResourceId,
+        start: Timestamp,
+        end: Timestamp,
+        party: u32,
+        until: Option<Timestamp>,
+    ) -> Option<ClaimRef> {
+        let index = *self.layout.index.get(id)?;
+        Some(self.claim(index, start, end, party, until))
+    }
+
+    fn unclaim(&mut self, claim: Option<ClaimRef>, start: Timestamp) {
+        if let Some(c) = claim {
+            self.layout.ledgers[c.resource].remove(c.key, start.as_second());
+        }
+    }
+
+    /// Expires every active hold due by `now`.
+    fn expire_due(&mut self, now: Timestamp, events: &mut Vec<Event>) {
+        while let Some((at, id)) = self.expiries.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.expiries.pop_first();
+            let Some(entry) = self.holds.get_mut(&id) else {
+                continue;
+            };
+            entry.record.status = HoldStatus::Expired;
+            let (claim, start, hold) =
+                (entry.claim.take(), entry.record.start, entry.record.clone());
+            self.unclaim(claim, start);
+            let event = self.emit(now, Change::HoldExpired(hold));
+            events.push(event);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::domain::commands::{BookingTarget, CreateBooking, PlaceHold};
+
+    /// 2026-12-20 09:00 in Shanghai: four days before the test dates.
+    pub fn now() -> Timestamp {
+        "2026-12-20T09:00:00+08:00".parse().unwrap()
+    }
+
+    pub fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    pub fn venue() -> Venue {
+        let (v, _) = Venue::create(
+            VenueId::from("v1"),
+            crate::domain::settings::tests::restaurant(),
+            now(),
+        )
+        .unwrap();
+        v
+    }
+
+    pub fn book(id: &str, user: &str, start: &str, party: u32) -> Command {
+        Command::CreateBooking(CreateBooking {
+            id: BookingId::from(id),
+            caller: Caller::user(user),
+            target: BookingTarget::Start {
+                start: at(start),
+                party_size: party,
+            },
+            note: None,
+        })
+    }
+
+    pub fn hold(id: &str, user: &str, start: &str, party: u32) -> Command {
+        Command::PlaceHold(PlaceHold {
+            id: HoldId::from(id),
+            caller: Caller::user(user),
+            start: at(start),
+            party_size: party,
+            ttl_seconds: 300,
+        })
+    }
+}

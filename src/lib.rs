@@ -1,0 +1,16 @@
+//! The booking engine.
+//!
+//! Dependencies point one way only: `domain <- store <- actors <- http`.
+//!
+//! - [`domain`]: the booking rules, pure and synchronous. Imports nothing of
+//!   actix, tokio, redb, sled or HTTP; takes `now` as an argument.
+//! - `store`: the only code that touches redb or sled; key encoding and the
+//!   group-committed event log. Imports `domain` only.
+//! - `actors`: one actix actor per venue (the only writer of its state), the
+//!   registry, the store writer and the event bus. No business rule here.
+//! - `http`: actix-web routes, DTOs and the error table. Talks to `actors`.
+//! - [`settings`]: typed configuration from `config/` and the environment.
+//! - [`demo`]: the demo restaurant.
+
+pub mod demo;
+pub mod domain;
