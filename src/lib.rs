@@ -14,3 +14,5 @@
 
 pub mod demo;
 pub mod domain;
+pub mod store;
+pub mod actors;

@@ -1,0 +1,187 @@
+//! The engine: the store, its writer, the venue registry and the event bus,
+//! behind one handle that the HTTP layer (and tests) talk to.
+
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::broadcast;
+
+use crate::actors::registry::Registry;
+use crate::actors::venue::{Shared, VenueActor};
+use crate::actors::writer::{EventBus, Health, StoreWriter, WriterStats};
+use crate::actors::{Clock, EngineError};
+use crate::domain::{Event, Reply, Venue, VenueId, VenueSettings};
+use crate::store::{Commit, Store};
+
+/// Tunables of the engine.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Hold lifetime (API.md: 300 s by default).
+    pub hold_ttl_seconds: u32,
+    /// How long a venue stays in memory without requests.
+    pub idle_after: Duration,
+    /// Threads that run venue actors; 0 runs them on the caller's arbiter
+    /// (tests with paused time need that).
+    pub arbiters: usize,
+    /// Events a bus subscriber may fall behind before it lags.
+    pub bus_capacity: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            hold_ttl_seconds: 300,
+            idle_after: Duration::from_secs(600),
+            arbiters: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            bus_capacity: 65_536,
+        }
+    }
+}
+
+/// A fresh time-ordered id (UUIDv7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The running engine.
+pub struct Engine {
+    registry: Arc<Registry>,
+    store: Arc<Store>,
+    writer: StoreWriter,
+    health: Arc<Health>,
+    stats: Arc<WriterStats>,
+    bus: EventBus,
+    clock: Arc<dyn Clock>,
+    options: EngineOptions,
+    /// The writer thread and the venue arbiters, taken at shutdown.
+    threads: Mutex<(Option<JoinHandle<()>>, Vec<Arbiter>)>,
+}
+
+impl Engine {
+    /// Starts the writer and the venue arbiters. Call inside an actix system.
+    pub fn start(store: Store, clock: Arc<dyn Clock>, options: EngineOptions) -> Engine {
+        let store = Arc::new(store);
+        let (bus, _) = broadcast::channel(options.bus_capacity.max(1));
+        let health = Arc::new(Health::default());
+        let stats = Arc::new(WriterStats::default());
+        let (writer, thread) = StoreWriter::spawn(store.clone(), bus.clone(), health.clone(), stats.clone());
+        let arbiters: Vec<Arbiter> = (0..options.arbiters).map(|_| Arbiter::new()).collect();
+        let registry = Arc::new(Registry::new(store.clone(), arbiters.iter().map(|a| a.handle()).collect()));
+        registry.set_shared(Arc::new(Shared {
+            writer: writer.clone(),
+            health: health.clone(),
+            clock: clock.clone(),
+            registry: Arc::downgrade(&registry),
+            idle_after: options.idle_after,
+        }));
+        Engine { registry, store, writer, health, stats, bus, clock, options, threads: Mutex::new((Some(thread), arbiters)) }
+    }
+
+    /// Creates a venue; answers once its creation is durable.
+    pub async fn create_venue(&self, settings: VenueSettings) -> Result<(VenueId, u64), EngineError> {
+        if !self.health.accepts_writes() {
+            return Err(EngineError::Unavailable);
+        }
+        let id = VenueId::from(new_id().as_str());
+        let (venue, event) = Venue::create(id.clone(), settings, self.clock.now())?;
+        let seq = event.seq;
+        self.writer.submit(Commit { events: vec![event], aux: Vec::new() }).await.unwrap_or(Err(EngineError::Unavailable))?;
+        self.registry.install(venue);
+        Ok((id, seq))
+    }
+
+    /// Sends a message to a venue, activating it if needed. A venue that
+    /// passivated between lookup and send never saw the message, so it is
+    /// sent again to the reactivated venue.
+    pub async fn ask<M>(&self, venue: &VenueId, msg: M) -> Result<M::Result, EngineError>
+    where
+        M: Message + Send + Clone + 'static,
+        M::Result: Send,
+        VenueActor: Handler<M>,
+    {
+        for _ in 0..3 {
+            let addr = self.registry.get(venue).await?;
+            match addr.send(msg.clone()).await {
+                Ok(result) => return Ok(result),
+                Err(MailboxError::Closed) => self.registry.forget(venue, &addr),
+                Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),
+            }
+        }
+        Err(EngineError::Unavailable)
+    }
+
+    /// Sends a command and flattens its reply.
+    pub async fn execute<M>(&self, venue: &VenueId, msg: M) -> Result<Reply, EngineError>
+    where
+        M: Message<Result = Result<Reply, EngineError>> + Send + Clone + 'static,
+        VenueActor: Handler<M>,
+    {
+        self.ask(venue, msg).await?
+    }
+
+    /// Activates every stored venue, so that holds left live by the last run
+    /// expire (and are pushed) on time. Returns how many venues were loaded.
+    pub async fn warm_up(&self) -> Result<usize, EngineError> {
+        let store = self.store.clone();
+        let ids = tokio::task::spawn_blocking(move || store.venue_ids()).await.map_err(|_| EngineError::Unavailable)??;
+        for id in &ids {
+            self.registry.get(id).await?;
+        }
+        Ok(ids.len())
+    }
+
+    /// Every durable event from now on, in commit order.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.bus.subscribe()
+    }
+
+    /// True while the store is open and no sync has failed.
+    pub fn is_ready(&self) -> bool {
+        self.health.accepts_writes()
+    }
+
+    /// The store, for reads that need no venue (replay, listings).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Writer counters (syncs, commits).
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// How many venues are in memory.
+    pub fn resident_venues(&self) -> usize {
+        self.registry.resident()
+    }
+
+    /// The configured hold lifetime.
+    pub fn hold_ttl_seconds(&self) -> u32 {
+        self.options.hold_ttl_seconds
+    }
+
+    /// The engine's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
+    /// Stops acknowledging writes, stores everything already applied, and
+    /// stops the writer and the venue threads.
+    pub async fn shutdown(&self) {
+        self.health.close();
+        self.writer.stop();
+        let (thread, arbiters) = {
+            // unwrap: the lock is only taken here and never held across a panic.
+            let mut threads = self.threads.lock().unwrap();
+            (threads.0.take(), std::mem::take(&mut threads.1))
+        };
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        for arbiter in arbiters {
+            arbiter.stop();
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The engine's error: a domain refusal, or the engine unable to serve.
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+/// Why an engine call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// The venue refused the command; nothing changed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// No venue with that id.
+    #[error("venue not found")]
+    VenueNotFound,
+    /// A store sync failed earlier, or the engine is shutting down: nothing
+    /// more is acknowledged.
+    #[error("the engine is not accepting writes")]
+    Unavailable,
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

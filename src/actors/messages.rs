@@ -1,0 +1,171 @@
+//! The venue actor's messages, one per operation, named as verbs. Commands
+//! go through `VenueActor::run`; queries answer from memory.
+
+use actix::prelude::*;
+use jiff::civil::Date;
+
+use crate::actors::EngineError;
+use crate::actors::venue::{Pending, VenueActor};
+use crate::domain::{
+    self, Booking, BookingId, Caller, Command, DomainError, Hold, HoldId, Reply, SlotAvailability,
+    Transition, UserId, VenuePatch, VenueSettings,
+};
+
+macro_rules! command {
+    ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? } => |$m:ident| $cmd:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name { $(pub $field: $ty),* }
+
+        impl Message for $name {
+            type Result = Result<Reply, EngineError>;
+        }
+
+        impl Handler<$name> for VenueActor {
+            type Result = Pending<Reply>;
+
+            fn handle(&mut self, $m: $name, ctx: &mut Context<Self>) -> Self::Result {
+                let command = $cmd;
+                self.run(command, ctx)
+            }
+        }
+    };
+}
+
+command!(
+    /// Lock capacity for the configured hold lifetime.
+    PlaceHold { hold: domain::PlaceHold } => |m| Command::PlaceHold(m.hold)
+);
+command!(
+    /// Release a hold (owner or staff).
+    ReleaseHold { id: HoldId, caller: Caller } => |m| Command::ReleaseHold { id: m.id, caller: m.caller }
+);
+command!(
+    /// Book directly or by converting a hold.
+    CreateBooking { booking: domain::CreateBooking } => |m| Command::CreateBooking(m.booking)
+);
+command!(
+    /// Cancel a booking (owner or staff).
+    CancelBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Cancel }
+);
+command!(
+    /// Confirm a pending booking (staff).
+    ConfirmBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Confirm }
+);
+command!(
+    /// Seat a confirmed booking (staff).
+    SeatBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Seat }
+);
+command!(
+    /// Complete a seated booking (staff).
+    CompleteBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Complete }
+);
+command!(
+    /// Mark a confirmed booking as a no-show (staff).
+    MarkNoShow { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::NoShow }
+);
+command!(
+    /// Move, resize or annotate a booking atomically.
+    RescheduleBooking { change: domain::Reschedule } => |m| Command::Reschedule(m.change)
+);
+command!(
+    /// Change the venue's settings (staff or admin).
+    UpdateVenue { caller: Caller, patch: VenuePatch } => |m| Command::UpdateVenue { caller: m.caller, patch: m.patch }
+);
+command!(
+    /// Add or remove a staff member (admin).
+    SetStaff { caller: Caller, user: UserId, member: bool } => |m| Command::SetStaff { caller: m.caller, user: m.user, member: m.member }
+);
+command!(
+    /// Sweep holds whose time is up (the venue's timer does this by itself).
+    ExpireHolds {} => |_m| Command::ExpireHolds
+);
+
+/// The venue's settings and latest seq.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "(VenueSettings, u64)")]
+pub struct GetVenue;
+
+impl Handler<GetVenue> for VenueActor {
+    type Result = MessageResult<GetVenue>;
+
+    fn handle(&mut self, _: GetVenue, _: &mut Context<Self>) -> Self::Result {
+        MessageResult((self.venue.settings().clone(), self.venue.seq()))
+    }
+}
+
+/// A day's availability for a party size, with the seq it reflects.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "(Vec<SlotAvailability>, u64)")]
+pub struct GetAvailability {
+    pub date: Date,
+    pub party_size: u32,
+}
+
+impl Handler<GetAvailability> for VenueActor {
+    type Result = MessageResult<GetAvailability>;
+
+    fn handle(&mut self, m: GetAvailability, _: &mut Context<Self>) -> Self::Result {
+        let now = self.now();
+        MessageResult((self.venue.availability(m.date, m.party_size, now), self.venue.seq()))
+    }
+}
+
+/// A booking the caller may see.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Result<Booking, EngineError>")]
+pub struct GetBooking {
+    pub id: BookingId,
+    pub caller: Caller,
+}
+
+impl Handler<GetBooking> for VenueActor {
+    type Result = Result<Booking, EngineError>;
+
+    fn handle(&mut self, m: GetBooking, _: &mut Context<Self>) -> Self::Result {
+        self.venue
+            .booking(&m.id)
+            .filter(|b| self.venue.may_see(&m.caller, &b.user_id))
+            .cloned()
+            .ok_or(EngineError::Domain(DomainError::NotFound("booking")))
+    }
+}
+
+/// A hold the caller may see.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Result<Hold, EngineError>")]
+pub struct GetHold {
+    pub id: HoldId,
+    pub caller: Caller,
+}
+
+impl Handler<GetHold> for VenueActor {
+    type Result = Result<Hold, EngineError>;
+
+    fn handle(&mut self, m: GetHold, _: &mut Context<Self>) -> Self::Result {
+        self.venue
+            .hold(&m.id)
+            .filter(|h| self.venue.may_see(&m.caller, &h.user_id))
+            .cloned()
+            .ok_or(EngineError::Domain(DomainError::NotFound("hold")))
+    }
+}
+
+/// The day sheet of a local date (staff and admin).
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Result<Vec<Booking>, EngineError>")]
+pub struct GetDaySheet {
+    pub date: Date,
+    pub caller: Caller,
+}
+
+impl Handler<GetDaySheet> for VenueActor {
+    type Result = Result<Vec<Booking>, EngineError>;
+
+    fn handle(&mut self, m: GetDaySheet, _: &mut Context<Self>) -> Self::Result {
+        if !self.venue.manages(&m.caller) {
+            return Err(DomainError::Forbidden("only venue staff may see the day sheet").into());
+        }
+        Ok(self.venue.bookings_on(m.date).into_iter().cloned().collect())
+    }
+}

@@ -1,0 +1,17 @@
+//! Thin shells around the domain: one actix actor per venue (the only
+//! writer of its state), the registry that activates and passivates them,
+//! the group-committing store writer and the event bus. No business rule
+//! lives here: a handler calls the domain once, persists, replies, publishes.
+
+mod clock;
+mod engine;
+mod error;
+pub mod messages;
+mod registry;
+pub mod venue;
+pub mod writer;
+
+pub use clock::{Clock, SystemClock, TokioClock};
+pub use engine::{Engine, EngineOptions, new_id};
+pub use error::EngineError;
+pub use venue::VenueActor;

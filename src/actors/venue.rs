@@ -1,0 +1,159 @@
+//! The venue actor: owns one `Venue` in memory and is its only writer, so a
+//! venue's commands are serialized by its mailbox. A handler makes one call
+//! into the domain, hands the events to the store writer and replies once
+//! they are durable; the mailbox keeps flowing meanwhile (the reply is a
+//! spawned future), so a hot venue's changes share syncs.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use actix::prelude::*;
+use jiff::Timestamp;
+
+use crate::actors::registry::Registry;
+use crate::actors::writer::{Health, StoreWriter};
+use crate::actors::{Clock, EngineError};
+use crate::domain::{Command, Outcome, Reply, Venue};
+use crate::store::Commit;
+
+/// What every venue actor shares.
+pub struct Shared {
+    pub writer: StoreWriter,
+    pub health: Arc<Health>,
+    pub clock: Arc<dyn Clock>,
+    pub registry: Weak<Registry>,
+    /// A venue idle this long, with no live hold and nothing in flight,
+    /// leaves memory; the next request brings it back from the store.
+    pub idle_after: Duration,
+}
+
+/// Mailbox size of a venue: senders wait beyond it (backpressure). Large
+/// enough that a hot venue's burst queues instead of bouncing, small enough
+/// to bound memory per venue.
+pub const MAILBOX_CAPACITY: usize = 1024;
+
+/// How often a venue checks whether it has been idle long enough to leave.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
+
+/// A reply that resolves once the change is durable.
+pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T, EngineError>>>>;
+
+/// The actor of one venue.
+pub struct VenueActor {
+    pub(crate) venue: Venue,
+    shared: Arc<Shared>,
+    /// Commits handed to the writer and not yet answered. `Rc<Cell>`: the
+    /// reply futures run on this actor's own arbiter thread.
+    in_flight: Rc<Cell<usize>>,
+    last_active: tokio::time::Instant,
+    /// The armed expiry timer and the instant it is for.
+    timer: Option<(Timestamp, SpawnHandle)>,
+    /// Never let `now` go backwards, even if the wall clock does: hold
+    /// expiry must be monotonic for the ledgers to stay consistent.
+    last_now: Timestamp,
+}
+
+impl VenueActor {
+    pub fn new(venue: Venue, shared: Arc<Shared>) -> Self {
+        Self {
+            venue,
+            shared,
+            in_flight: Rc::new(Cell::new(0)),
+            last_active: tokio::time::Instant::now(),
+            timer: None,
+            last_now: Timestamp::MIN,
+        }
+    }
+
+    pub(crate) fn now(&mut self) -> Timestamp {
+        self.last_now = self.last_now.max(self.shared.clock.now());
+        self.last_now
+    }
+
+    /// Executes a command and returns the reply, pending durability.
+    pub(crate) fn run(&mut self, command: Command, ctx: &mut Context<Self>) -> Pending<Reply> {
+        let _span = tracing::debug_span!("venue_command", venue_id = %self.venue.id()).entered();
+        if !self.shared.health.accepts_writes() {
+            return Box::pin(async { Err(EngineError::Unavailable) });
+        }
+        let now = self.now();
+        self.last_active = tokio::time::Instant::now();
+        let Outcome { events, reply } = self.venue.execute(command, now);
+        let durable = self.persist(Commit { events, aux: Vec::new() });
+        self.arm_timer(ctx);
+        Box::pin(async move {
+            if let Some(durable) = durable {
+                durable.await?;
+            }
+            Ok(reply?)
+        })
+    }
+
+    fn persist(&mut self, commit: Commit) -> Option<impl Future<Output = Result<(), EngineError>> + use<>> {
+        if commit.events.is_empty() {
+            return None;
+        }
+        let rx = self.shared.writer.submit(commit);
+        let in_flight = self.in_flight.clone();
+        in_flight.set(in_flight.get() + 1);
+        Some(async move {
+            let result = rx.await.unwrap_or(Err(EngineError::Unavailable));
+            in_flight.set(in_flight.get() - 1);
+            result
+        })
+    }
+
+    /// Keeps one timer armed for the next hold expiry.
+    fn arm_timer(&mut self, ctx: &mut Context<Self>) {
+        let next = self.venue.next_expiry();
+        if self.timer.as_ref().map(|t| t.0) == next {
+            return;
+        }
+        if let Some((_, handle)) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        if let Some(at) = next {
+            let wait = at.duration_since(self.now()).unsigned_abs();
+            let handle = ctx.run_later(wait, |act, ctx| {
+                act.timer = None;
+                let expired = act.run(Command::ExpireHolds, ctx);
+                actix::spawn(async move {
+                    if let Err(e) = expired.await {
+                        tracing::warn!(error = %e, "storing hold expiries failed");
+                    }
+                });
+            });
+            self.timer = Some((at, handle));
+        }
+    }
+
+    fn maybe_passivate(&mut self, ctx: &mut Context<Self>) {
+        let idle = self.last_active.elapsed() >= self.shared.idle_after;
+        if idle && self.in_flight.get() == 0 && self.venue.next_expiry().is_none() {
+            if let Some(registry) = self.shared.registry.upgrade() {
+                registry.forget(self.venue.id(), &ctx.address());
+            }
+            tracing::debug!(venue_id = %self.venue.id(), "venue passivated");
+            ctx.stop();
+        }
+    }
+}
+
+impl Actor for VenueActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        ctx.run_interval(IDLE_CHECK.min(self.shared.idle_after), Self::maybe_passivate);
+        // Holds that expired while the venue was away are swept (and pushed)
+        // by this first run.
+        let start = self.run(Command::ExpireHolds, ctx);
+        actix::spawn(async move {
+            let _ = start.await;
+        });
+    }
+}

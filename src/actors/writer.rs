@@ -1,0 +1,142 @@
+//! The store writer: one thread that group-commits. Venues hand it their
+//! events and go on serving; it takes everything waiting, stores it in one
+//! transaction and one sync, publishes the events, then answers each venue.
+//! A burst of a thousand changes costs a handful of syncs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::actors::EngineError;
+use crate::domain::Event;
+use crate::store::{Commit, Store};
+
+/// Most commits in one transaction: bounds a transaction's size and the
+/// wait of the first commit in it, while still amortising the sync.
+pub const MAX_BATCH: usize = 4096;
+
+/// Whether the engine may acknowledge writes. Atomics because every venue
+/// thread reads it and only the writer (or shutdown) sets it.
+#[derive(Debug, Default)]
+pub struct Health {
+    failed: AtomicBool,
+    closing: AtomicBool,
+}
+
+impl Health {
+    /// True until a sync fails or shutdown begins.
+    pub fn accepts_writes(&self) -> bool {
+        !self.failed.load(Ordering::Acquire) && !self.closing.load(Ordering::Acquire)
+    }
+
+    /// True once a sync has failed.
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+    }
+}
+
+/// Counters for benchmarks, tests and metrics.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed (one sync each).
+    pub syncs: AtomicU64,
+    /// Venue commits stored.
+    pub commits: AtomicU64,
+}
+
+enum Job {
+    Commit(Commit, oneshot::Sender<Result<(), EngineError>>),
+    Stop,
+}
+
+/// The handle venues submit to. An unbounded channel because every venue
+/// already bounds its own mailbox; the writer must never refuse a change a
+/// venue has applied.
+#[derive(Clone)]
+pub struct StoreWriter {
+    tx: mpsc::UnboundedSender<Job>,
+}
+
+/// Publishes events once durable. A broadcast channel: a subscriber that
+/// lags loses events and learns so (`Lagged`), it never slows the writer.
+pub type EventBus = broadcast::Sender<Arc<Event>>;
+
+impl StoreWriter {
+    /// Starts the writer thread.
+    pub fn spawn(store: Arc<Store>, bus: EventBus, health: Arc<Health>, stats: Arc<WriterStats>) -> (Self, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(rx, &store, &bus, &health, &stats))
+            // unwrap: failing to start a thread at startup leaves nothing to run.
+            .unwrap();
+        (Self { tx }, thread)
+    }
+
+    /// Queues a commit; the receiver answers once it is durable (or failed).
+    pub fn submit(&self, commit: Commit) -> oneshot::Receiver<Result<(), EngineError>> {
+        let (done, rx) = oneshot::channel();
+        // A send fails only after stop; the dropped sender answers Unavailable.
+        let _ = self.tx.send(Job::Commit(commit, done));
+        rx
+    }
+
+    /// Asks the thread to finish what is queued and exit.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Job::Stop);
+    }
+}
+
+fn run(mut rx: mpsc::UnboundedReceiver<Job>, store: &Store, bus: &EventBus, health: &Health, stats: &WriterStats) {
+    let mut stopping = false;
+    while !stopping {
+        let Some(first) = rx.blocking_recv() else { break };
+        let mut jobs = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next {
+            match job {
+                Job::Commit(commit, done) => jobs.push((commit, done)),
+                Job::Stop => stopping = true,
+            }
+            next = if jobs.len() < MAX_BATCH { rx.try_recv().ok() } else { None };
+        }
+        if jobs.is_empty() {
+            continue;
+        }
+        if health.has_failed() {
+            // Never store anything after a failed sync: the venues' memory
+            // may be ahead of the disk. Refuse, so nothing more is acknowledged.
+            for (_, done) in jobs {
+                let _ = done.send(Err(EngineError::Unavailable));
+            }
+            continue;
+        }
+        let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
+        match store.commit(&commits) {
+            Ok(()) => {
+                stats.syncs.fetch_add(1, Ordering::Relaxed);
+                stats.commits.fetch_add(commits.len() as u64, Ordering::Relaxed);
+                for event in commits.into_iter().flat_map(|c| c.events) {
+                    // No subscriber is not an error.
+                    let _ = bus.send(Arc::new(event));
+                }
+                for done in dones {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store commit failed; refusing all further writes");
+                health.failed.store(true, Ordering::Release);
+                for done in dones {
+                    let _ = done.send(Err(EngineError::Unavailable));
+                }
+            }
+        }
+    }
+}

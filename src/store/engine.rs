@@ -1,0 +1,87 @@
+//! The one small storage trait. An engine is an ordered byte map split into
+//! a few tables, with atomic, durable batches. Everything booking-specific
+//! lives above it in `Store`, so every engine runs the same logic and passes
+//! the same tests; a distributed engine would implement just this.
+
+use crate::store::StoreError;
+
+/// The tables of the store. Keys are built by `store::keys`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// venue id → settings
+    Venues,
+    /// venue id → latest seq (u64 big-endian)
+    VenueSeqs,
+    /// venue id, booking id → booking
+    Bookings,
+    /// venue id, hold id → hold
+    Holds,
+    /// venue id, seq → event (the replay log)
+    Events,
+    /// user id, booking id → venue id
+    UserBookings,
+    /// space, key → value: users, refresh tokens, idempotency records
+    Aux,
+}
+
+impl Table {
+    /// Every table, for engines that create them up front.
+    pub const ALL: [Table; 7] = [
+        Table::Venues,
+        Table::VenueSeqs,
+        Table::Bookings,
+        Table::Holds,
+        Table::Events,
+        Table::UserBookings,
+        Table::Aux,
+    ];
+
+    /// A stable name (redb table names).
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Venues => "venues",
+            Table::VenueSeqs => "venue_seqs",
+            Table::Bookings => "bookings",
+            Table::Holds => "holds",
+            Table::Events => "events",
+            Table::UserBookings => "user_bookings",
+            Table::Aux => "aux",
+        }
+    }
+
+    /// A stable one-byte tag (sled key prefix). Never reuse a number.
+    pub fn tag(self) -> u8 {
+        match self {
+            Table::Venues => 1,
+            Table::VenueSeqs => 2,
+            Table::Bookings => 3,
+            Table::Holds => 4,
+            Table::Events => 5,
+            Table::UserBookings => 6,
+            Table::Aux => 7,
+        }
+    }
+}
+
+/// One write of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Put { table: Table, key: Vec<u8>, value: Vec<u8> },
+    Delete { table: Table, key: Vec<u8> },
+}
+
+/// An ordered, transactional byte map.
+pub trait KvEngine: Send + Sync + 'static {
+    /// Applies every op atomically, and returns once they are as durable as
+    /// the engine makes them (redb: fsynced; sled: flushed, see the README).
+    fn apply(&self, ops: &[Op]) -> Result<(), StoreError>;
+
+    /// One value.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Visits the keys in `[from, to)` in order until `visit` returns false.
+    fn scan(&self, table: Table, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StoreError>;
+
+    /// The engine's name, for logs and `/ready`.
+    fn name(&self) -> &'static str;
+}

@@ -1,0 +1,302 @@
+//! The durable store: the only code that touches redb or sled.
+//!
+//! A venue's change is stored as its events: each is appended to the venue's
+//! log (kept for replay, up to `keep_events` per venue) and applied to the
+//! records it concerns (settings, bookings, holds, the user index), all in
+//! one atomic, durable engine batch per group commit. Recovery reads the
+//! records back and rebuilds each venue.
+
+mod engine;
+pub mod keys;
+mod redb_engine;
+mod sled_engine;
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use engine::{KvEngine, Op, Table};
+pub use redb_engine::RedbEngine;
+pub use sled_engine::SledEngine;
+
+use crate::domain::{Booking, BookingId, Change, Event, Hold, UserId, Venue, VenueId, VenueSettings};
+
+/// Why the store failed. Any of these stops the engine from acknowledging writes.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Engine(String),
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Which embedded engine to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// fsync on commit: survives a power cut. The default.
+    #[default]
+    Redb,
+    /// `sync_file_range` on flush: survives a killed process only.
+    Sled,
+}
+
+/// One venue's share of a group commit, plus any auxiliary writes that must
+/// land atomically with it (an idempotency record with its booking).
+#[derive(Clone, Debug, Default)]
+pub struct Commit {
+    pub events: Vec<Event>,
+    pub aux: Vec<AuxOp>,
+}
+
+/// A write to the auxiliary key space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuxOp {
+    Put { space: u8, key: Vec<u8>, value: Vec<u8> },
+    Delete { space: u8, key: Vec<u8> },
+}
+
+/// A venue as stored: enough to rebuild it.
+#[derive(Debug)]
+pub struct StoredVenue {
+    pub settings: VenueSettings,
+    pub seq: u64,
+    pub bookings: Vec<Booking>,
+    pub holds: Vec<Hold>,
+}
+
+impl StoredVenue {
+    /// The in-memory venue these records describe.
+    pub fn into_venue(self, id: VenueId) -> Venue {
+        Venue::restore(id, self.settings, self.seq, self.bookings, self.holds)
+    }
+}
+
+/// The booking store over one engine.
+pub struct Store {
+    kv: Box<dyn KvEngine>,
+    keep_events: u64,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // unwrap: postcard serializes every type of ours; it fails only on
+    // unsupported serde features (which tests would show at once).
+    postcard::to_stdvec(value).unwrap()
+}
+
+fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn aux_key(space: u8, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(space);
+    k.extend_from_slice(key);
+    k
+}
+
+impl Store {
+    /// Opens the chosen engine under `data_dir`, creating it if needed.
+    /// `keep_events` (at least 1) bounds each venue's replay log.
+    pub fn open(kind: EngineKind, data_dir: &Path, keep_events: u64) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Engine(format!("create {}: {e}", data_dir.display())))?;
+        let kv: Box<dyn KvEngine> = match kind {
+            EngineKind::Redb => Box::new(RedbEngine::open(&data_dir.join("booking.redb"))?),
+            EngineKind::Sled => Box::new(SledEngine::open(&data_dir.join("sled"))?),
+        };
+        Ok(Self::with_engine(kv, keep_events))
+    }
+
+    /// A store over any engine.
+    pub fn with_engine(kv: Box<dyn KvEngine>, keep_events: u64) -> Self {
+        Self { kv, keep_events: keep_events.max(1) }
+    }
+
+    /// The engine's name.
+    pub fn engine_name(&self) -> &'static str {
+        self.kv.name()
+    }
+
+    /// Stores a group of venue changes in one atomic, durable batch.
+    #[tracing::instrument(skip_all, fields(commits = batch.len()))]
+    pub fn commit(&self, batch: &[Commit]) -> Result<(), StoreError> {
+        let mut ops = Vec::with_capacity(batch.iter().map(|c| c.events.len() * 3 + c.aux.len()).sum());
+        for commit in batch {
+            self.commit_ops(commit, &mut ops);
+        }
+        self.kv.apply(&ops)
+    }
+
+    fn commit_ops(&self, commit: &Commit, ops: &mut Vec<Op>) {
+        for aux in &commit.aux {
+            ops.push(match aux {
+                AuxOp::Put { space, key, value } => Op::Put { table: Table::Aux, key: aux_key(*space, key), value: value.clone() },
+                AuxOp::Delete { space, key } => Op::Delete { table: Table::Aux, key: aux_key(*space, key) },
+            });
+        }
+        let (Some(first), Some(last)) = (commit.events.first(), commit.events.last()) else { return };
+        let venue = &first.venue_id;
+        for event in &commit.events {
+            ops.push(Op::Put { table: Table::Events, key: keys::event(venue, event.seq), value: encode(event) });
+            ops.push(record_op(event));
+            if let Change::BookingCreated(b) = &event.change {
+                ops.push(Op::Put {
+                    table: Table::UserBookings,
+                    key: keys::child(b.user_id.as_str(), b.id.as_str()),
+                    value: keys::top(venue.as_str()),
+                });
+            }
+        }
+        ops.push(Op::Put { table: Table::VenueSeqs, key: keys::top(venue.as_str()), value: keys::seq_value(last.seq) });
+        // Drop the events that fall out of the kept window with this commit:
+        // one delete per event appended, so the log costs O(1) per change.
+        let kept_from = |seq: u64| seq.saturating_sub(self.keep_events) + 1;
+        for seq in kept_from(first.seq - 1)..kept_from(last.seq) {
+            ops.push(Op::Delete { table: Table::Events, key: keys::event(venue, seq) });
+        }
+    }
+
+    /// Every stored venue id, in key order.
+    pub fn venue_ids(&self) -> Result<Vec<VenueId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut bad = None;
+        self.kv.scan(Table::VenueSeqs, &[], &[0xff], &mut |k, _| match std::str::from_utf8(k) {
+            Ok(id) => {
+                ids.push(VenueId::from(id));
+                true
+            }
+            Err(e) => {
+                bad = Some(StoreError::Corrupt(format!("venue id: {e}")));
+                false
+            }
+        })?;
+        bad.map_or(Ok(ids), Err)
+    }
+
+    /// A venue's records, or `None` if it was never stored.
+    #[tracing::instrument(skip(self), fields(venue_id = %id))]
+    pub fn load_venue(&self, id: &VenueId) -> Result<Option<StoredVenue>, StoreError> {
+        let Some(settings) = self.kv.get(Table::Venues, id.as_str().as_bytes())? else {
+            return Ok(None);
+        };
+        let settings: VenueSettings = decode("venue", &settings)?;
+        let seq = self.kv.get(Table::VenueSeqs, id.as_str().as_bytes())?;
+        let seq = seq.as_deref().and_then(keys::seq_from).ok_or_else(|| StoreError::Corrupt(format!("venue {id} has no seq")))?;
+        let bookings = self.children(Table::Bookings, id.as_str(), "booking")?;
+        let holds = self.children(Table::Holds, id.as_str(), "hold")?;
+        Ok(Some(StoredVenue { settings, seq, bookings, holds }))
+    }
+
+    /// Rebuilds every stored venue.
+    pub fn load_all(&self) -> Result<Vec<Venue>, StoreError> {
+        let mut venues = Vec::new();
+        for id in self.venue_ids()? {
+            if let Some(stored) = self.load_venue(&id)? {
+                venues.push(stored.into_venue(id));
+            }
+        }
+        Ok(venues)
+    }
+
+    fn children<T: DeserializeOwned>(&self, table: Table, parent: &str, what: &str) -> Result<Vec<T>, StoreError> {
+        let (from, to) = keys::children(parent);
+        let mut out = Vec::new();
+        let mut bad = None;
+        self.kv.scan(table, &from, &to, &mut |_, v| match decode(what, v) {
+            Ok(record) => {
+                out.push(record);
+                true
+            }
+            Err(e) => {
+                bad = Some(e);
+                false
+            }
+        })?;
+        bad.map_or(Ok(out), Err)
+    }
+
+    /// Up to `limit` of a venue's events with `seq > after`, in order.
+    pub fn events_after(&self, venue: &VenueId, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let from = keys::event(venue, after.saturating_add(1));
+        let (_, to) = keys::children(venue.as_str());
+        let mut out = Vec::new();
+        let mut bad = None;
+        self.kv.scan(Table::Events, &from, &to, &mut |_, v| {
+            match decode("event", v) {
+                Ok(e) => out.push(e),
+                Err(e) => bad = Some(e),
+            }
+            bad.is_none() && out.len() < limit
+        })?;
+        bad.map_or(Ok(out), Err)
+    }
+
+    /// The oldest kept event's seq of a venue (replay is possible after `seq - 1`).
+    pub fn oldest_event(&self, venue: &VenueId) -> Result<Option<u64>, StoreError> {
+        let (from, to) = keys::children(venue.as_str());
+        let mut first = None;
+        self.kv.scan(Table::Events, &from, &to, &mut |k, _| {
+            first = keys::event_seq(k);
+            false
+        })?;
+        Ok(first)
+    }
+
+    /// A user's bookings as (booking, venue), oldest first, after a cursor.
+    pub fn user_bookings(&self, user: &UserId, after: Option<&BookingId>, limit: usize) -> Result<Vec<(BookingId, VenueId)>, StoreError> {
+        let (from, to) = keys::children(user.as_str());
+        let from = match after {
+            Some(b) => {
+                let mut k = keys::child(user.as_str(), b.as_str());
+                k.push(0);
+                k
+            }
+            None => from,
+        };
+        let mut out = Vec::new();
+        self.kv.scan(Table::UserBookings, &from, &to, &mut |k, v| {
+            let booking = String::from_utf8_lossy(keys::child_part(k));
+            out.push((BookingId::from(booking.as_ref()), VenueId::from(String::from_utf8_lossy(v).as_ref())));
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+
+    /// One auxiliary value.
+    pub fn aux_get(&self, space: u8, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.kv.get(Table::Aux, &aux_key(space, key))
+    }
+
+    /// Auxiliary writes on their own, atomically and durably.
+    pub fn aux_apply(&self, writes: &[AuxOp]) -> Result<(), StoreError> {
+        self.commit(&[Commit { events: Vec::new(), aux: writes.to_vec() }])
+    }
+
+    /// Up to `limit` auxiliary (key, value) pairs of a space whose key starts with `prefix`.
+    pub fn aux_scan(&self, space: u8, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let from = aux_key(space, prefix);
+        let mut to = from.clone();
+        to.push(0xff);
+        let mut out = Vec::new();
+        self.kv.scan(Table::Aux, &from, &to, &mut |k, v| {
+            out.push((k[1..].to_vec(), v.to_vec()));
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+}
+
+/// The record write an event implies.
+fn record_op(event: &Event) -> Op {
+    let venue = event.venue_id.as_str();
+    match &event.change {
+        Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
+            Op::Put { table: Table::Bookings, key: keys::child(venue, b.id.as_str()), value: encode(b) }
+        }
+        Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => {
+            Op::Put { table: Table::Holds, key: keys::child(venue, h.id.as_str()), value: encode(h) }
+        }
+        Change::VenueUpdated(s) => Op::Put { table: Table::Venues, key: keys::top(venue), value: encode(s) },
+    }
+}

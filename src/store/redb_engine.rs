@@ -1,0 +1,105 @@
+//! redb: the default engine. A commit with `Durability::Immediate` (redb's
+//! default) is on disk when `commit` returns, which is what "acknowledged
+//! means durable" needs.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, TableDefinition};
+
+use crate::store::StoreError;
+use crate::store::engine::{KvEngine, Op, Table};
+
+type Def = TableDefinition<'static, &'static [u8], &'static [u8]>;
+
+fn def(table: Table) -> Def {
+    TableDefinition::new(table.name())
+}
+
+/// A redb database file (or an in-memory one for benchmarks).
+pub struct RedbEngine {
+    db: Database,
+}
+
+fn err(context: &'static str) -> impl Fn(redb::Error) -> StoreError {
+    move |e| StoreError::Engine(format!("redb: {context}: {e}"))
+}
+
+impl RedbEngine {
+    /// Opens or creates the database at `path`, repairing it after a crash.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(|e| err("open")(e.into()))?;
+        Self::with_tables(db)
+    }
+
+    /// A database that lives in memory only: the real engine without the
+    /// disk, to measure what the disk costs.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| err("create in memory")(e.into()))?;
+        Self::with_tables(db)
+    }
+
+    /// Creates every table once so that reads never meet a missing one.
+    fn with_tables(db: Database) -> Result<Self, StoreError> {
+        let txn = db.begin_write().map_err(|e| err("begin")(e.into()))?;
+        for table in Table::ALL {
+            txn.open_table(def(table)).map_err(|e| err("create table")(e.into()))?;
+        }
+        txn.commit().map_err(|e| err("commit")(e.into()))?;
+        Ok(Self { db })
+    }
+}
+
+impl KvEngine for RedbEngine {
+    fn apply(&self, ops: &[Op]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(|e| err("begin")(e.into()))?;
+        {
+            // Open each table once per transaction, lazily.
+            let mut open: Vec<Option<redb::Table<'_, &'static [u8], &'static [u8]>>> = Table::ALL.iter().map(|_| None).collect();
+            for op in ops {
+                let table = match op {
+                    Op::Put { table, .. } | Op::Delete { table, .. } => *table,
+                };
+                let slot = &mut open[usize::from(table.tag() - 1)];
+                if slot.is_none() {
+                    *slot = Some(txn.open_table(def(table)).map_err(|e| err("open table")(e.into()))?);
+                }
+                // unwrap: filled just above.
+                let t = slot.as_mut().unwrap();
+                match op {
+                    Op::Put { key, value, .. } => {
+                        t.insert(key.as_slice(), value.as_slice()).map_err(|e| err("insert")(e.into()))?;
+                    }
+                    Op::Delete { key, .. } => {
+                        t.remove(key.as_slice()).map_err(|e| err("remove")(e.into()))?;
+                    }
+                }
+            }
+        }
+        txn.commit().map_err(|e| err("commit")(e.into()))
+    }
+
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| err("begin read")(e.into()))?;
+        let t = txn.open_table(def(table)).map_err(|e| err("open table")(e.into()))?;
+        let value = t.get(key).map_err(|e| err("get")(e.into()))?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn scan(&self, table: Table, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StoreError> {
+        let txn = self.db.begin_read().map_err(|e| err("begin read")(e.into()))?;
+        let t = txn.open_table(def(table)).map_err(|e| err("open table")(e.into()))?;
+        for item in t.range(from..to).map_err(|e| err("range")(e.into()))? {
+            let (k, v) = item.map_err(|e| err("read")(e.into()))?;
+            if !visit(k.value(), v.value()) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        "redb"
+    }
+}
