@@ -4,15 +4,20 @@
 //!
 //! - [`domain`]: the booking rules, pure and synchronous. Imports nothing of
 //!   actix, tokio, redb, sled or HTTP; takes `now` as an argument.
-//! - `store`: the only code that touches redb or sled; key encoding and the
-//!   group-committed event log. Imports `domain` only.
-//! - `actors`: one actix actor per venue (the only writer of its state), the
+//! - [`store`]: the only code that touches redb or sled; key encoding and the
+//!   event log, written in group commits. Imports `domain` only.
+//! - [`actors`]: one actix actor per venue (the only writer of its state), the
 //!   registry, the store writer and the event bus. No business rule here.
-//! - `http`: actix-web routes, DTOs and the error table. Talks to `actors`.
-//! - [`settings`]: typed configuration from `config/` and the environment.
+//! - [`http`]: actix-web routes, DTOs and the error table. Talks to `actors`.
+//! - [`settings`], [`telemetry`], [`startup`]: configuration, logs, and the
+//!   assembly of the whole application from an already-bound listener.
 //! - [`demo`]: the demo restaurant.
 
+pub mod actors;
 pub mod demo;
 pub mod domain;
+pub mod http;
+pub mod settings;
+pub mod startup;
 pub mod store;
-pub mod actors;
+pub mod telemetry;

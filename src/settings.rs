@@ -1,0 +1,192 @@
+//! Typed settings: `config/base.toml`, then `config/{local|production}.toml`,
+//! then environment variables. The names of API.md's Operations table are
+//! fixed (`BOOKING_LISTEN`, `BOOKING_DATA_DIR`, …); nested settings use a
+//! double underscore (`BOOKING_STORE__ENGINE=sled`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Deserializer};
+
+use crate::store::EngineKind;
+
+/// Where the server runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Readable logs, a generated secret is fine.
+    #[default]
+    Local,
+    /// JSON logs; refuses to start without a real secret.
+    Production,
+}
+
+/// All settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `BOOKING_LISTEN`
+    pub listen: String,
+    /// `BOOKING_DATA_DIR`
+    pub data_dir: PathBuf,
+    /// `BOOKING_ENV`
+    pub env: Environment,
+    /// `BOOKING_JWT_SECRET`; required in production.
+    pub jwt_secret: Option<String>,
+    /// `BOOKING_ADMIN_EMAIL`
+    pub admin_email: Option<String>,
+    /// `BOOKING_ADMIN_PASSWORD`
+    pub admin_password: Option<String>,
+    /// `BOOKING_HOLD_TTL_SECONDS`
+    pub hold_ttl_seconds: u32,
+    /// `BOOKING_RATE_LIMIT`: `off` disables rate limiting (load tests).
+    #[serde(deserialize_with = "on_off")]
+    pub rate_limit: bool,
+    pub store: StoreSettings,
+    pub venues: VenueSettings,
+}
+
+/// The embedded store.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct StoreSettings {
+    /// `redb` (default, fsync on commit) or `sled`.
+    pub engine: EngineKind,
+    /// Events kept per venue for WebSocket replay.
+    pub keep_events: u64,
+}
+
+/// Venue actors.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct VenueSettings {
+    /// Seconds without requests after which a venue leaves memory.
+    pub idle_seconds: u64,
+    /// Threads running venue actors; 0 picks the number of cores.
+    pub threads: usize,
+}
+
+/// The shortest secret accepted in production: 256 bits for HS256.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            env: Environment::Local,
+            jwt_secret: None,
+            admin_email: None,
+            admin_password: None,
+            hold_ttl_seconds: 300,
+            rate_limit: true,
+            store: StoreSettings::default(),
+            venues: VenueSettings::default(),
+        }
+    }
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        // 10,000 events: API.md's default replay window.
+        Self { engine: EngineKind::Redb, keep_events: 10_000 }
+    }
+}
+
+impl Default for VenueSettings {
+    fn default() -> Self {
+        Self { idle_seconds: 600, threads: 0 }
+    }
+}
+
+fn on_off<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bool(bool),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Bool(b) => Ok(b),
+        Raw::Text(t) => match t.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => Ok(true),
+            "off" | "false" | "0" => Ok(false),
+            other => Err(serde::de::Error::custom(format!("expected on or off, got {other:?}"))),
+        },
+    }
+}
+
+impl Settings {
+    /// Loads from `config_dir` and the process environment, then checks.
+    pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
+        let env_name = std::env::var("BOOKING_ENV").unwrap_or_else(|_| "local".into());
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from(config_dir.join("base.toml")).required(false))
+            .add_source(config::File::from(config_dir.join(format!("{env_name}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("BOOKING")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("Failed to read the configuration")?
+            .try_deserialize()
+            .context("Failed to understand the configuration")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Refuses settings the server must not run with.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.env == Environment::Production {
+            match &self.jwt_secret {
+                Some(s) if s.len() >= MIN_SECRET_BYTES => {}
+                _ => anyhow::bail!(
+                    "BOOKING_ENV=production needs BOOKING_JWT_SECRET of at least {MIN_SECRET_BYTES} bytes; refusing to start"
+                ),
+            }
+        }
+        anyhow::ensure!(self.hold_ttl_seconds > 0, "BOOKING_HOLD_TTL_SECONDS must be positive");
+        anyhow::ensure!(self.store.keep_events > 0, "store.keep_events must be positive");
+        Ok(())
+    }
+
+    /// Threads for venue actors.
+    pub fn venue_threads(&self) -> usize {
+        match self.venues.threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_without_a_real_secret_refuses_to_start() {
+        let mut s = Settings { env: Environment::Production, ..Settings::default() };
+        assert!(s.check().is_err());
+        s.jwt_secret = Some("short".into());
+        assert!(s.check().is_err());
+        s.jwt_secret = Some("x".repeat(MIN_SECRET_BYTES));
+        assert!(s.check().is_ok());
+        assert!(Settings::default().check().is_ok());
+    }
+
+    #[test]
+    fn the_shipped_config_files_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        for file in ["base.toml", "local.toml", "production.toml"] {
+            let s: Settings = config::Config::builder()
+                .add_source(config::File::from(dir.join(file)))
+                .build()
+                .unwrap()
+                .try_deserialize()
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(s.hold_ttl_seconds, 300, "{file}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Builds the whole application from settings: store, engine, listener,
+//! server. Tests use the same path with port 0 and a temporary data dir.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use actix_web::dev::Server;
+
+use crate::actors::{Clock, Engine, EngineOptions, SystemClock};
+use crate::http::{self, AppState};
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// A built, not yet running, application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    engine: Arc<Engine>,
+}
+
+impl Application {
+    /// Opens the store, starts the engine and binds the listener.
+    /// Call inside an actix system.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    /// As [`Application::build`] with another clock (tests).
+    pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = Store::open(settings.store.engine, &settings.data_dir, settings.store.keep_events)
+            .with_context(|| format!("Failed to open the store in {}", settings.data_dir.display()))?;
+        let options = EngineOptions {
+            hold_ttl_seconds: settings.hold_ttl_seconds,
+            idle_after: Duration::from_secs(settings.venues.idle_seconds),
+            arbiters: settings.venue_threads(),
+            ..EngineOptions::default()
+        };
+        let engine = Arc::new(Engine::start(store, clock, options));
+        let listener = TcpListener::bind(&settings.listen).with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let server = http::serve(listener, Arc::new(AppState { engine: engine.clone() }))?;
+        Ok(Self { port, server, engine })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The engine, for setup done before serving (the demo venue).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix-web stops accepting and finishes
+    /// in-flight requests), then stores everything applied and stops.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let engine = self.engine.clone();
+        let warm = engine.clone();
+        actix_web::rt::spawn(async move {
+            let started = std::time::Instant::now();
+            match warm.warm_up().await {
+                Ok(n) => tracing::info!(venues = n, elapsed_ms = started.elapsed().as_millis() as u64, "venues loaded"),
+                Err(e) => tracing::error!(error = %e, "loading venues failed"),
+            }
+        });
+        self.server.await.context("The HTTP server failed")?;
+        engine.shutdown().await;
+        Ok(())
+    }
+}
