@@ -22,19 +22,27 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let config_dir = std::env::var_os("BOOKING_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from);
+    let config_dir = std::env::var_os("BOOKING_CONFIG_DIR")
+        .map_or_else(|| PathBuf::from("config"), PathBuf::from);
     let settings = Settings::load(&config_dir)?;
     telemetry::init(settings.env);
     let app = Application::build(&settings)?;
     tracing::info!(listen = %settings.listen, port = app.port(), store = ?settings.store.engine, "serving");
     if demo {
         let engine = app.engine();
-        let existing = engine.store().venue_ids().context("Failed to read the store")?;
+        let existing = engine
+            .store()
+            .venue_ids()
+            .context("Failed to read the store")?;
         match existing.first() {
             Some(id) => println!("The store already has venues; the first is {id}."),
             None => {
-                let (id, _) = engine.create_venue(demo::restaurant_settings(Vec::new())).await?;
-                println!("Created the demo restaurant \"Lotus Garden\" (Asia/Shanghai): venue {id}");
+                let (id, _) = engine
+                    .create_venue(demo::restaurant_settings(Vec::new()))
+                    .await?;
+                println!(
+                    "Created the demo restaurant \"Lotus Garden\" (Asia/Shanghai): venue {id}"
+                );
             }
         }
     }

@@ -89,13 +89,19 @@ impl Default for Settings {
 impl Default for StoreSettings {
     fn default() -> Self {
         // 10,000 events: API.md's default replay window.
-        Self { engine: EngineKind::Redb, keep_events: 10_000 }
+        Self {
+            engine: EngineKind::Redb,
+            keep_events: 10_000,
+        }
     }
 }
 
 impl Default for VenueSettings {
     fn default() -> Self {
-        Self { idle_seconds: 600, threads: 0 }
+        Self {
+            idle_seconds: 600,
+            threads: 0,
+        }
     }
 }
 
@@ -111,7 +117,9 @@ fn on_off<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Raw::Text(t) => match t.to_ascii_lowercase().as_str() {
             "on" | "true" | "1" => Ok(true),
             "off" | "false" | "0" => Ok(false),
-            other => Err(serde::de::Error::custom(format!("expected on or off, got {other:?}"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected on or off, got {other:?}"
+            ))),
         },
     }
 }
@@ -122,7 +130,9 @@ impl Settings {
         let env_name = std::env::var("BOOKING_ENV").unwrap_or_else(|_| "local".into());
         let settings: Settings = config::Config::builder()
             .add_source(config::File::from(config_dir.join("base.toml")).required(false))
-            .add_source(config::File::from(config_dir.join(format!("{env_name}.toml"))).required(false))
+            .add_source(
+                config::File::from(config_dir.join(format!("{env_name}.toml"))).required(false),
+            )
             .add_source(
                 config::Environment::with_prefix("BOOKING")
                     .prefix_separator("_")
@@ -147,8 +157,14 @@ impl Settings {
                 ),
             }
         }
-        anyhow::ensure!(self.hold_ttl_seconds > 0, "BOOKING_HOLD_TTL_SECONDS must be positive");
-        anyhow::ensure!(self.store.keep_events > 0, "store.keep_events must be positive");
+        anyhow::ensure!(
+            self.hold_ttl_seconds > 0,
+            "BOOKING_HOLD_TTL_SECONDS must be positive"
+        );
+        anyhow::ensure!(
+            self.store.keep_events > 0,
+            "store.keep_events must be positive"
+        );
         Ok(())
     }
 
@@ -167,7 +183,10 @@ mod tests {
 
     #[test]
     fn production_without_a_real_secret_refuses_to_start() {
-        let mut s = Settings { env: Environment::Production, ..Settings::default() };
+        let mut s = Settings {
+            env: Environment::Production,
+            ..Settings::default()
+        };
         assert!(s.check().is_err());
         s.jwt_secret = Some("short".into());
         assert!(s.check().is_err());

@@ -5,8 +5,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use actix_web::dev::Server;
+use anyhow::Context;
 
 use crate::actors::{Clock, Engine, EngineOptions, SystemClock};
 use crate::http::{self, AppState};
@@ -29,8 +29,17 @@ impl Application {
 
     /// As [`Application::build`] with another clock (tests).
     pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = Store::open(settings.store.engine, &settings.data_dir, settings.store.keep_events)
-            .with_context(|| format!("Failed to open the store in {}", settings.data_dir.display()))?;
+        let store = Store::open(
+            settings.store.engine,
+            &settings.data_dir,
+            settings.store.keep_events,
+        )
+        .with_context(|| {
+            format!(
+                "Failed to open the store in {}",
+                settings.data_dir.display()
+            )
+        })?;
         let options = EngineOptions {
             hold_ttl_seconds: settings.hold_ttl_seconds,
             idle_after: Duration::from_secs(settings.venues.idle_seconds),
@@ -38,10 +47,20 @@ impl Application {
             ..EngineOptions::default()
         };
         let engine = Arc::new(Engine::start(store, clock, options));
-        let listener = TcpListener::bind(&settings.listen).with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("Failed to listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let server = http::serve(listener, Arc::new(AppState { engine: engine.clone() }))?;
-        Ok(Self { port, server, engine })
+        let server = http::serve(
+            listener,
+            Arc::new(AppState {
+                engine: engine.clone(),
+            }),
+        )?;
+        Ok(Self {
+            port,
+            server,
+            engine,
+        })
     }
 
     /// The port actually bound.
@@ -62,7 +81,11 @@ impl Application {
         actix_web::rt::spawn(async move {
             let started = std::time::Instant::now();
             match warm.warm_up().await {
-                Ok(n) => tracing::info!(venues = n, elapsed_ms = started.elapsed().as_millis() as u64, "venues loaded"),
+                Ok(n) => tracing::info!(
+                    venues = n,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "venues loaded"
+                ),
                 Err(e) => tracing::error!(error = %e, "loading venues failed"),
             }
         });

@@ -27,7 +27,10 @@ pub struct TokioClock {
 impl TokioClock {
     /// Starts at `wall`, now.
     pub fn starting_at(wall: Timestamp) -> Self {
-        Self { wall, mono: tokio::time::Instant::now() }
+        Self {
+            wall,
+            mono: tokio::time::Instant::now(),
+        }
     }
 }
 

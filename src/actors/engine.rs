@@ -2,11 +2,11 @@
 //! behind one handle that the HTTP layer (and tests) talk to.
 
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use actix::prelude::*;
 use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
 
 use crate::actors::registry::Registry;
 use crate::actors::venue::{Shared, VenueActor};
@@ -55,20 +55,25 @@ pub struct Engine {
     bus: EventBus,
     clock: Arc<dyn Clock>,
     options: EngineOptions,
-    /// The writer thread and the venue arbiters, taken at shutdown.
+    /// The writer task and the venue arbiters, taken at shutdown.
     threads: Mutex<(Option<JoinHandle<()>>, Vec<Arbiter>)>,
 }
 
 impl Engine {
-    /// Starts the writer and the venue arbiters. Call inside an actix system.
+    /// Starts the writer and the venue arbiters. Call inside an actix system
+    /// (the writer task runs on the caller's runtime).
     pub fn start(store: Store, clock: Arc<dyn Clock>, options: EngineOptions) -> Engine {
         let store = Arc::new(store);
         let (bus, _) = broadcast::channel(options.bus_capacity.max(1));
         let health = Arc::new(Health::default());
         let stats = Arc::new(WriterStats::default());
-        let (writer, thread) = StoreWriter::spawn(store.clone(), bus.clone(), health.clone(), stats.clone());
+        let (writer, thread) =
+            StoreWriter::spawn(store.clone(), bus.clone(), health.clone(), stats.clone());
         let arbiters: Vec<Arbiter> = (0..options.arbiters).map(|_| Arbiter::new()).collect();
-        let registry = Arc::new(Registry::new(store.clone(), arbiters.iter().map(|a| a.handle()).collect()));
+        let registry = Arc::new(Registry::new(
+            store.clone(),
+            arbiters.iter().map(|a| a.handle()).collect(),
+        ));
         registry.set_shared(Arc::new(Shared {
             writer: writer.clone(),
             health: health.clone(),
@@ -76,18 +81,37 @@ impl Engine {
             registry: Arc::downgrade(&registry),
             idle_after: options.idle_after,
         }));
-        Engine { registry, store, writer, health, stats, bus, clock, options, threads: Mutex::new((Some(thread), arbiters)) }
+        Engine {
+            registry,
+            store,
+            writer,
+            health,
+            stats,
+            bus,
+            clock,
+            options,
+            threads: Mutex::new((Some(thread), arbiters)),
+        }
     }
 
     /// Creates a venue; answers once its creation is durable.
-    pub async fn create_venue(&self, settings: VenueSettings) -> Result<(VenueId, u64), EngineError> {
+    pub async fn create_venue(
+        &self,
+        settings: VenueSettings,
+    ) -> Result<(VenueId, u64), EngineError> {
         if !self.health.accepts_writes() {
             return Err(EngineError::Unavailable);
         }
         let id = VenueId::from(new_id().as_str());
         let (venue, event) = Venue::create(id.clone(), settings, self.clock.now())?;
         let seq = event.seq;
-        self.writer.submit(Commit { events: vec![event], aux: Vec::new() }).await.unwrap_or(Err(EngineError::Unavailable))?;
+        self.writer
+            .submit(Commit {
+                events: vec![event],
+                aux: Vec::new(),
+            })
+            .await
+            .unwrap_or(Err(EngineError::Unavailable))?;
         self.registry.install(venue);
         Ok((id, seq))
     }
@@ -125,7 +149,9 @@ impl Engine {
     /// expire (and are pushed) on time. Returns how many venues were loaded.
     pub async fn warm_up(&self) -> Result<usize, EngineError> {
         let store = self.store.clone();
-        let ids = tokio::task::spawn_blocking(move || store.venue_ids()).await.map_err(|_| EngineError::Unavailable)??;
+        let ids = tokio::task::spawn_blocking(move || store.venue_ids())
+            .await
+            .map_err(|_| EngineError::Unavailable)??;
         for id in &ids {
             self.registry.get(id).await?;
         }
@@ -177,8 +203,8 @@ impl Engine {
             let mut threads = self.threads.lock().unwrap();
             (threads.0.take(), std::mem::take(&mut threads.1))
         };
-        if let Some(thread) = thread {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        if let Some(writer) = thread {
+            let _ = writer.await;
         }
         for arbiter in arbiters {
             arbiter.stop();

@@ -70,7 +70,7 @@ command!(
 );
 command!(
     /// Change the venue's settings (staff or admin).
-    UpdateVenue { caller: Caller, patch: VenuePatch } => |m| Command::UpdateVenue { caller: m.caller, patch: m.patch }
+    UpdateVenue { caller: Caller, patch: VenuePatch } => |m| Command::UpdateVenue { caller: m.caller, patch: Box::new(m.patch) }
 );
 command!(
     /// Add or remove a staff member (admin).
@@ -107,7 +107,10 @@ impl Handler<GetAvailability> for VenueActor {
 
     fn handle(&mut self, m: GetAvailability, _: &mut Context<Self>) -> Self::Result {
         let now = self.now();
-        MessageResult((self.venue.availability(m.date, m.party_size, now), self.venue.seq()))
+        MessageResult((
+            self.venue.availability(m.date, m.party_size, now),
+            self.venue.seq(),
+        ))
     }
 }
 
@@ -166,6 +169,11 @@ impl Handler<GetDaySheet> for VenueActor {
         if !self.venue.manages(&m.caller) {
             return Err(DomainError::Forbidden("only venue staff may see the day sheet").into());
         }
-        Ok(self.venue.bookings_on(m.date).into_iter().cloned().collect())
+        Ok(self
+            .venue
+            .bookings_on(m.date)
+            .into_iter()
+            .cloned()
+            .collect())
     }
 }

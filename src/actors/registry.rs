@@ -28,7 +28,12 @@ impl Registry {
     /// A registry starting venue actors on `arbiters` (spread by id hash),
     /// or on the caller's arbiter when there are none.
     pub fn new(store: Arc<Store>, arbiters: Vec<ArbiterHandle>) -> Self {
-        Self { venues: DashMap::new(), store, arbiters, shared: std::sync::OnceLock::new() }
+        Self {
+            venues: DashMap::new(),
+            store,
+            arbiters,
+            shared: std::sync::OnceLock::new(),
+        }
     }
 
     pub(crate) fn set_shared(&self, shared: Arc<Shared>) {
@@ -53,7 +58,8 @@ impl Registry {
             Ok(addr) => Ok(addr.clone()),
             Err(e) => {
                 // Do not keep empty cells for ids that do not exist.
-                self.venues.remove_if(id, |_, c| Arc::ptr_eq(c, &cell) && c.get().is_none());
+                self.venues
+                    .remove_if(id, |_, c| Arc::ptr_eq(c, &cell) && c.get().is_none());
                 Err(e)
             }
         }

@@ -83,7 +83,10 @@ impl VenueActor {
         let now = self.now();
         self.last_active = tokio::time::Instant::now();
         let Outcome { events, reply } = self.venue.execute(command, now);
-        let durable = self.persist(Commit { events, aux: Vec::new() });
+        let durable = self.persist(Commit {
+            events,
+            aux: Vec::new(),
+        });
         self.arm_timer(ctx);
         Box::pin(async move {
             if let Some(durable) = durable {
@@ -93,7 +96,10 @@ impl VenueActor {
         })
     }
 
-    fn persist(&mut self, commit: Commit) -> Option<impl Future<Output = Result<(), EngineError>> + use<>> {
+    fn persist(
+        &mut self,
+        commit: Commit,
+    ) -> Option<impl Future<Output = Result<(), EngineError>> + use<>> {
         if commit.events.is_empty() {
             return None;
         }
@@ -148,7 +154,10 @@ impl Actor for VenueActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
-        ctx.run_interval(IDLE_CHECK.min(self.shared.idle_after), Self::maybe_passivate);
+        ctx.run_interval(
+            IDLE_CHECK.min(self.shared.idle_after),
+            Self::maybe_passivate,
+        );
         // Holds that expired while the venue was away are swept (and pushed)
         // by this first run.
         let start = self.run(Command::ExpireHolds, ctx);

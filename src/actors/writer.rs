@@ -1,17 +1,22 @@
-//! The store writer: one thread that group-commits. Venues hand it their
+//! The store writer: one task that group-commits. Venues hand it their
 //! events and go on serving; it takes everything waiting, stores it in one
-//! transaction and one sync, publishes the events, then answers each venue.
-//! A burst of a thousand changes costs a handful of syncs.
+//! transaction and one sync (on the blocking pool), publishes the events,
+//! then answers each venue. A burst of a thousand changes costs a handful of
+//! syncs.
+//!
+//! The sync runs in `spawn_blocking` rather than on a thread of our own so
+//! that tokio knows I/O is in flight: with paused time (tests) the clock
+//! then does not jump ahead while a commit is on its way to disk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::actors::EngineError;
 use crate::domain::Event;
-use crate::store::{Commit, Store};
+use crate::store::{Commit, Store, StoreError};
 
 /// Most commits in one transaction: bounds a transaction's size and the
 /// wait of the first commit in it, while still amortising the sync.
@@ -68,15 +73,16 @@ pub struct StoreWriter {
 pub type EventBus = broadcast::Sender<Arc<Event>>;
 
 impl StoreWriter {
-    /// Starts the writer thread.
-    pub fn spawn(store: Arc<Store>, bus: EventBus, health: Arc<Health>, stats: Arc<WriterStats>) -> (Self, JoinHandle<()>) {
+    /// Starts the writer task on the current runtime.
+    pub fn spawn(
+        store: Arc<Store>,
+        bus: EventBus,
+        health: Arc<Health>,
+        stats: Arc<WriterStats>,
+    ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let thread = std::thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || run(rx, &store, &bus, &health, &stats))
-            // unwrap: failing to start a thread at startup leaves nothing to run.
-            .unwrap();
-        (Self { tx }, thread)
+        let task = tokio::spawn(run(rx, store, bus, health, stats));
+        (Self { tx }, task)
     }
 
     /// Queues a commit; the receiver answers once it is durable (or failed).
@@ -87,16 +93,22 @@ impl StoreWriter {
         rx
     }
 
-    /// Asks the thread to finish what is queued and exit.
+    /// Asks the task to finish what is queued and exit.
     pub fn stop(&self) {
         let _ = self.tx.send(Job::Stop);
     }
 }
 
-fn run(mut rx: mpsc::UnboundedReceiver<Job>, store: &Store, bus: &EventBus, health: &Health, stats: &WriterStats) {
+async fn run(
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    store: Arc<Store>,
+    bus: EventBus,
+    health: Arc<Health>,
+    stats: Arc<WriterStats>,
+) {
     let mut stopping = false;
     while !stopping {
-        let Some(first) = rx.blocking_recv() else { break };
+        let Some(first) = rx.recv().await else { break };
         let mut jobs = Vec::new();
         let mut next = Some(first);
         while let Some(job) = next {
@@ -104,7 +116,11 @@ fn run(mut rx: mpsc::UnboundedReceiver<Job>, store: &Store, bus: &EventBus, heal
                 Job::Commit(commit, done) => jobs.push((commit, done)),
                 Job::Stop => stopping = true,
             }
-            next = if jobs.len() < MAX_BATCH { rx.try_recv().ok() } else { None };
+            next = if jobs.len() < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
         }
         if jobs.is_empty() {
             continue;
@@ -118,10 +134,25 @@ fn run(mut rx: mpsc::UnboundedReceiver<Job>, store: &Store, bus: &EventBus, heal
             continue;
         }
         let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
-        match store.commit(&commits) {
+        let store = store.clone();
+        let synced = tokio::task::spawn_blocking(move || {
+            let result = store.commit(&commits);
+            (result, commits)
+        })
+        .await;
+        let (result, commits) = match synced {
+            Ok(done) => done,
+            Err(panic) => (
+                Err(StoreError::Engine(format!("the commit panicked: {panic}"))),
+                Vec::new(),
+            ),
+        };
+        match result {
             Ok(()) => {
                 stats.syncs.fetch_add(1, Ordering::Relaxed);
-                stats.commits.fetch_add(commits.len() as u64, Ordering::Relaxed);
+                stats
+                    .commits
+                    .fetch_add(commits.len() as u64, Ordering::Relaxed);
                 for event in commits.into_iter().flat_map(|c| c.events) {
                     // No subscriber is not an error.
                     let _ = bus.send(Arc::new(event));

@@ -65,7 +65,7 @@ pub enum Command {
     Reschedule(Reschedule),
     UpdateVenue {
         caller: Caller,
-        patch: VenuePatch,
+        patch: Box<VenuePatch>,
     },
     SetStaff {
         caller: Caller,

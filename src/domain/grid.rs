@@ -111,7 +111,7 @@ impl VenueSettings {
         let fits = |p: &&Period| {
             p.open <= m
                 && m < p.close
-                && (m - p.open) % self.slot_minutes == 0
+                && (m - p.open).is_multiple_of(self.slot_minutes)
                 && close_instant(self, date, p.close)
                     .is_some_and(|close| add_minutes(start, minutes) <= close)
         };

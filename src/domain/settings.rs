@@ -252,11 +252,11 @@ impl VenueSettings {
             return Err(invalid("name", "must be 1 to 200 characters"));
         }
         let slot = self.slot_minutes;
-        if slot == 0 || slot > MINUTES_PER_DAY || MINUTES_PER_DAY % slot != 0 {
+        if slot == 0 || slot > MINUTES_PER_DAY || !MINUTES_PER_DAY.is_multiple_of(slot) {
             return Err(invalid("slot_minutes", "must divide 1440"));
         }
         let len = self.booking_minutes;
-        if len == 0 || len % slot != 0 || len > MINUTES_PER_DAY {
+        if len == 0 || !len.is_multiple_of(slot) || len > MINUTES_PER_DAY {
             return Err(invalid(
                 "booking_minutes",
                 "must be a positive multiple of slot_minutes, at most 1440",
@@ -290,7 +290,9 @@ impl VenueSettings {
                         "a period must open before it closes",
                     ));
                 }
-                if p.open % self.slot_minutes != 0 || p.close % self.slot_minutes != 0 {
+                if !p.open.is_multiple_of(self.slot_minutes)
+                    || !p.close.is_multiple_of(self.slot_minutes)
+                {
                     return Err(DomainError::invalid(
                         field(),
                         "periods must lie on the slot grid",

@@ -14,6 +14,12 @@ pub fn add_minutes(ts: Timestamp, n: u32) -> Timestamp {
     ts.saturating_add(minutes(n)).unwrap_or(Timestamp::MAX)
 }
 
+/// `ts` truncated to whole microseconds, the precision records are stored
+/// at: a venue rebuilt from the store then equals the one that wrote it.
+pub fn stored_precision(ts: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(ts.as_microsecond()).unwrap_or(ts)
+}
+
 /// Serde adapter: a `Timestamp` as integer microseconds since the epoch.
 pub mod micros {
     use jiff::Timestamp;

@@ -21,18 +21,33 @@ pub struct ApiError {
 impl ApiError {
     /// An error with empty details.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: json!({}) }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: json!({}),
+        }
     }
 
     /// `404 not_found`.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -52,19 +67,28 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         let message = e.to_string();
         let (status, code, details) = match e {
-            DomainError::Invalid { field, reason } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", json!({"field": field, "reason": reason}))
-            }
+            DomainError::Invalid { field, reason } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                json!({"field": field, "reason": reason}),
+            ),
             DomainError::SlotUnavailable => (StatusCode::CONFLICT, "slot_unavailable", json!({})),
             DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
             DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
             DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict", json!({})),
-            DomainError::Strands { bookings, holds } => {
-                (StatusCode::CONFLICT, "conflict", json!({"bookings": bookings, "holds": holds}))
-            }
+            DomainError::Strands { bookings, holds } => (
+                StatusCode::CONFLICT,
+                "conflict",
+                json!({"bookings": bookings, "holds": holds}),
+            ),
             DomainError::HoldExpired => (StatusCode::GONE, "hold_expired", json!({})),
         };
-        Self { status, code, message, details }
+        Self {
+            status,
+            code,
+            message,
+            details,
+        }
     }
 }
 
@@ -74,12 +98,18 @@ impl From<EngineError> for ApiError {
             EngineError::Domain(d) => d.into(),
             EngineError::VenueNotFound => Self::not_found("venue"),
             // An addition to API.md's table: retrying later may succeed.
-            EngineError::Unavailable => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is not accepting writes right now")
-            }
+            EngineError::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service is not accepting writes right now",
+            ),
             EngineError::Store(cause) => {
                 tracing::error!(error = %cause, "store read failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
             }
         }
     }
@@ -97,14 +127,26 @@ mod tests {
             (DomainError::NotFound("booking"), 404, "not_found"),
             (DomainError::Forbidden("no"), 403, "forbidden"),
             (DomainError::Conflict("no".into()), 409, "conflict"),
-            (DomainError::Strands { bookings: vec![], holds: vec![] }, 409, "conflict"),
+            (
+                DomainError::Strands {
+                    bookings: vec![],
+                    holds: vec![],
+                },
+                409,
+                "conflict",
+            ),
             (DomainError::HoldExpired, 410, "hold_expired"),
         ];
         for (e, status, code) in cases {
             let api = ApiError::from(e);
             assert_eq!((api.status.as_u16(), api.code), (status, code));
         }
-        let internal = ApiError::from(EngineError::Store(crate::store::StoreError::Engine("disk on fire".into())));
-        assert_eq!((internal.status.as_u16(), internal.message.as_str()), (500, "internal error"));
+        let internal = ApiError::from(EngineError::Store(crate::store::StoreError::Engine(
+            "disk on fire".into(),
+        )));
+        assert_eq!(
+            (internal.status.as_u16(), internal.message.as_str()),
+            (500, "internal error")
+        );
     }
 }

@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::http::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health)).route("/ready", web::get().to(ready));
+    cfg.route("/health", web::get().to(health))
+        .route("/ready", web::get().to(ready));
 }
 
 async fn health() -> HttpResponse {

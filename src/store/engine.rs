@@ -66,8 +66,15 @@ impl Table {
 /// One write of a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    Put { table: Table, key: Vec<u8>, value: Vec<u8> },
-    Delete { table: Table, key: Vec<u8> },
+    Put {
+        table: Table,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        table: Table,
+        key: Vec<u8>,
+    },
 }
 
 /// An ordered, transactional byte map.
@@ -80,7 +87,13 @@ pub trait KvEngine: Send + Sync + 'static {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Visits the keys in `[from, to)` in order until `visit` returns false.
-    fn scan(&self, table: Table, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StoreError>;
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
 
     /// The engine's name, for logs and `/ready`.
     fn name(&self) -> &'static str;

@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn event_keys_sort_numerically_and_stay_inside_their_venue() {
         let v = VenueId::from("v1");
-        let keys: Vec<_> = [1u64, 2, 255, 256, 70_000].iter().map(|s| event(&v, *s)).collect();
+        let keys: Vec<_> = [1u64, 2, 255, 256, 70_000]
+            .iter()
+            .map(|s| event(&v, *s))
+            .collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);

@@ -20,7 +20,9 @@ pub use engine::{KvEngine, Op, Table};
 pub use redb_engine::RedbEngine;
 pub use sled_engine::SledEngine;
 
-use crate::domain::{Booking, BookingId, Change, Event, Hold, UserId, Venue, VenueId, VenueSettings};
+use crate::domain::{
+    Booking, BookingId, Change, Event, Hold, UserId, Venue, VenueId, VenueSettings,
+};
 
 /// Why the store failed. Any of these stops the engine from acknowledging writes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -53,8 +55,15 @@ pub struct Commit {
 /// A write to the auxiliary key space.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuxOp {
-    Put { space: u8, key: Vec<u8>, value: Vec<u8> },
-    Delete { space: u8, key: Vec<u8> },
+    Put {
+        space: u8,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        space: u8,
+        key: Vec<u8>,
+    },
 }
 
 /// A venue as stored: enough to rebuild it.
@@ -72,6 +81,9 @@ impl StoredVenue {
         Venue::restore(id, self.settings, self.seq, self.bookings, self.holds)
     }
 }
+
+/// A stored auxiliary entry: (key within its space, value).
+pub type AuxEntry = (Vec<u8>, Vec<u8>);
 
 /// The booking store over one engine.
 pub struct Store {
@@ -100,7 +112,8 @@ impl Store {
     /// Opens the chosen engine under `data_dir`, creating it if needed.
     /// `keep_events` (at least 1) bounds each venue's replay log.
     pub fn open(kind: EngineKind, data_dir: &Path, keep_events: u64) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Engine(format!("create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Engine(format!("create {}: {e}", data_dir.display())))?;
         let kv: Box<dyn KvEngine> = match kind {
             EngineKind::Redb => Box::new(RedbEngine::open(&data_dir.join("booking.redb"))?),
             EngineKind::Sled => Box::new(SledEngine::open(&data_dir.join("sled"))?),
@@ -110,7 +123,10 @@ impl Store {
 
     /// A store over any engine.
     pub fn with_engine(kv: Box<dyn KvEngine>, keep_events: u64) -> Self {
-        Self { kv, keep_events: keep_events.max(1) }
+        Self {
+            kv,
+            keep_events: keep_events.max(1),
+        }
     }
 
     /// The engine's name.
@@ -121,7 +137,8 @@ impl Store {
     /// Stores a group of venue changes in one atomic, durable batch.
     #[tracing::instrument(skip_all, fields(commits = batch.len()))]
     pub fn commit(&self, batch: &[Commit]) -> Result<(), StoreError> {
-        let mut ops = Vec::with_capacity(batch.iter().map(|c| c.events.len() * 3 + c.aux.len()).sum());
+        let mut ops =
+            Vec::with_capacity(batch.iter().map(|c| c.events.len() * 3 + c.aux.len()).sum());
         for commit in batch {
             self.commit_ops(commit, &mut ops);
         }
@@ -131,14 +148,27 @@ impl Store {
     fn commit_ops(&self, commit: &Commit, ops: &mut Vec<Op>) {
         for aux in &commit.aux {
             ops.push(match aux {
-                AuxOp::Put { space, key, value } => Op::Put { table: Table::Aux, key: aux_key(*space, key), value: value.clone() },
-                AuxOp::Delete { space, key } => Op::Delete { table: Table::Aux, key: aux_key(*space, key) },
+                AuxOp::Put { space, key, value } => Op::Put {
+                    table: Table::Aux,
+                    key: aux_key(*space, key),
+                    value: value.clone(),
+                },
+                AuxOp::Delete { space, key } => Op::Delete {
+                    table: Table::Aux,
+                    key: aux_key(*space, key),
+                },
             });
         }
-        let (Some(first), Some(last)) = (commit.events.first(), commit.events.last()) else { return };
+        let (Some(first), Some(last)) = (commit.events.first(), commit.events.last()) else {
+            return;
+        };
         let venue = &first.venue_id;
         for event in &commit.events {
-            ops.push(Op::Put { table: Table::Events, key: keys::event(venue, event.seq), value: encode(event) });
+            ops.push(Op::Put {
+                table: Table::Events,
+                key: keys::event(venue, event.seq),
+                value: encode(event),
+            });
             ops.push(record_op(event));
             if let Change::BookingCreated(b) = &event.change {
                 ops.push(Op::Put {
@@ -148,12 +178,19 @@ impl Store {
                 });
             }
         }
-        ops.push(Op::Put { table: Table::VenueSeqs, key: keys::top(venue.as_str()), value: keys::seq_value(last.seq) });
+        ops.push(Op::Put {
+            table: Table::VenueSeqs,
+            key: keys::top(venue.as_str()),
+            value: keys::seq_value(last.seq),
+        });
         // Drop the events that fall out of the kept window with this commit:
         // one delete per event appended, so the log costs O(1) per change.
         let kept_from = |seq: u64| seq.saturating_sub(self.keep_events) + 1;
         for seq in kept_from(first.seq - 1)..kept_from(last.seq) {
-            ops.push(Op::Delete { table: Table::Events, key: keys::event(venue, seq) });
+            ops.push(Op::Delete {
+                table: Table::Events,
+                key: keys::event(venue, seq),
+            });
         }
     }
 
@@ -161,16 +198,21 @@ impl Store {
     pub fn venue_ids(&self) -> Result<Vec<VenueId>, StoreError> {
         let mut ids = Vec::new();
         let mut bad = None;
-        self.kv.scan(Table::VenueSeqs, &[], &[0xff], &mut |k, _| match std::str::from_utf8(k) {
-            Ok(id) => {
-                ids.push(VenueId::from(id));
-                true
-            }
-            Err(e) => {
-                bad = Some(StoreError::Corrupt(format!("venue id: {e}")));
-                false
-            }
-        })?;
+        self.kv.scan(
+            Table::VenueSeqs,
+            &[],
+            &[0xff],
+            &mut |k, _| match std::str::from_utf8(k) {
+                Ok(id) => {
+                    ids.push(VenueId::from(id));
+                    true
+                }
+                Err(e) => {
+                    bad = Some(StoreError::Corrupt(format!("venue id: {e}")));
+                    false
+                }
+            },
+        )?;
         bad.map_or(Ok(ids), Err)
     }
 
@@ -182,10 +224,18 @@ impl Store {
         };
         let settings: VenueSettings = decode("venue", &settings)?;
         let seq = self.kv.get(Table::VenueSeqs, id.as_str().as_bytes())?;
-        let seq = seq.as_deref().and_then(keys::seq_from).ok_or_else(|| StoreError::Corrupt(format!("venue {id} has no seq")))?;
+        let seq = seq
+            .as_deref()
+            .and_then(keys::seq_from)
+            .ok_or_else(|| StoreError::Corrupt(format!("venue {id} has no seq")))?;
         let bookings = self.children(Table::Bookings, id.as_str(), "booking")?;
         let holds = self.children(Table::Holds, id.as_str(), "hold")?;
-        Ok(Some(StoredVenue { settings, seq, bookings, holds }))
+        Ok(Some(StoredVenue {
+            settings,
+            seq,
+            bookings,
+            holds,
+        }))
     }
 
     /// Rebuilds every stored venue.
@@ -199,25 +249,36 @@ impl Store {
         Ok(venues)
     }
 
-    fn children<T: DeserializeOwned>(&self, table: Table, parent: &str, what: &str) -> Result<Vec<T>, StoreError> {
+    fn children<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        parent: &str,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let (from, to) = keys::children(parent);
         let mut out = Vec::new();
         let mut bad = None;
-        self.kv.scan(table, &from, &to, &mut |_, v| match decode(what, v) {
-            Ok(record) => {
-                out.push(record);
-                true
-            }
-            Err(e) => {
-                bad = Some(e);
-                false
-            }
-        })?;
+        self.kv
+            .scan(table, &from, &to, &mut |_, v| match decode(what, v) {
+                Ok(record) => {
+                    out.push(record);
+                    true
+                }
+                Err(e) => {
+                    bad = Some(e);
+                    false
+                }
+            })?;
         bad.map_or(Ok(out), Err)
     }
 
     /// Up to `limit` of a venue's events with `seq > after`, in order.
-    pub fn events_after(&self, venue: &VenueId, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+    pub fn events_after(
+        &self,
+        venue: &VenueId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
         let from = keys::event(venue, after.saturating_add(1));
         let (_, to) = keys::children(venue.as_str());
         let mut out = Vec::new();
@@ -244,7 +305,12 @@ impl Store {
     }
 
     /// A user's bookings as (booking, venue), oldest first, after a cursor.
-    pub fn user_bookings(&self, user: &UserId, after: Option<&BookingId>, limit: usize) -> Result<Vec<(BookingId, VenueId)>, StoreError> {
+    pub fn user_bookings(
+        &self,
+        user: &UserId,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<Vec<(BookingId, VenueId)>, StoreError> {
         let (from, to) = keys::children(user.as_str());
         let from = match after {
             Some(b) => {
@@ -257,7 +323,10 @@ impl Store {
         let mut out = Vec::new();
         self.kv.scan(Table::UserBookings, &from, &to, &mut |k, v| {
             let booking = String::from_utf8_lossy(keys::child_part(k));
-            out.push((BookingId::from(booking.as_ref()), VenueId::from(String::from_utf8_lossy(v).as_ref())));
+            out.push((
+                BookingId::from(booking.as_ref()),
+                VenueId::from(String::from_utf8_lossy(v).as_ref()),
+            ));
             out.len() < limit
         })?;
         Ok(out)
@@ -270,11 +339,19 @@ impl Store {
 
     /// Auxiliary writes on their own, atomically and durably.
     pub fn aux_apply(&self, writes: &[AuxOp]) -> Result<(), StoreError> {
-        self.commit(&[Commit { events: Vec::new(), aux: writes.to_vec() }])
+        self.commit(&[Commit {
+            events: Vec::new(),
+            aux: writes.to_vec(),
+        }])
     }
 
     /// Up to `limit` auxiliary (key, value) pairs of a space whose key starts with `prefix`.
-    pub fn aux_scan(&self, space: u8, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn aux_scan(
+        &self,
+        space: u8,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<AuxEntry>, StoreError> {
         let from = aux_key(space, prefix);
         let mut to = from.clone();
         to.push(0xff);
@@ -292,11 +369,21 @@ fn record_op(event: &Event) -> Op {
     let venue = event.venue_id.as_str();
     match &event.change {
         Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
-            Op::Put { table: Table::Bookings, key: keys::child(venue, b.id.as_str()), value: encode(b) }
+            Op::Put {
+                table: Table::Bookings,
+                key: keys::child(venue, b.id.as_str()),
+                value: encode(b),
+            }
         }
-        Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => {
-            Op::Put { table: Table::Holds, key: keys::child(venue, h.id.as_str()), value: encode(h) }
-        }
-        Change::VenueUpdated(s) => Op::Put { table: Table::Venues, key: keys::top(venue), value: encode(s) },
+        Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => Op::Put {
+            table: Table::Holds,
+            key: keys::child(venue, h.id.as_str()),
+            value: encode(h),
+        },
+        Change::VenueUpdated(s) => Op::Put {
+            table: Table::Venues,
+            key: keys::top(venue),
+            value: encode(s),
+        },
     }
 }

@@ -44,7 +44,8 @@ impl RedbEngine {
     fn with_tables(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(|e| err("begin")(e.into()))?;
         for table in Table::ALL {
-            txn.open_table(def(table)).map_err(|e| err("create table")(e.into()))?;
+            txn.open_table(def(table))
+                .map_err(|e| err("create table")(e.into()))?;
         }
         txn.commit().map_err(|e| err("commit")(e.into()))?;
         Ok(Self { db })
@@ -56,23 +57,29 @@ impl KvEngine for RedbEngine {
         let txn = self.db.begin_write().map_err(|e| err("begin")(e.into()))?;
         {
             // Open each table once per transaction, lazily.
-            let mut open: Vec<Option<redb::Table<'_, &'static [u8], &'static [u8]>>> = Table::ALL.iter().map(|_| None).collect();
+            let mut open: Vec<Option<redb::Table<'_, &'static [u8], &'static [u8]>>> =
+                Table::ALL.iter().map(|_| None).collect();
             for op in ops {
                 let table = match op {
                     Op::Put { table, .. } | Op::Delete { table, .. } => *table,
                 };
                 let slot = &mut open[usize::from(table.tag() - 1)];
                 if slot.is_none() {
-                    *slot = Some(txn.open_table(def(table)).map_err(|e| err("open table")(e.into()))?);
+                    *slot = Some(
+                        txn.open_table(def(table))
+                            .map_err(|e| err("open table")(e.into()))?,
+                    );
                 }
                 // unwrap: filled just above.
                 let t = slot.as_mut().unwrap();
                 match op {
                     Op::Put { key, value, .. } => {
-                        t.insert(key.as_slice(), value.as_slice()).map_err(|e| err("insert")(e.into()))?;
+                        t.insert(key.as_slice(), value.as_slice())
+                            .map_err(|e| err("insert")(e.into()))?;
                     }
                     Op::Delete { key, .. } => {
-                        t.remove(key.as_slice()).map_err(|e| err("remove")(e.into()))?;
+                        t.remove(key.as_slice())
+                            .map_err(|e| err("remove")(e.into()))?;
                     }
                 }
             }
@@ -81,15 +88,31 @@ impl KvEngine for RedbEngine {
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| err("begin read")(e.into()))?;
-        let t = txn.open_table(def(table)).map_err(|e| err("open table")(e.into()))?;
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| err("begin read")(e.into()))?;
+        let t = txn
+            .open_table(def(table))
+            .map_err(|e| err("open table")(e.into()))?;
         let value = t.get(key).map_err(|e| err("get")(e.into()))?;
         Ok(value.map(|v| v.value().to_vec()))
     }
 
-    fn scan(&self, table: Table, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StoreError> {
-        let txn = self.db.begin_read().map_err(|e| err("begin read")(e.into()))?;
-        let t = txn.open_table(def(table)).map_err(|e| err("open table")(e.into()))?;
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| err("begin read")(e.into()))?;
+        let t = txn
+            .open_table(def(table))
+            .map_err(|e| err("open table")(e.into()))?;
         for item in t.range(from..to).map_err(|e| err("range")(e.into()))? {
             let (k, v) = item.map_err(|e| err("read")(e.into()))?;
             if !visit(k.value(), v.value()) {

@@ -37,7 +37,9 @@ impl KvEngine for SledEngine {
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
-                Op::Put { table, key, value } => batch.insert(prefixed(*table, key), value.as_slice()),
+                Op::Put { table, key, value } => {
+                    batch.insert(prefixed(*table, key), value.as_slice())
+                }
                 Op::Delete { table, key } => batch.remove(prefixed(*table, key)),
             }
         }
@@ -51,7 +53,13 @@ impl KvEngine for SledEngine {
         Ok(value.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, table: Table, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StoreError> {
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
         for item in self.db.range(prefixed(table, from)..prefixed(table, to)) {
             let (k, v) = item.map_err(err("read"))?;
             if !visit(&k[1..], &v) {

@@ -183,7 +183,7 @@ mod tests {
     fn patch(p: VenuePatch, who: Caller) -> Command {
         Command::UpdateVenue {
             caller: who,
-            patch: p,
+            patch: Box::new(p),
         }
     }
 

@@ -20,7 +20,7 @@ use layout::{ClaimRef, Layout};
 use crate::domain::commands::{Command, Outcome};
 use crate::domain::ledger::ClaimKey;
 use crate::domain::settings::MAX_PARTY;
-use crate::domain::time::add_minutes;
+use crate::domain::time::{add_minutes, stored_precision};
 use crate::domain::{
     Booking, BookingId, Caller, Change, DomainError, Event, Hold, HoldId, HoldStatus, UserId,
     VenueId, VenueSettings,
@@ -69,6 +69,7 @@ impl Venue {
         now: Timestamp,
     ) -> Result<(Venue, Event), DomainError> {
         settings.validate()?;
+        let now = stored_precision(now);
         let mut venue = Self::restore(id, settings, 0, Vec::new(), Vec::new());
         let event = venue.emit(now, Change::VenueUpdated(venue.settings.clone()));
         Ok((venue, event))
@@ -141,6 +142,7 @@ impl Venue {
     /// their events come before the command's. A refused command changes
     /// nothing else.
     pub fn execute(&mut self, command: Command, now: Timestamp) -> Outcome {
+        let now = stored_precision(now);
         let mut events = Vec::new();
         self.expire_due(now, &mut events);
         let reply = match command {
@@ -153,7 +155,9 @@ impl Venue {
                 self.transition(&id, &caller, to, now, &mut events)
             }
             Command::Reschedule(c) => self.reschedule(c, now, &mut events),
-            Command::UpdateVenue { caller, patch } => self.update(&caller, patch, now, &mut events),
+            Command::UpdateVenue { caller, patch } => {
+                self.update(&caller, *patch, now, &mut events)
+            }
             Command::SetStaff {
                 caller,
                 user,

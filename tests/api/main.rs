@@ -1,0 +1,8 @@
+//! One integration test binary (links once): the real engine on a temporary
+//! store, the real server on port 0, real HTTP.
+
+mod helpers;
+
+mod engine;
+mod health;
+mod recovery;

@@ -1,0 +1,304 @@
+//! Recovery: what was acknowledged is exactly what comes back, for both
+//! engines, after a process that dies without any clean shutdown.
+
+use booking_engine::actors::Engine;
+use booking_engine::actors::messages::{CancelBooking, GetAvailability};
+use booking_engine::demo;
+use booking_engine::domain::{
+    self, Booking, BookingId, BookingTarget, Caller, Command, CreateBooking, Hold, HoldId,
+    PlaceHold, Reschedule, Transition, Venue, VenueId,
+};
+use booking_engine::store::{Commit, EngineKind, Store};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::helpers::*;
+
+/// A deterministic history: two venues, bookings, holds, a conversion, a
+/// cancellation, a reschedule and a venue change; returns the venues and
+/// the commits (in order) that produced them.
+fn history() -> (Vec<Venue>, Vec<Commit>) {
+    let now: Timestamp = "2026-12-20T09:00:00+08:00".parse().unwrap();
+    let mut commits = Vec::new();
+    let mut venues = Vec::new();
+    for v in 0..2 {
+        let id = VenueId::from(format!("venue-{v}").as_str());
+        let (mut venue, created) =
+            Venue::create(id, demo::restaurant_settings(Vec::new()), now).unwrap();
+        commits.push(Commit {
+            events: vec![created],
+            aux: vec![],
+        });
+        let mut run = |venue: &mut Venue, cmd: Command| {
+            let out = venue.execute(cmd, now);
+            assert!(out.reply.is_ok(), "{:?}", out.reply);
+            commits.push(Commit {
+                events: out.events,
+                aux: vec![],
+            });
+        };
+        for i in 0..40u32 {
+            // At most two bookings share a day and a time: always room.
+            let time = ["17:00", "18:30", "20:00"][(i / 8 % 3) as usize];
+            let start: Timestamp = format!("2026-12-{:02}T{time}:00+08:00", 21 + i % 8)
+                .parse()
+                .unwrap();
+            let target = BookingTarget::Start {
+                start,
+                party_size: 1 + i % 4,
+            };
+            let id = BookingId::from(format!("b{v}-{i:03}").as_str());
+            let note = (i % 5 == 0).then(|| format!("note {i}"));
+            run(
+                &mut venue,
+                Command::CreateBooking(CreateBooking {
+                    id,
+                    caller: Caller::user(format!("u{}", i % 7).as_str()),
+                    target,
+                    note,
+                }),
+            );
+        }
+        for h in 0..3 {
+            let start: Timestamp = "2026-12-29T12:00:00+08:00".parse().unwrap();
+            let id = HoldId::from(format!("h{v}-{h}").as_str());
+            run(
+                &mut venue,
+                Command::PlaceHold(PlaceHold {
+                    id,
+                    caller: Caller::user("u1"),
+                    start,
+                    party_size: 2,
+                    ttl_seconds: 300,
+                }),
+            );
+        }
+        let hold = BookingTarget::Hold(HoldId::from(format!("h{v}-0").as_str()));
+        run(
+            &mut venue,
+            Command::CreateBooking(CreateBooking {
+                id: BookingId::from(format!("b{v}-hold").as_str()),
+                caller: Caller::user("u1"),
+                target: hold,
+                note: None,
+            }),
+        );
+        run(
+            &mut venue,
+            Command::Transition {
+                id: BookingId::from(format!("b{v}-003").as_str()),
+                caller: Caller::user("u3"),
+                to: Transition::Cancel,
+            },
+        );
+        let moved = "2026-12-30T19:00:00+08:00".parse().unwrap();
+        run(
+            &mut venue,
+            Command::Reschedule(Reschedule {
+                id: BookingId::from(format!("b{v}-004").as_str()),
+                caller: Caller::admin("root"),
+                start: Some(moved),
+                party_size: Some(3),
+                note: None,
+                version: Some(1),
+            }),
+        );
+        run(
+            &mut venue,
+            Command::SetStaff {
+                caller: Caller::admin("root"),
+                user: "staff-1".into(),
+                member: true,
+            },
+        );
+        venues.push(venue);
+    }
+    (venues, commits)
+}
+
+fn sorted_bookings(v: &Venue) -> Vec<Booking> {
+    let mut b: Vec<Booking> = v.bookings().cloned().collect();
+    b.sort_by(|x, y| x.id.cmp(&y.id));
+    b
+}
+
+fn sorted_holds(v: &Venue) -> Vec<Hold> {
+    let mut h: Vec<Hold> = v.holds().cloned().collect();
+    h.sort_by(|x, y| x.id.cmp(&y.id));
+    h
+}
+
+fn assert_same(recovered: &[Venue], expected: &[Venue], kind: EngineKind) {
+    assert_eq!(recovered.len(), expected.len(), "{kind:?}");
+    for (r, e) in recovered.iter().zip(expected) {
+        assert_eq!(r.id(), e.id(), "{kind:?}");
+        assert_eq!(r.seq(), e.seq(), "{kind:?}");
+        assert_eq!(r.settings(), e.settings(), "{kind:?}");
+        assert_eq!(sorted_bookings(r), sorted_bookings(e), "{kind:?}");
+        assert_eq!(sorted_holds(r), sorted_holds(e), "{kind:?}");
+        let now: Timestamp = "2026-12-20T09:00:00+08:00".parse().unwrap();
+        for day in 21..=30 {
+            let date = jiff::civil::date(2026, 12, day);
+            assert_eq!(
+                r.availability(date, 2, now),
+                e.availability(date, 2, now),
+                "{kind:?} {date}"
+            );
+        }
+    }
+}
+
+/// Set in the child process that stores the history and dies.
+const CHILD_DIR: &str = "BOOKING_TEST_CRASH_DIR";
+const CHILD_ENGINE: &str = "BOOKING_TEST_CRASH_ENGINE";
+const THIS_TEST: &str =
+    "recovery::acknowledged_writes_survive_a_process_killed_without_shutdown_for_both_engines";
+
+/// In the child: store the history, then end the process on the spot. No
+/// destructor runs, no database is closed, nothing is flushed but what each
+/// commit made durable before it returned.
+fn store_then_die(dir: &str, engine: &str, commits: &[Commit]) -> ! {
+    let kind = if engine == "sled" {
+        EngineKind::Sled
+    } else {
+        EngineKind::Redb
+    };
+    let store = Store::open(kind, std::path::Path::new(dir), 10_000).unwrap();
+    // A few commits alone, the rest grouped, as the writer would.
+    for group in commits.chunks(7) {
+        store.commit(group).unwrap();
+    }
+    std::process::exit(0);
+}
+
+#[test]
+fn acknowledged_writes_survive_a_process_killed_without_shutdown_for_both_engines() {
+    let (expected, commits) = history();
+    if let (Ok(dir), Ok(engine)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_ENGINE)) {
+        store_then_die(&dir, &engine, &commits);
+    }
+    for (kind, name) in [(EngineKind::Redb, "redb"), (EngineKind::Sled, "sled")] {
+        let dir = tempfile::tempdir().unwrap();
+        // This same test in a fresh process (fork would inherit other tests'
+        // locks), told by the environment to play the child.
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", THIS_TEST, "--test-threads=1", "--nocapture"])
+            .env(CHILD_DIR, dir.path())
+            .env(CHILD_ENGINE, name)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "the child failed to store ({name}): {status}"
+        );
+        let store = Store::open(kind, dir.path(), 10_000).unwrap();
+        let recovered = store.load_all().unwrap();
+        assert_same(&recovered, &expected, kind);
+        // The replay log has every event, in order.
+        let events = store.events_after(expected[0].id(), 0, 10_000).unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=expected[0].seq()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn the_replay_log_keeps_only_the_configured_number_of_events() {
+    let (expected, commits) = history();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(EngineKind::Redb, dir.path(), 10).unwrap();
+    for group in commits.chunks(3) {
+        store.commit(group).unwrap();
+    }
+    let v = expected[0].id();
+    let seq = expected[0].seq();
+    assert_eq!(store.oldest_event(v).unwrap(), Some(seq - 9));
+    let kept = store.events_after(v, 0, 100).unwrap();
+    assert_eq!(
+        kept.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (seq - 9..=seq).collect::<Vec<_>>()
+    );
+    // Records are not pruned with the log.
+    assert_same(&store.load_all().unwrap(), &expected, EngineKind::Redb);
+}
+
+#[actix_rt::test]
+async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
+    for kind in [EngineKind::Redb, EngineKind::Sled] {
+        let t = start_engine(kind, options(2));
+        let venue = venue(&t.engine, demo::restaurant_settings(Vec::new())).await;
+        let start = evening(t.engine.now(), 2);
+        let mut booked = Vec::new();
+        for i in 0..12 {
+            let at = start + SignedDuration::from_mins(15 * (i % 6));
+            if let Ok(domain::Reply::Booking(b)) =
+                t.engine.execute(&venue, booking("ann", at, 2)).await
+            {
+                booked.push(b);
+            }
+        }
+        assert!(booked.len() >= 6, "{kind:?}: {}", booked.len());
+        t.engine
+            .execute(
+                &venue,
+                CancelBooking {
+                    id: booked[0].id.clone(),
+                    caller: Caller::user("ann"),
+                },
+            )
+            .await
+            .unwrap();
+        let date = t
+            .engine
+            .store()
+            .load_venue(&venue)
+            .unwrap()
+            .unwrap()
+            .settings
+            .local_date(start);
+        let before = t
+            .engine
+            .ask(
+                &venue,
+                GetAvailability {
+                    date,
+                    party_size: 2,
+                },
+            )
+            .await
+            .unwrap();
+        t.engine.shutdown().await;
+        let dir = t.dir;
+        drop(t.engine);
+
+        let store = Store::open(kind, dir.path(), 10_000).unwrap();
+        let again = Engine::start(
+            store,
+            std::sync::Arc::new(booking_engine::actors::SystemClock),
+            options(2),
+        );
+        assert_eq!(again.warm_up().await.unwrap(), 1);
+        let after = again
+            .ask(
+                &venue,
+                GetAvailability {
+                    date,
+                    party_size: 2,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(after, before, "{kind:?}");
+        let stored = again.store().load_venue(&venue).unwrap().unwrap();
+        assert_eq!(stored.bookings.len(), booked.len(), "{kind:?}");
+        assert_eq!(
+            stored
+                .bookings
+                .iter()
+                .filter(|b| b.status == domain::BookingStatus::Cancelled)
+                .count(),
+            1
+        );
+        again.shutdown().await;
+    }
+}
