@@ -1,1 +1,146 @@
-fn main() {}
+//! One-shot measurements that criterion's repetition does not suit:
+//! recovery time for 100,000 and 1,000,000 stored bookings, and memory of
+//! 100,000 resident venues. `cargo bench --bench footprint`
+//! (`-- quick` for 100,000 bookings and 10,000 venues only).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use booking_engine::actors::{Engine, EngineOptions, SystemClock};
+use booking_engine::demo;
+use booking_engine::domain::{BookingId, BookingTarget, Caller, Command, CreateBooking, Resource, ResourceId, ResourceMode, Venue, VenueId};
+use booking_engine::store::{Commit, EngineKind, Store};
+use jiff::{SignedDuration, Timestamp};
+
+/// Counts live heap bytes, to measure what resident venues cost.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator and only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+fn now() -> Timestamp {
+    "2026-12-01T09:00:00+08:00".parse().unwrap()
+}
+
+/// A venue able to take 1,000 bookings at a handful of starts.
+fn venue_settings() -> booking_engine::domain::VenueSettings {
+    let mut s = demo::restaurant_settings(Vec::new());
+    s.resources = vec![Resource { id: ResourceId::from("hall"), name: "Hall".into(), capacity: 1000, min_party: 1, mode: ResourceMode::Shared }];
+    s
+}
+
+/// Stores `bookings` bookings over 1,000 venues (1,000 each at most).
+fn fill(store: &Store, bookings: usize) {
+    let venues = bookings.div_ceil(1000);
+    let mut pending: Vec<Commit> = Vec::new();
+    for v in 0..venues {
+        let (mut venue, created) = Venue::create(VenueId::from(format!("venue-{v:07}").as_str()), venue_settings(), now()).unwrap();
+        pending.push(Commit { events: vec![created], aux: vec![] });
+        let base: Timestamp = "2026-12-02T17:00:00+08:00".parse().unwrap();
+        for i in 0..1000.min(bookings - v * 1000) {
+            let start = base + SignedDuration::from_hours(24 * (i % 50) as i64);
+            let cmd = Command::CreateBooking(CreateBooking {
+                id: BookingId::from(format!("b{v:07}-{i:04}").as_str()),
+                caller: Caller::user(format!("user-{}", i % 97).as_str()),
+                target: BookingTarget::Start { start, party_size: 2 },
+                note: (i % 4 == 0).then(|| "window seat".to_string()),
+            });
+            let out = venue.execute(cmd, now());
+            assert!(out.reply.is_ok(), "{:?}", out.reply);
+            pending.push(Commit { events: out.events, aux: vec![] });
+        }
+        if pending.len() >= 20_000 {
+            store.commit(&pending).unwrap();
+            pending.clear();
+        }
+    }
+    store.commit(&pending).unwrap();
+}
+
+fn recovery(bookings: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+        let started = Instant::now();
+        fill(&store, bookings);
+        println!("stored {bookings} bookings in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let started = Instant::now();
+    let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+    let venues = store.load_all().unwrap();
+    let elapsed = started.elapsed();
+    let count: usize = venues.iter().map(|v| v.bookings().count()).sum();
+    assert_eq!(count, bookings);
+    println!("recovery: {bookings} bookings in {} venues rebuilt in {:.3} s ({:.0} bookings/s)", venues.len(), elapsed.as_secs_f64(), bookings as f64 / elapsed.as_secs_f64());
+}
+
+fn resident_venues(n: usize) {
+    // The domain state alone.
+    let before = live();
+    let venues: Vec<Venue> = (0..n).map(|i| Venue::create(VenueId::from(format!("venue-{i:07}").as_str()), demo::restaurant_settings(Vec::new()), now()).unwrap().0).collect();
+    let domain_bytes = (live() - before) as f64 / n as f64;
+    drop(venues);
+
+    // Whole actors, activated from a store by the engine's warm-up.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+        let commits: Vec<Commit> = (0..n)
+            .map(|i| Commit { events: vec![Venue::create(VenueId::from(format!("venue-{i:07}").as_str()), demo::restaurant_settings(Vec::new()), now()).unwrap().1], aux: vec![] })
+            .collect();
+        store.commit(&commits).unwrap();
+    }
+    let system = actix_rt::System::new();
+    system.block_on(async {
+        let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+        let engine = Engine::start(store, Arc::new(SystemClock), EngineOptions::default());
+        let before = live();
+        let started = Instant::now();
+        assert_eq!(engine.warm_up().await.unwrap(), n);
+        let elapsed = started.elapsed();
+        let actor_bytes = (live() - before) as f64 / n as f64;
+        println!(
+            "memory: {n} resident venues: {:.0} bytes each as actors (heap, including the store's read cache), {domain_bytes:.0} bytes of domain state each; activated in {:.2} s",
+            actor_bytes,
+            elapsed.as_secs_f64()
+        );
+        engine.shutdown().await;
+    });
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; anything else named `quick` shortens the run.
+    let quick = std::env::args().any(|a| a == "quick");
+    recovery(100_000);
+    if !quick {
+        recovery(1_000_000);
+    }
+    resident_venues(if quick { 10_000 } else { 100_000 });
+}
