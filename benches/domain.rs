@@ -4,7 +4,9 @@
 use std::hint::black_box;
 
 use booking_engine::demo;
-use booking_engine::domain::{BookingId, BookingTarget, Caller, Command, CreateBooking, Venue, VenueId};
+use booking_engine::domain::{
+    BookingId, BookingTarget, Caller, Command, CreateBooking, Venue, VenueId,
+};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 
@@ -15,7 +17,9 @@ fn now() -> Timestamp {
 }
 
 fn venue(tables: usize) -> Venue {
-    Venue::create(VenueId::from("bench"), demo::tables_settings(tables), now()).unwrap().0
+    Venue::create(VenueId::from("bench"), demo::tables_settings(tables), now())
+        .unwrap()
+        .0
 }
 
 /// Non-overlapping 90-minute windows of the demo hours: 11:00, 12:30,
@@ -32,7 +36,10 @@ fn bookings(n: usize) -> Vec<Command> {
             Command::CreateBooking(CreateBooking {
                 id: BookingId::from(format!("b{i:08}").as_str()),
                 caller: Caller::user("bench"),
-                target: BookingTarget::Start { start: start(i), party_size: 2 },
+                target: BookingTarget::Start {
+                    start: start(i),
+                    party_size: 2,
+                },
                 note: None,
             })
         })
@@ -64,9 +71,19 @@ fn availability(c: &mut Criterion) {
     let mut venue = venue(30);
     // Half the tables taken at every window of the first day.
     for (i, command) in bookings(75).into_iter().enumerate() {
-        let Command::CreateBooking(mut b) = command else { unreachable!() };
-        b.target = BookingTarget::Start { start: start(i % 5), party_size: 2 };
-        assert!(venue.execute(Command::CreateBooking(b), now()).reply.is_ok());
+        let Command::CreateBooking(mut b) = command else {
+            unreachable!()
+        };
+        b.target = BookingTarget::Start {
+            start: start(i % 5),
+            party_size: 2,
+        };
+        assert!(
+            venue
+                .execute(Command::CreateBooking(b), now())
+                .reply
+                .is_ok()
+        );
     }
     let date = jiff::civil::date(2026, 12, 2);
     assert_eq!(venue.availability(date, 2, now()).len(), 22);

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use booking_engine::actors::messages::CreateBooking;
 use booking_engine::actors::{Engine, EngineOptions, SystemClock, new_id};
 use booking_engine::demo;
-use booking_engine::domain::{self, BookingId, BookingTarget, Caller, Resource, ResourceId, ResourceMode, VenueId, VenueSettings};
+use booking_engine::domain::{
+    self, BookingId, BookingTarget, Caller, Resource, ResourceId, ResourceMode, VenueId,
+    VenueSettings,
+};
 use booking_engine::store::{EngineKind, RedbEngine, Store};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::future::join_all;
@@ -21,7 +24,13 @@ const ROUND: usize = 20_000;
 fn roomy() -> VenueSettings {
     let mut s = demo::restaurant_settings(Vec::new());
     s.resources = (0..10)
-        .map(|i| Resource { id: ResourceId::from(format!("hall{i}").as_str()), name: format!("Hall {i}"), capacity: 1000, min_party: 1, mode: ResourceMode::Shared })
+        .map(|i| Resource {
+            id: ResourceId::from(format!("hall{i}").as_str()),
+            name: format!("Hall {i}"),
+            capacity: 1000,
+            min_party: 1,
+            mode: ResourceMode::Shared,
+        })
         .collect();
     s
 }
@@ -32,7 +41,9 @@ fn start(now: Timestamp, i: usize) -> Timestamp {
     let tomorrow = now.to_zoned(tz.clone()).date().tomorrow().unwrap();
     let midnight = tomorrow.to_zoned(tz).unwrap().timestamp();
     let window = [11 * 60, 12 * 60 + 30, 17 * 60, 18 * 60 + 30, 20 * 60][i % 5];
-    midnight + SignedDuration::from_hours(24 * ((i / 5) % 10) as i64) + SignedDuration::from_mins(window)
+    midnight
+        + SignedDuration::from_hours(24 * ((i / 5) % 10) as i64)
+        + SignedDuration::from_mins(window)
 }
 
 fn store(kind: &str, dir: &std::path::Path) -> Store {
@@ -56,14 +67,22 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
             let booking = domain::CreateBooking {
                 id: BookingId::from(new_id().as_str()),
                 caller: Caller::user("bench"),
-                target: BookingTarget::Start { start: start(now, i / venues), party_size: 1 },
+                target: BookingTarget::Start {
+                    start: start(now, i / venues),
+                    party_size: 1,
+                },
                 note: None,
             };
             (ids[i % venues].clone(), CreateBooking { booking })
         })
         .collect();
     let started = Instant::now();
-    let results = join_all(messages.into_iter().map(|(v, m)| async move { engine.execute(&v, m).await })).await;
+    let results = join_all(
+        messages
+            .into_iter()
+            .map(|(v, m)| async move { engine.execute(&v, m).await }),
+    )
+    .await;
     let elapsed = started.elapsed();
     let failed = results.iter().filter(|r| r.is_err()).count();
     assert_eq!(failed, 0, "{:?}", results.iter().find(|r| r.is_err()));
@@ -79,7 +98,13 @@ fn engine_bench(c: &mut Criterion) {
         for venues in [1, 1000] {
             let system = actix_rt::System::new();
             let dir = tempfile::tempdir().unwrap();
-            let engine = system.block_on(async { Arc::new(Engine::start(store(kind, dir.path()), Arc::new(SystemClock), EngineOptions::default())) });
+            let engine = system.block_on(async {
+                Arc::new(Engine::start(
+                    store(kind, dir.path()),
+                    Arc::new(SystemClock),
+                    EngineOptions::default(),
+                ))
+            });
             let name = format!("{kind}, {venues} venue(s), {ROUND} bookings");
             group.bench_function(name, |b| {
                 b.iter_custom(|iters| {

@@ -10,7 +10,10 @@ use std::time::Instant;
 
 use booking_engine::actors::{Engine, EngineOptions, SystemClock};
 use booking_engine::demo;
-use booking_engine::domain::{BookingId, BookingTarget, Caller, Command, CreateBooking, Resource, ResourceId, ResourceMode, Venue, VenueId};
+use booking_engine::domain::{
+    BookingId, BookingTarget, Caller, Command, CreateBooking, Resource, ResourceId, ResourceMode,
+    Venue, VenueId,
+};
 use booking_engine::store::{Commit, EngineKind, Store};
 use jiff::{SignedDuration, Timestamp};
 
@@ -32,7 +35,10 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -52,7 +58,13 @@ fn now() -> Timestamp {
 /// A venue able to take 1,000 bookings at a handful of starts.
 fn venue_settings() -> booking_engine::domain::VenueSettings {
     let mut s = demo::restaurant_settings(Vec::new());
-    s.resources = vec![Resource { id: ResourceId::from("hall"), name: "Hall".into(), capacity: 1000, min_party: 1, mode: ResourceMode::Shared }];
+    s.resources = vec![Resource {
+        id: ResourceId::from("hall"),
+        name: "Hall".into(),
+        capacity: 1000,
+        min_party: 1,
+        mode: ResourceMode::Shared,
+    }];
     s
 }
 
@@ -61,20 +73,34 @@ fn fill(store: &Store, bookings: usize) {
     let venues = bookings.div_ceil(1000);
     let mut pending: Vec<Commit> = Vec::new();
     for v in 0..venues {
-        let (mut venue, created) = Venue::create(VenueId::from(format!("venue-{v:07}").as_str()), venue_settings(), now()).unwrap();
-        pending.push(Commit { events: vec![created], aux: vec![] });
+        let (mut venue, created) = Venue::create(
+            VenueId::from(format!("venue-{v:07}").as_str()),
+            venue_settings(),
+            now(),
+        )
+        .unwrap();
+        pending.push(Commit {
+            events: vec![created],
+            aux: vec![],
+        });
         let base: Timestamp = "2026-12-02T17:00:00+08:00".parse().unwrap();
         for i in 0..1000.min(bookings - v * 1000) {
             let start = base + SignedDuration::from_hours(24 * (i % 50) as i64);
             let cmd = Command::CreateBooking(CreateBooking {
                 id: BookingId::from(format!("b{v:07}-{i:04}").as_str()),
                 caller: Caller::user(format!("user-{}", i % 97).as_str()),
-                target: BookingTarget::Start { start, party_size: 2 },
+                target: BookingTarget::Start {
+                    start,
+                    party_size: 2,
+                },
                 note: (i % 4 == 0).then(|| "window seat".to_string()),
             });
             let out = venue.execute(cmd, now());
             assert!(out.reply.is_ok(), "{:?}", out.reply);
-            pending.push(Commit { events: out.events, aux: vec![] });
+            pending.push(Commit {
+                events: out.events,
+                aux: vec![],
+            });
         }
         if pending.len() >= 20_000 {
             store.commit(&pending).unwrap();
@@ -90,7 +116,10 @@ fn recovery(bookings: usize) {
         let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
         let started = Instant::now();
         fill(&store, bookings);
-        println!("stored {bookings} bookings in {:.1} s", started.elapsed().as_secs_f64());
+        println!(
+            "stored {bookings} bookings in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let started = Instant::now();
     let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
@@ -98,13 +127,28 @@ fn recovery(bookings: usize) {
     let elapsed = started.elapsed();
     let count: usize = venues.iter().map(|v| v.bookings().count()).sum();
     assert_eq!(count, bookings);
-    println!("recovery: {bookings} bookings in {} venues rebuilt in {:.3} s ({:.0} bookings/s)", venues.len(), elapsed.as_secs_f64(), bookings as f64 / elapsed.as_secs_f64());
+    println!(
+        "recovery: {bookings} bookings in {} venues rebuilt in {:.3} s ({:.0} bookings/s)",
+        venues.len(),
+        elapsed.as_secs_f64(),
+        bookings as f64 / elapsed.as_secs_f64()
+    );
 }
 
 fn resident_venues(n: usize) {
     // The domain state alone.
     let before = live();
-    let venues: Vec<Venue> = (0..n).map(|i| Venue::create(VenueId::from(format!("venue-{i:07}").as_str()), demo::restaurant_settings(Vec::new()), now()).unwrap().0).collect();
+    let venues: Vec<Venue> = (0..n)
+        .map(|i| {
+            Venue::create(
+                VenueId::from(format!("venue-{i:07}").as_str()),
+                demo::restaurant_settings(Vec::new()),
+                now(),
+            )
+            .unwrap()
+            .0
+        })
+        .collect();
     let domain_bytes = (live() - before) as f64 / n as f64;
     drop(venues);
 
@@ -113,7 +157,18 @@ fn resident_venues(n: usize) {
     {
         let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
         let commits: Vec<Commit> = (0..n)
-            .map(|i| Commit { events: vec![Venue::create(VenueId::from(format!("venue-{i:07}").as_str()), demo::restaurant_settings(Vec::new()), now()).unwrap().1], aux: vec![] })
+            .map(|i| Commit {
+                events: vec![
+                    Venue::create(
+                        VenueId::from(format!("venue-{i:07}").as_str()),
+                        demo::restaurant_settings(Vec::new()),
+                        now(),
+                    )
+                    .unwrap()
+                    .1,
+                ],
+                aux: vec![],
+            })
             .collect();
         store.commit(&commits).unwrap();
     }

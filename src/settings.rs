@@ -3,6 +3,7 @@
 //! fixed (`BOOKING_LISTEN`, `BOOKING_DATA_DIR`, …); nested settings use a
 //! double underscore (`BOOKING_STORE__ENGINE=sled`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -52,8 +53,10 @@ pub struct Settings {
 pub struct StoreSettings {
     /// `redb` (default, fsync on commit) or `sled`.
     pub engine: EngineKind,
-    /// Events kept per venue for WebSocket replay.
+    /// Events kept per venue for WebSocket replay...
     pub keep_events: u64,
+    /// ...as long as they are at most this many days old.
+    pub keep_days: u32,
 }
 
 /// Venue actors.
@@ -88,10 +91,11 @@ impl Default for Settings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        // 10,000 events: API.md's default replay window.
+        // 10,000 events or 7 days: API.md's default replay window.
         Self {
             engine: EngineKind::Redb,
             keep_events: 10_000,
+            keep_days: 7,
         }
     }
 }
@@ -127,7 +131,18 @@ fn on_off<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 impl Settings {
     /// Loads from `config_dir` and the process environment, then checks.
     pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
-        let env_name = std::env::var("BOOKING_ENV").unwrap_or_else(|_| "local".into());
+        let vars = std::env::vars()
+            .filter(|(k, _)| k.starts_with("BOOKING_"))
+            .collect();
+        Self::load_from(config_dir, vars)
+    }
+
+    /// Loads from `config_dir` and the given `BOOKING_*` variables, then checks.
+    pub fn load_from(config_dir: &Path, vars: HashMap<String, String>) -> anyhow::Result<Self> {
+        let env_name = vars
+            .get("BOOKING_ENV")
+            .cloned()
+            .unwrap_or_else(|| "local".into());
         let settings: Settings = config::Config::builder()
             .add_source(config::File::from(config_dir.join("base.toml")).required(false))
             .add_source(
@@ -137,7 +152,9 @@ impl Settings {
                 config::Environment::with_prefix("BOOKING")
                     .prefix_separator("_")
                     .separator("__")
-                    .try_parsing(true),
+                    // No `try_parsing`: it would turn a numeric-looking
+                    // secret into a float. Typed fields convert on their own.
+                    .source(Some(vars.into_iter().collect())),
             )
             .build()
             .context("Failed to read the configuration")?
@@ -193,6 +210,62 @@ mod tests {
         s.jwt_secret = Some("x".repeat(MIN_SECRET_BYTES));
         assert!(s.check().is_ok());
         assert!(Settings::default().check().is_ok());
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_contracts_variables_override_the_files() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let s = Settings::load_from(
+            &dir,
+            vars(&[
+                ("BOOKING_LISTEN", "127.0.0.1:9999"),
+                ("BOOKING_DATA_DIR", "/tmp/elsewhere"),
+                ("BOOKING_HOLD_TTL_SECONDS", "42"),
+                ("BOOKING_RATE_LIMIT", "off"),
+                ("BOOKING_JWT_SECRET", "12345678901234567890123456789012345"),
+                ("BOOKING_STORE__ENGINE", "sled"),
+                ("BOOKING_VENUES__IDLE_SECONDS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9999");
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/elsewhere"));
+        assert_eq!(s.hold_ttl_seconds, 42);
+        assert!(!s.rate_limit);
+        assert_eq!(
+            s.jwt_secret.as_deref(),
+            Some("12345678901234567890123456789012345")
+        );
+        assert_eq!(s.store.engine, EngineKind::Sled);
+        assert_eq!(s.venues.idle_seconds, 5);
+        assert_eq!(s.env, Environment::Local);
+    }
+
+    #[test]
+    fn production_from_the_environment_needs_a_secret() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let err = Settings::load_from(&dir, vars(&[("BOOKING_ENV", "production")])).unwrap_err();
+        assert!(format!("{err:#}").contains("BOOKING_JWT_SECRET"), "{err:#}");
+        let secret = "s".repeat(MIN_SECRET_BYTES);
+        let s = Settings::load_from(
+            &dir,
+            vars(&[
+                ("BOOKING_ENV", "production"),
+                ("BOOKING_JWT_SECRET", &secret),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.env, s.listen.as_str()),
+            (Environment::Production, "0.0.0.0:8080")
+        );
     }
 
     #[test]

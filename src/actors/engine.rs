@@ -27,7 +27,13 @@ pub struct EngineOptions {
     pub arbiters: usize,
     /// Events a bus subscriber may fall behind before it lags.
     pub bus_capacity: usize,
+    /// Events older than this leave the replay log (API.md: 7 days).
+    pub event_max_age: Duration,
 }
+
+/// How often old events are pruned; the age limit is in days, so hourly
+/// keeps the log within an hour of it at the cost of one scan an hour.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 impl Default for EngineOptions {
     fn default() -> Self {
@@ -36,6 +42,7 @@ impl Default for EngineOptions {
             idle_after: Duration::from_secs(600),
             arbiters: std::thread::available_parallelism().map_or(2, |n| n.get()),
             bus_capacity: 65_536,
+            event_max_age: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -57,6 +64,26 @@ pub struct Engine {
     options: EngineOptions,
     /// The writer task and the venue arbiters, taken at shutdown.
     threads: Mutex<(Option<JoinHandle<()>>, Vec<Arbiter>)>,
+    pruner: JoinHandle<()>,
+}
+
+/// Drops events past the age limit, now and then every `PRUNE_EVERY`.
+async fn prune_old_events(store: Arc<Store>, clock: Arc<dyn Clock>, max_age: Duration) {
+    let max_age = jiff::SignedDuration::try_from(max_age).unwrap_or(jiff::SignedDuration::MAX);
+    loop {
+        let cutoff = clock
+            .now()
+            .saturating_sub(max_age)
+            .unwrap_or(jiff::Timestamp::MIN);
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.prune_events_before(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(events = n, "pruned events past the replay window"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "pruning old events failed"),
+            Err(e) => tracing::warn!(error = %e, "pruning old events panicked"),
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
+    }
 }
 
 impl Engine {
@@ -81,7 +108,13 @@ impl Engine {
             registry: Arc::downgrade(&registry),
             idle_after: options.idle_after,
         }));
+        let pruner = actix::spawn(prune_old_events(
+            store.clone(),
+            clock.clone(),
+            options.event_max_age,
+        ));
         Engine {
+            pruner,
             registry,
             store,
             writer,
@@ -196,6 +229,7 @@ impl Engine {
     /// Stops acknowledging writes, stores everything already applied, and
     /// stops the writer and the venue threads.
     pub async fn shutdown(&self) {
+        self.pruner.abort();
         self.health.close();
         self.writer.stop();
         let (thread, arbiters) = {

@@ -38,6 +38,19 @@ pub fn children(parent: &str) -> (Vec<u8>, Vec<u8>) {
     (from, to)
 }
 
+/// The smallest key greater than every key starting with `prefix` (the
+/// prefix itself when it is all `0xff`, which no key of ours is).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    prefix.to_vec()
+}
+
 /// The child part of a child key.
 pub fn child_part(key: &[u8]) -> &[u8] {
     match key.iter().position(|b| *b == SEP) {
@@ -81,5 +94,6 @@ mod tests {
         assert!(event(&VenueId::from("v10"), 1) >= to);
         assert_eq!(event_seq(&keys[3]), Some(256));
         assert_eq!(child_part(&child("v1", "b7")), b"b7");
+        assert_eq!(prefix_end(&[7, b'a', 0xff]), vec![7, b'b']);
     }
 }

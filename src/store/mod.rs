@@ -13,6 +13,7 @@ mod sled_engine;
 
 use std::path::Path;
 
+use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -304,6 +305,46 @@ impl Store {
         Ok(first)
     }
 
+    /// Drops every venue's events older than `cutoff` (the age half of the
+    /// replay window; `keep_events` is the count half). A venue's log is in
+    /// time order, so each scan stops at its first young event. Returns how
+    /// many events were dropped.
+    pub fn prune_events_before(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let mut dropped = 0;
+        for venue in self.venue_ids()? {
+            let (from, to) = keys::children(venue.as_str());
+            let mut old = Vec::new();
+            let mut bad = None;
+            self.kv.scan(
+                Table::Events,
+                &from,
+                &to,
+                &mut |k, v| match decode::<Event>("event", v) {
+                    Ok(e) if e.at < cutoff => {
+                        old.push(Op::Delete {
+                            table: Table::Events,
+                            key: k.to_vec(),
+                        });
+                        true
+                    }
+                    Ok(_) => false,
+                    Err(e) => {
+                        bad = Some(e);
+                        false
+                    }
+                },
+            )?;
+            if let Some(e) = bad {
+                return Err(e);
+            }
+            dropped += old.len();
+            if !old.is_empty() {
+                self.kv.apply(&old)?;
+            }
+        }
+        Ok(dropped)
+    }
+
     /// A user's bookings as (booking, venue), oldest first, after a cursor.
     pub fn user_bookings(
         &self,
@@ -353,8 +394,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<AuxEntry>, StoreError> {
         let from = aux_key(space, prefix);
-        let mut to = from.clone();
-        to.push(0xff);
+        let to = keys::prefix_end(&from);
         let mut out = Vec::new();
         self.kv.scan(Table::Aux, &from, &to, &mut |k, v| {
             out.push((k[1..].to_vec(), v.to_vec()));

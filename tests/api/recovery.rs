@@ -222,6 +222,26 @@ fn the_replay_log_keeps_only_the_configured_number_of_events() {
     assert_same(&store.load_all().unwrap(), &expected, EngineKind::Redb);
 }
 
+#[test]
+fn events_past_the_age_limit_leave_the_replay_log_but_records_stay() {
+    let (expected, commits) = history();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(EngineKind::Sled, dir.path(), 10_000).unwrap();
+    store.commit(&commits).unwrap();
+    // Every event of the history is at 09:00 on 2026-12-20.
+    let at: Timestamp = "2026-12-20T09:00:00+08:00".parse().unwrap();
+    assert_eq!(store.prune_events_before(at).unwrap(), 0);
+    let total: u64 = expected.iter().map(|v| v.seq()).sum();
+    assert_eq!(
+        store
+            .prune_events_before(at + SignedDuration::from_secs(1))
+            .unwrap() as u64,
+        total
+    );
+    assert_eq!(store.oldest_event(expected[0].id()).unwrap(), None);
+    assert_same(&store.load_all().unwrap(), &expected, EngineKind::Sled);
+}
+
 #[actix_rt::test]
 async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
     for kind in [EngineKind::Redb, EngineKind::Sled] {

@@ -257,3 +257,216 @@ impl Venue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::commands::{BookingTarget, Command, CreateBooking, Reply, Reschedule};
+    use crate::domain::venue::test_support::*;
+    use crate::domain::{
+        BookingId, BookingStatus, Caller, DomainError, HoldId, Transition, UserId, VenuePatch,
+    };
+
+    const EVE: &str = "2026-12-24T18:00:00+08:00";
+
+    fn convert(id: &str, user: &str, hold: &str) -> Command {
+        Command::CreateBooking(CreateBooking {
+            id: BookingId::from(id),
+            caller: Caller::user(user),
+            target: BookingTarget::Hold(HoldId::from(hold)),
+            note: None,
+        })
+    }
+
+    fn booked(out: crate::domain::Outcome) -> crate::domain::Booking {
+        match out.reply {
+            Ok(Reply::Booking(b)) => b,
+            other => panic!("expected a booking, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_hold_converts_once_for_its_owner_only() {
+        let mut v = venue();
+        v.execute(hold("h1", "ann", EVE, 6), now());
+        assert_eq!(
+            v.execute(convert("b1", "bob", "h1"), now()).reply,
+            Err(DomainError::NotFound("hold"))
+        );
+        let out = v.execute(convert("b1", "ann", "h1"), now());
+        assert_eq!(
+            out.events
+                .iter()
+                .map(|e| e.change.name())
+                .collect::<Vec<_>>(),
+            ["hold.released", "booking.created"]
+        );
+        let b = booked(out);
+        assert_eq!((b.resource_id.as_str(), b.party_size), ("t6", 6));
+        assert!(matches!(
+            v.execute(convert("b2", "ann", "h1"), now()).reply,
+            Err(DomainError::Conflict(_))
+        ));
+        let release = Command::ReleaseHold {
+            id: HoldId::from("h1"),
+            caller: Caller::user("ann"),
+        };
+        assert!(matches!(
+            v.execute(release, now()).reply,
+            Err(DomainError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn an_expired_hold_cannot_be_converted() {
+        let mut v = venue();
+        v.execute(hold("h1", "ann", EVE, 2), now());
+        let later = now() + jiff::SignedDuration::from_secs(301);
+        assert_eq!(
+            v.execute(convert("b1", "ann", "h1"), later).reply,
+            Err(DomainError::HoldExpired)
+        );
+    }
+
+    #[test]
+    fn a_reschedule_into_a_full_slot_changes_nothing() {
+        let mut v = venue();
+        let mine = booked(v.execute(book("mine", "ann", EVE, 6), now()));
+        // Fill every place a party of six could go at 20:00: t6 and the bar.
+        booked(v.execute(book("t6", "bob", "2026-12-24T20:00:00+08:00", 6), now()));
+        booked(v.execute(book("bar", "bob", "2026-12-24T20:00:00+08:00", 6), now()));
+        let seq = v.seq();
+        let mv = |start: &str| {
+            Command::Reschedule(Reschedule {
+                id: BookingId::from("mine"),
+                caller: Caller::user("ann"),
+                start: Some(at(start)),
+                party_size: None,
+                note: None,
+                version: Some(1),
+            })
+        };
+        assert_eq!(
+            v.execute(mv("2026-12-24T20:00:00+08:00"), now()).reply,
+            Err(DomainError::SlotUnavailable)
+        );
+        assert_eq!(
+            (v.seq(), v.booking(&BookingId::from("mine"))),
+            (seq, Some(&mine))
+        );
+        // Moving over part of its own old interval works: its old claim does
+        // not block it.
+        let moved = booked(v.execute(mv("2026-12-24T17:00:00+08:00"), now()));
+        assert_eq!(
+            (moved.version, moved.start, moved.resource_id.as_str()),
+            (2, at("2026-12-24T17:00:00+08:00"), "t6")
+        );
+        // Its old interval is free again: t6 takes a party of six at 18:30,
+        // which the old 18:00-19:30 claim would have blocked.
+        let other = booked(v.execute(book("other", "cat", "2026-12-24T18:30:00+08:00", 6), now()));
+        assert_eq!(other.resource_id.as_str(), "t6");
+        // A stale version is a conflict.
+        assert!(matches!(
+            v.execute(mv("2026-12-24T11:00:00+08:00"), now()).reply,
+            Err(DomainError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn owners_cancel_staff_run_the_service_strangers_see_nothing() {
+        let mut v = venue();
+        v.execute(
+            Command::SetStaff {
+                caller: Caller::admin("root"),
+                user: UserId::from("sam"),
+                member: true,
+            },
+            now(),
+        );
+        booked(v.execute(book("b1", "ann", EVE, 2), now()));
+        let t = |who: Caller, to| Command::Transition {
+            id: BookingId::from("b1"),
+            caller: who,
+            to,
+        };
+        assert_eq!(
+            v.execute(t(Caller::user("eve"), Transition::Cancel), now())
+                .reply,
+            Err(DomainError::NotFound("booking"))
+        );
+        assert!(matches!(
+            v.execute(t(Caller::user("ann"), Transition::Seat), now())
+                .reply,
+            Err(DomainError::Forbidden(_))
+        ));
+        let seated = booked(v.execute(t(Caller::user("sam"), Transition::Seat), now()));
+        assert_eq!((seated.status, seated.version), (BookingStatus::Seated, 2));
+        assert!(matches!(
+            v.execute(t(Caller::user("ann"), Transition::Cancel), now())
+                .reply,
+            Err(DomainError::Conflict(_))
+        ));
+        let done = booked(v.execute(t(Caller::user("sam"), Transition::Complete), now()));
+        assert_eq!(done.status, BookingStatus::Completed);
+        // Completed gives the table back.
+        booked(v.execute(book("b2", "bob", EVE, 2), now()));
+    }
+
+    #[test]
+    fn without_auto_confirm_a_booking_starts_pending_and_still_takes_capacity() {
+        let mut v = venue();
+        let patch = VenuePatch {
+            auto_confirm: Some(false),
+            ..Default::default()
+        };
+        v.execute(
+            Command::UpdateVenue {
+                caller: Caller::admin("root"),
+                patch: Box::new(patch),
+            },
+            now(),
+        );
+        assert_eq!(
+            booked(v.execute(book("b1", "ann", EVE, 6), now())).status,
+            BookingStatus::Pending
+        );
+        booked(v.execute(book("b2", "ann", EVE, 6), now())); // the bar
+        assert_eq!(
+            v.execute(book("b3", "ann", EVE, 6), now()).reply,
+            Err(DomainError::SlotUnavailable)
+        );
+    }
+
+    #[test]
+    fn starts_that_can_never_be_booked_are_invalid_and_name_the_field() {
+        let mut v = venue();
+        let field = |out: crate::domain::Outcome| match out.reply {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(v.execute(book("b", "a", "2026-12-24T18:05:00+08:00", 2), now())),
+            "start"
+        );
+        assert_eq!(
+            field(v.execute(book("b", "a", "2026-12-19T18:00:00+08:00", 2), now())),
+            "start"
+        );
+        assert_eq!(
+            field(v.execute(book("b", "a", "2027-02-19T18:00:00+08:00", 2), now())),
+            "start"
+        );
+        assert_eq!(
+            field(v.execute(book("b", "a", EVE, 0), now())),
+            "party_size"
+        );
+        assert_eq!(
+            field(v.execute(book("b", "a", EVE, 11), now())),
+            "party_size"
+        );
+        assert_eq!(
+            field(v.execute(book("b", "a", EVE, 1001), now())),
+            "party_size"
+        );
+        assert_eq!(v.seq(), 1, "nothing changed");
+    }
+}
