@@ -52,6 +52,21 @@ impl RedbEngine {
     }
 }
 
+impl RedbEngine {
+    /// A table in a fresh read snapshot.
+    fn read(
+        &self,
+        table: Table,
+    ) -> Result<redb::ReadOnlyTable<&'static [u8], &'static [u8]>, StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| err("begin read")(e.into()))?;
+        txn.open_table(def(table))
+            .map_err(|e| err("open table")(e.into()))
+    }
+}
+
 impl KvEngine for RedbEngine {
     fn apply(&self, ops: &[Op]) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(|e| err("begin")(e.into()))?;
@@ -88,13 +103,7 @@ impl KvEngine for RedbEngine {
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| err("begin read")(e.into()))?;
-        let t = txn
-            .open_table(def(table))
-            .map_err(|e| err("open table")(e.into()))?;
+        let t = self.read(table)?;
         let value = t.get(key).map_err(|e| err("get")(e.into()))?;
         Ok(value.map(|v| v.value().to_vec()))
     }
@@ -106,13 +115,7 @@ impl KvEngine for RedbEngine {
         to: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| err("begin read")(e.into()))?;
-        let t = txn
-            .open_table(def(table))
-            .map_err(|e| err("open table")(e.into()))?;
+        let t = self.read(table)?;
         for item in t.range(from..to).map_err(|e| err("range")(e.into()))? {
             let (k, v) = item.map_err(|e| err("read")(e.into()))?;
             if !visit(k.value(), v.value()) {

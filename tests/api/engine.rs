@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use booking_engine::actors::messages::{GetAvailability, GetBooking, PlaceHold};
+use booking_engine::actors::messages::{GetBooking, PlaceHold};
 use booking_engine::actors::{Engine, EngineError, EngineOptions, TokioClock, new_id};
 use booking_engine::domain::{self, Caller, Change, DomainError, HoldId, Reply};
 use booking_engine::store::{EngineKind, KvEngine, Op, RedbEngine, Store, StoreError, Table};
@@ -110,26 +110,8 @@ async fn an_expired_hold_is_pushed_and_its_capacity_comes_back_by_the_venues_own
         .execute(&venue, PlaceHold { hold: hold.clone() })
         .await
         .unwrap();
-    let date = t
-        .engine
-        .store()
-        .load_venue(&venue)
-        .unwrap()
-        .unwrap()
-        .settings
-        .local_date(start);
-    let full = t
-        .engine
-        .ask(
-            &venue,
-            GetAvailability {
-                date,
-                party_size: 2,
-            },
-        )
-        .await
-        .unwrap();
-    assert!(full.0.iter().any(|s| s.start == start && s.max_party == 0));
+    let full = availability_on_day_of(&t.engine, &venue, start).await;
+    assert!(full.iter().any(|s| s.start == start && s.max_party == 0));
     assert_eq!(bus.recv().await.unwrap().change.name(), "hold.created");
 
     // Nothing but the passing of (paused) time: the venue's timer fires.
@@ -140,18 +122,8 @@ async fn an_expired_hold_is_pushed_and_its_capacity_comes_back_by_the_venues_own
         "{event:?}"
     );
 
-    let free = t
-        .engine
-        .ask(
-            &venue,
-            GetAvailability {
-                date,
-                party_size: 2,
-            },
-        )
-        .await
-        .unwrap();
-    assert!(free.0.iter().any(|s| s.start == start && s.max_party == 4));
+    let free = availability_on_day_of(&t.engine, &venue, start).await;
+    assert!(free.iter().any(|s| s.start == start && s.max_party == 4));
     let stored = t.engine.store().load_venue(&venue).unwrap().unwrap();
     assert_eq!(stored.holds[0].status, domain::HoldStatus::Expired);
 }

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use booking_engine::actors::messages::CreateBooking;
+use booking_engine::actors::messages::{CreateBooking, GetAvailability};
 use booking_engine::actors::{Clock, Engine, EngineOptions, SystemClock, new_id};
 use booking_engine::demo;
-use booking_engine::domain::{self, BookingId, BookingTarget, Caller, VenueId, VenueSettings};
+use booking_engine::domain::{
+    self, BookingId, BookingTarget, Caller, SlotAvailability, VenueId, VenueSettings,
+};
 use booking_engine::settings::Settings;
 use booking_engine::startup::Application;
 use booking_engine::store::{EngineKind, Store};
@@ -125,6 +127,28 @@ pub fn booking(user: &str, start: Timestamp, party: u32) -> CreateBooking {
             note: None,
         },
     }
+}
+
+/// The availability of the (Shanghai) local date of `start` for a party of two.
+pub async fn availability_on_day_of(
+    engine: &Engine,
+    venue: &VenueId,
+    start: Timestamp,
+) -> Vec<SlotAvailability> {
+    let date = start
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .date();
+    engine
+        .ask(
+            venue,
+            GetAvailability {
+                date,
+                party_size: 2,
+            },
+        )
+        .await
+        .unwrap()
+        .0
 }
 
 /// Creates a venue and returns its id.

@@ -2,7 +2,7 @@
 //! engines, after a process that dies without any clean shutdown.
 
 use booking_engine::actors::Engine;
-use booking_engine::actors::messages::{CancelBooking, GetAvailability};
+use booking_engine::actors::messages::CancelBooking;
 use booking_engine::demo;
 use booking_engine::domain::{
     self, Booking, BookingId, BookingTarget, Caller, Command, CreateBooking, Hold, HoldId,
@@ -268,25 +268,7 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
             )
             .await
             .unwrap();
-        let date = t
-            .engine
-            .store()
-            .load_venue(&venue)
-            .unwrap()
-            .unwrap()
-            .settings
-            .local_date(start);
-        let before = t
-            .engine
-            .ask(
-                &venue,
-                GetAvailability {
-                    date,
-                    party_size: 2,
-                },
-            )
-            .await
-            .unwrap();
+        let before = availability_on_day_of(&t.engine, &venue, start).await;
         t.engine.shutdown().await;
         let dir = t.dir;
         drop(t.engine);
@@ -298,16 +280,7 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
             options(2),
         );
         assert_eq!(again.warm_up().await.unwrap(), 1);
-        let after = again
-            .ask(
-                &venue,
-                GetAvailability {
-                    date,
-                    party_size: 2,
-                },
-            )
-            .await
-            .unwrap();
+        let after = availability_on_day_of(&again, &venue, start).await;
         assert_eq!(after, before, "{kind:?}");
         let stored = again.store().load_venue(&venue).unwrap().unwrap();
         assert_eq!(stored.bookings.len(), booked.len(), "{kind:?}");
