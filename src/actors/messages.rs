@@ -7,8 +7,8 @@ use jiff::civil::Date;
 use crate::actors::EngineError;
 use crate::actors::venue::{Pending, VenueActor};
 use crate::domain::{
-    self, Booking, BookingId, Caller, Command, DomainError, Hold, HoldId, Reply, SlotAvailability,
-    Transition, UserId, VenuePatch, VenueSettings,
+    self, Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, Transition,
+    UserId, VenuePatch, VenueSettings,
 };
 
 macro_rules! command {
@@ -126,11 +126,7 @@ impl Handler<GetBooking> for VenueActor {
     type Result = Result<Booking, EngineError>;
 
     fn handle(&mut self, m: GetBooking, _: &mut Context<Self>) -> Self::Result {
-        self.venue
-            .booking(&m.id)
-            .filter(|b| self.venue.may_see(&m.caller, &b.user_id))
-            .cloned()
-            .ok_or(EngineError::Domain(DomainError::NotFound("booking")))
+        Ok(self.venue.booking_for(&m.id, &m.caller)?.clone())
     }
 }
 
@@ -146,11 +142,7 @@ impl Handler<GetHold> for VenueActor {
     type Result = Result<Hold, EngineError>;
 
     fn handle(&mut self, m: GetHold, _: &mut Context<Self>) -> Self::Result {
-        self.venue
-            .hold(&m.id)
-            .filter(|h| self.venue.may_see(&m.caller, &h.user_id))
-            .cloned()
-            .ok_or(EngineError::Domain(DomainError::NotFound("hold")))
+        Ok(self.venue.hold_for(&m.id, &m.caller)?.clone())
     }
 }
 
@@ -166,14 +158,7 @@ impl Handler<GetDaySheet> for VenueActor {
     type Result = Result<Vec<Booking>, EngineError>;
 
     fn handle(&mut self, m: GetDaySheet, _: &mut Context<Self>) -> Self::Result {
-        if !self.venue.manages(&m.caller) {
-            return Err(DomainError::Forbidden("only venue staff may see the day sheet").into());
-        }
-        Ok(self
-            .venue
-            .bookings_on(m.date)
-            .into_iter()
-            .cloned()
-            .collect())
+        let day = self.venue.day_sheet(m.date, &m.caller)?;
+        Ok(day.into_iter().cloned().collect())
     }
 }

@@ -407,6 +407,19 @@ mod tests {
         ));
         let done = booked(v.execute(t(Caller::user("sam"), Transition::Complete), now()));
         assert_eq!(done.status, BookingStatus::Completed);
+        // Reads follow the same rules: strangers see nothing, only staff see the day.
+        let id = BookingId::from("b1");
+        assert_eq!(
+            v.booking_for(&id, &Caller::user("eve")),
+            Err(DomainError::NotFound("booking"))
+        );
+        assert!(v.booking_for(&id, &Caller::user("ann")).is_ok());
+        let day = jiff::civil::date(2026, 12, 24);
+        assert!(matches!(
+            v.day_sheet(day, &Caller::user("ann")),
+            Err(DomainError::Forbidden(_))
+        ));
+        assert_eq!(v.day_sheet(day, &Caller::user("sam")).unwrap().len(), 1);
         // Completed gives the table back.
         booked(v.execute(book("b2", "bob", EVE, 2), now()));
     }

@@ -183,14 +183,45 @@ impl Venue {
         self.seq
     }
 
-    /// A booking, whoever may see it (callers check with [`Venue::may_see`]).
+    /// A booking, whoever may see it (internal reads, tests, recovery).
     pub fn booking(&self, id: &BookingId) -> Option<&Booking> {
         self.bookings.get(id).map(|e| &e.record)
     }
 
-    /// A hold, in any status.
+    /// A hold, in any status, whoever may see it.
     pub fn hold(&self, id: &HoldId) -> Option<&Hold> {
         self.holds.get(id).map(|e| &e.record)
+    }
+
+    /// A booking as the caller may see it: someone else's is not found,
+    /// so ids cannot be probed.
+    pub fn booking_for(&self, id: &BookingId, caller: &Caller) -> Result<&Booking, DomainError> {
+        self.booking(id)
+            .filter(|b| self.may_see(caller, &b.user_id))
+            .ok_or(DomainError::NotFound("booking"))
+    }
+
+    /// A hold as the caller may see it.
+    pub fn hold_for(&self, id: &HoldId, caller: &Caller) -> Result<&Hold, DomainError> {
+        self.hold(id)
+            .filter(|h| self.may_see(caller, &h.user_id))
+            .ok_or(DomainError::NotFound("hold"))
+    }
+
+    /// The day sheet (staff and admin): bookings starting on a local date,
+    /// in every status, by start then id.
+    pub fn day_sheet(&self, date: Date, caller: &Caller) -> Result<Vec<&Booking>, DomainError> {
+        if !self.manages(caller) {
+            return Err(DomainError::Forbidden(
+                "only venue staff may see the day sheet",
+            ));
+        }
+        let mut day: Vec<&Booking> = self
+            .bookings()
+            .filter(|b| self.settings.local_date(b.start) == date)
+            .collect();
+        day.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        Ok(day)
     }
 
     /// Every booking, in no particular order.
@@ -201,16 +232,6 @@ impl Venue {
     /// Every hold, in no particular order.
     pub fn holds(&self) -> impl Iterator<Item = &Hold> {
         self.holds.values().map(|e| &e.record)
-    }
-
-    /// The day sheet: bookings starting on a local date, by start then id.
-    pub fn bookings_on(&self, date: Date) -> Vec<&Booking> {
-        let mut day: Vec<&Booking> = self
-            .bookings()
-            .filter(|b| self.settings.local_date(b.start) == date)
-            .collect();
-        day.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-        day
     }
 
     /// When the next active hold expires, for the owner's timer.
