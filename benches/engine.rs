@@ -73,7 +73,13 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
                 },
                 note: None,
             };
-            (ids[i % venues].clone(), CreateBooking { booking })
+            (
+                ids[i % venues].clone(),
+                CreateBooking {
+                    booking,
+                    record: None,
+                },
+            )
         })
         .collect();
     let started = Instant::now();

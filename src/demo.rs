@@ -71,3 +71,11 @@ pub fn tables_settings(tables: usize) -> VenueSettings {
         .collect();
     s
 }
+
+/// Tomorrow's local date in Shanghai and 19:00 on it, as API.md writes them.
+pub fn tomorrow_evening(now: jiff::Timestamp) -> (String, String) {
+    // unwrap: the zone is bundled and the date arithmetic stays in range.
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let date = now.to_zoned(tz).date().tomorrow().unwrap();
+    (date.to_string(), format!("{date}T19:00:00+08:00"))
+}

@@ -13,6 +13,7 @@
 //!   assembly of the whole application from an already-bound listener.
 //! - [`demo`]: the demo restaurant.
 
+pub mod accounts;
 pub mod actors;
 pub mod demo;
 pub mod domain;

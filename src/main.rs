@@ -1,15 +1,23 @@
-//! `booking-engine`: serves; `--demo` first creates the demo restaurant on
-//! an empty store.
+//! `booking-engine`: serves; `--demo` first creates the demo restaurant and
+//! demo accounts on an empty store and prints how to use them.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use booking_engine::actors::messages::SetStaff;
 use booking_engine::demo;
+use booking_engine::domain::Caller;
 use booking_engine::settings::Settings;
 use booking_engine::startup::Application;
 use booking_engine::telemetry;
 
-const USAGE: &str = "usage: booking-engine [--demo]\n\n  (no arguments)  serve\n  --demo          create a demo restaurant when the store is empty, then serve\n\nSettings: config/ (or BOOKING_CONFIG_DIR) and BOOKING_* variables; see README.md.";
+const USAGE: &str = "usage: booking-engine [--demo]
+
+  (no arguments)  serve
+  --demo          on an empty store, create a demo restaurant, a staff and a
+                  customer account, print them, then serve
+
+Settings: config/ (or BOOKING_CONFIG_DIR) and BOOKING_* variables; see README.md.";
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -26,25 +34,70 @@ async fn main() -> anyhow::Result<()> {
         .map_or_else(|| PathBuf::from("config"), PathBuf::from);
     let settings = Settings::load(&config_dir)?;
     telemetry::init(settings.env);
-    let app = Application::build(&settings)?;
+    let app = Application::build(&settings).await?;
     tracing::info!(listen = %settings.listen, port = app.port(), store = ?settings.store.engine, "serving");
     if demo {
-        let engine = app.engine();
-        let existing = engine
-            .store()
-            .venue_ids()
-            .context("Failed to read the store")?;
-        match existing.first() {
-            Some(id) => println!("The store already has venues; the first is {id}."),
-            None => {
-                let (id, _) = engine
-                    .create_venue(demo::restaurant_settings(Vec::new()))
-                    .await?;
-                println!(
-                    "Created the demo restaurant \"Lotus Garden\" (Asia/Shanghai): venue {id}"
-                );
-            }
-        }
+        create_demo(&app, &settings).await?;
     }
     app.run_until_stopped().await
+}
+
+/// The demo restaurant with a staff and a customer account, on an empty store.
+async fn create_demo(app: &Application, settings: &Settings) -> anyhow::Result<()> {
+    let engine = app.engine();
+    if let Some(id) = engine
+        .store()
+        .venue_ids()
+        .context("Failed to read the store")?
+        .first()
+    {
+        println!("The store already has venues (the first is {id}); no demo data was added.");
+        return Ok(());
+    }
+    let accounts = &app.state().accounts;
+    let password = |who: &str| format!("{who}-{}", hex(&booking_engine::accounts::random_bytes(6)));
+    let (staff_pw, customer_pw) = (password("staff"), password("guest"));
+    let staff = accounts
+        .register("staff@demo.example", &staff_pw, Some("Demo Staff".into()))
+        .await?;
+    let customer = accounts
+        .register(
+            "guest@demo.example",
+            &customer_pw,
+            Some("Demo Guest".into()),
+        )
+        .await?;
+    let (venue, _) = engine
+        .create_venue(demo::restaurant_settings(Vec::new()))
+        .await?;
+    let add = SetStaff {
+        caller: Caller::admin("demo-setup"),
+        user: staff.user.id.clone(),
+        member: true,
+    };
+    engine.execute(&venue, add).await?;
+    let tomorrow = demo::tomorrow_evening(engine.now());
+    let base = format!("http://{}/api/v1", settings.listen);
+    println!(
+        "\nDemo ready: \"Lotus Garden\" (Asia/Shanghai), venue {venue}
+  staff:    staff@demo.example / {staff_pw}
+  customer: guest@demo.example / {customer_pw}
+
+Availability for two tomorrow:
+  curl '{base}/venues/{venue}/availability?date={date}&party_size=2'
+
+Book a table for two at 19:00 tomorrow as the customer:
+  curl -X POST {base}/venues/{venue}/bookings \\
+    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
+    -d '{{\"start\": \"{start}\", \"party_size\": 2}}'
+",
+        date = tomorrow.0,
+        token = customer.access_token,
+        start = tomorrow.1,
+    );
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -45,6 +45,33 @@ pub struct Settings {
     pub rate_limit: bool,
     pub store: StoreSettings,
     pub venues: VenueSettings,
+    pub limits: LimitSettings,
+    /// Browser origins allowed to call the API (`*` for any); none by default.
+    pub cors_origins: Vec<String>,
+    /// Lifetime of an access token (API.md: 15 minutes by default).
+    pub access_token_minutes: u32,
+}
+
+/// Rate limits (API.md's defaults).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    /// Requests per second per user (or per address without a token)...
+    pub per_second: u32,
+    /// ...with bursts of this many.
+    pub burst: u32,
+    /// `POST /auth/*` per minute per address.
+    pub auth_per_minute: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            per_second: 50,
+            burst: 100,
+            auth_per_minute: 10,
+        }
+    }
 }
 
 /// The embedded store.
@@ -85,6 +112,9 @@ impl Default for Settings {
             rate_limit: true,
             store: StoreSettings::default(),
             venues: VenueSettings::default(),
+            limits: LimitSettings::default(),
+            cors_origins: Vec::new(),
+            access_token_minutes: 15,
         }
     }
 }

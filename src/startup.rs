@@ -1,5 +1,6 @@
-//! Builds the whole application from settings: store, engine, listener,
-//! server. Tests use the same path with port 0 and a temporary data dir.
+//! Builds the whole application from settings: store, engine, accounts,
+//! listener, server. Tests use the same path with port 0 and a temporary
+//! data directory.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,8 +9,9 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use anyhow::Context;
 
+use crate::accounts::{self, Accounts, Tokens};
 use crate::actors::{Clock, Engine, EngineOptions, SystemClock};
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Idempotency, Limits, Zones};
 use crate::settings::Settings;
 use crate::store::Store;
 
@@ -17,18 +19,22 @@ use crate::store::Store;
 pub struct Application {
     port: u16,
     server: Server,
-    engine: Arc<Engine>,
+    state: Arc<AppState>,
 }
 
 impl Application {
-    /// Opens the store, starts the engine and binds the listener.
-    /// Call inside an actix system.
-    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        Self::build_with_clock(settings, Arc::new(SystemClock))
+    /// Opens the store, starts the engine, ensures the configured admin and
+    /// binds the listener. Call inside an actix system.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
     /// As [`Application::build`] with another clock (tests).
-    pub fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn build_with_clock(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        settings.check()?;
         let store = Store::open(
             settings.store.engine,
             &settings.data_dir,
@@ -47,20 +53,34 @@ impl Application {
             event_max_age: Duration::from_secs(u64::from(settings.store.keep_days) * 24 * 3600),
             ..EngineOptions::default()
         };
-        let engine = Arc::new(Engine::start(store, clock, options));
+        let engine = Arc::new(Engine::start(store, clock.clone(), options));
+        let secret =
+            accounts::load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
+        let tokens = Tokens::new(&secret, u64::from(settings.access_token_minutes) * 60);
+        let accounts = Accounts::new(engine.store().clone(), tokens, clock);
+        if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
+            let admin = accounts
+                .ensure_admin(email, password)
+                .await
+                .context("Failed to create the configured admin")?;
+            tracing::info!(user_id = %admin.id, email = %admin.email, "admin ready");
+        }
+        let state = Arc::new(AppState {
+            engine,
+            accounts,
+            zones: Arc::new(Zones::default()),
+            idempotency: Idempotency::default(),
+            limits: settings.rate_limit.then(|| Limits::new(&settings.limits)),
+            cors_origins: settings.cors_origins.clone(),
+        });
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let server = http::serve(
-            listener,
-            Arc::new(AppState {
-                engine: engine.clone(),
-            }),
-        )?;
+        let server = http::serve(listener, state.clone())?;
         Ok(Self {
             port,
             server,
-            engine,
+            state,
         })
     }
 
@@ -71,13 +91,18 @@ impl Application {
 
     /// The engine, for setup done before serving (the demo venue).
     pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
+        &self.state.engine
+    }
+
+    /// The shared state (accounts, engine), for setup done before serving.
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
     }
 
     /// Serves until SIGINT/SIGTERM (actix-web stops accepting and finishes
     /// in-flight requests), then stores everything applied and stops.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let engine = self.engine.clone();
+        let engine = self.state.engine.clone();
         let warm = engine.clone();
         actix_web::rt::spawn(async move {
             let started = std::time::Instant::now();

@@ -5,7 +5,7 @@ use actix::prelude::*;
 use jiff::civil::Date;
 
 use crate::actors::EngineError;
-use crate::actors::venue::{Pending, VenueActor};
+use crate::actors::venue::{Pending, RecordWith, VenueActor};
 use crate::domain::{
     self, Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, Transition,
     UserId, VenuePatch, VenueSettings,
@@ -33,16 +33,8 @@ macro_rules! command {
 }
 
 command!(
-    /// Lock capacity for the configured hold lifetime.
-    PlaceHold { hold: domain::PlaceHold } => |m| Command::PlaceHold(m.hold)
-);
-command!(
     /// Release a hold (owner or staff).
     ReleaseHold { id: HoldId, caller: Caller } => |m| Command::ReleaseHold { id: m.id, caller: m.caller }
-);
-command!(
-    /// Book directly or by converting a hold.
-    CreateBooking { booking: domain::CreateBooking } => |m| Command::CreateBooking(m.booking)
 );
 command!(
     /// Cancel a booking (owner or staff).
@@ -80,6 +72,46 @@ command!(
     /// Sweep holds whose time is up (the venue's timer does this by itself).
     ExpireHolds {} => |_m| Command::ExpireHolds
 );
+
+/// Lock capacity for the configured hold lifetime.
+#[derive(Clone, Debug)]
+pub struct PlaceHold {
+    pub hold: domain::PlaceHold,
+    /// Stored with the hold when it is placed (idempotency).
+    pub record: Option<RecordWith>,
+}
+
+/// Book directly or by converting a hold.
+#[derive(Clone, Debug)]
+pub struct CreateBooking {
+    pub booking: domain::CreateBooking,
+    /// Stored with the booking when it is made (idempotency).
+    pub record: Option<RecordWith>,
+}
+
+impl Message for PlaceHold {
+    type Result = Result<Reply, EngineError>;
+}
+
+impl Message for CreateBooking {
+    type Result = Result<Reply, EngineError>;
+}
+
+impl Handler<PlaceHold> for VenueActor {
+    type Result = Pending<Reply>;
+
+    fn handle(&mut self, m: PlaceHold, ctx: &mut Context<Self>) -> Self::Result {
+        self.run_with(Command::PlaceHold(m.hold), m.record, ctx)
+    }
+}
+
+impl Handler<CreateBooking> for VenueActor {
+    type Result = Pending<Reply>;
+
+    fn handle(&mut self, m: CreateBooking, ctx: &mut Context<Self>) -> Self::Result {
+        self.run_with(Command::CreateBooking(m.booking), m.record, ctx)
+    }
+}
 
 /// The venue's settings and latest seq.
 #[derive(Clone, Debug, Message)]

@@ -18,7 +18,7 @@ use crate::actors::registry::Registry;
 use crate::actors::writer::{Health, StoreWriter};
 use crate::actors::{Clock, EngineError};
 use crate::domain::{Command, Outcome, Reply, Venue};
-use crate::store::Commit;
+use crate::store::{AuxOp, Commit};
 
 /// What every venue actor shares.
 pub struct Shared {
@@ -41,6 +41,20 @@ const IDLE_CHECK: Duration = Duration::from_secs(30);
 
 /// A reply that resolves once the change is durable.
 pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T, EngineError>>>>;
+
+/// Extra records to store in the same commit as a successful change (an
+/// idempotency record with the booking it answers), made from the reply.
+#[derive(Clone)]
+pub struct RecordWith(pub Arc<RecordFn>);
+
+/// Makes the extra records from the reply and the venue's settings.
+pub type RecordFn = dyn Fn(&Reply, &crate::domain::VenueSettings) -> Vec<AuxOp> + Send + Sync;
+
+impl std::fmt::Debug for RecordWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordWith(..)")
+    }
+}
 
 /// The actor of one venue.
 pub struct VenueActor {
@@ -76,6 +90,16 @@ impl VenueActor {
 
     /// Executes a command and returns the reply, pending durability.
     pub(crate) fn run(&mut self, command: Command, ctx: &mut Context<Self>) -> Pending<Reply> {
+        self.run_with(command, None, ctx)
+    }
+
+    /// As `run`, storing `record`'s writes with the change when it succeeds.
+    pub(crate) fn run_with(
+        &mut self,
+        command: Command,
+        record: Option<RecordWith>,
+        ctx: &mut Context<Self>,
+    ) -> Pending<Reply> {
         let _span = tracing::debug_span!("venue_command", venue_id = %self.venue.id()).entered();
         if !self.shared.health.accepts_writes() {
             return Box::pin(async { Err(EngineError::Unavailable) });
@@ -83,10 +107,11 @@ impl VenueActor {
         let now = self.now();
         self.last_active = tokio::time::Instant::now();
         let Outcome { events, reply } = self.venue.execute(command, now);
-        let durable = self.persist(Commit {
-            events,
-            aux: Vec::new(),
-        });
+        let aux = match (&reply, record) {
+            (Ok(r), Some(record)) => (record.0)(r, self.venue.settings()),
+            _ => Vec::new(),
+        };
+        let durable = self.persist(Commit { events, aux });
         self.arm_timer(ctx);
         Box::pin(async move {
             if let Some(durable) = durable {

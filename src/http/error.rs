@@ -37,6 +37,51 @@ impl ApiError {
             format!("{what} not found"),
         )
     }
+
+    /// `422 validation_failed` naming the field.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let (field, reason) = (field.into(), reason.into());
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "validation_failed",
+            message: format!("{field}: {reason}"),
+            details: json!({"field": field, "reason": reason}),
+        }
+    }
+
+    /// `400 malformed_request`.
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed_request", message)
+    }
+
+    /// `401 unauthorized`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// `403 forbidden`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// `413 payload_too_large`.
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request bodies are limited to 64 KiB",
+        )
+    }
+
+    /// `500 internal`; the cause is logged once, here, and never sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -57,7 +102,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self
+            .details
+            .get("retry_after_seconds")
+            .and_then(Value::as_u64)
+        {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        response.json(json!({
             "error": {"code": self.code, "message": self.message, "details": self.details}
         }))
     }
@@ -92,6 +145,25 @@ impl From<DomainError> for ApiError {
     }
 }
 
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as A;
+        match e {
+            A::EmailTaken => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            A::Invalid { field, reason } => Self::invalid(field, reason),
+            A::BadCredentials | A::BadRefreshToken => Self::unauthorized(e.to_string()),
+            A::Store(cause) => Self::internal(cause),
+            A::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
@@ -103,14 +175,7 @@ impl From<EngineError> for ApiError {
                 "unavailable",
                 "the service is not accepting writes right now",
             ),
-            EngineError::Store(cause) => {
-                tracing::error!(error = %cause, "store read failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
-            }
+            EngineError::Store(cause) => Self::internal(cause),
         }
     }
 }

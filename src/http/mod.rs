@@ -1,34 +1,93 @@
-//! HTTP: routes, DTOs and the error table over the engine. For now the
-//! operational routes; the REST API of API.md builds on this.
+//! HTTP: routes, DTOs, extractors and the error table over the engine.
 
+mod dto;
 pub mod error;
+mod extract;
 mod health;
+mod idempotency;
+mod limits;
+pub mod routes;
+mod zones;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_cors::Cors;
+use actix_web::dev::{Server, Service};
+use actix_web::middleware::{Condition, DefaultHeaders};
+use actix_web::{App, HttpServer, ResponseError, web};
 
+use crate::accounts::Accounts;
 use crate::actors::Engine;
 pub use error::ApiError;
+pub use idempotency::Idempotency;
+pub use limits::Limits;
+pub use zones::Zones;
 
 /// What every handler can reach.
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub accounts: Accounts,
+    pub zones: Arc<Zones>,
+    pub idempotency: Idempotency,
+    /// `None` when rate limiting is off (`BOOKING_RATE_LIMIT=off`).
+    pub limits: Option<Limits>,
+    /// Origins allowed to call the API from a browser; `*` for any.
+    pub cors_origins: Vec<String>,
 }
 
 /// Largest request body accepted (API.md: 64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["Retry-After", "Idempotent-Replayed"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        return cors.allow_any_origin();
+    }
+    origins.iter().fold(cors, |c, o| c.allowed_origin(o))
+}
+
 /// The server on an already-bound listener (tests bind port 0).
 pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+    state.zones.follow(&state.engine);
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
+        let origins = data.cors_origins.clone();
+        let limited = data.clone();
         App::new()
             .app_data(data.clone())
-            .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .wrap_fn(move |req, srv| {
+                let verdict = match &limited.limits {
+                    Some(limits) => limits.check(req.request(), limited.accounts.tokens()),
+                    None => Ok(()),
+                };
+                let fut = verdict.map(|()| srv.call(req));
+                async move {
+                    match fut {
+                        Ok(fut) => fut.await,
+                        Err(e) => Err(e.into()),
+                    }
+                }
+            })
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Cache-Control", "no-store"))
+                    .add((
+                        "Content-Security-Policy",
+                        "default-src 'none'; frame-ancestors 'none'",
+                    )),
+            )
             .configure(health::routes)
+            .service(web::scope("/api/v1").configure(routes::configure))
             .default_service(web::to(not_found))
     })
     .listen(listener)?
@@ -38,6 +97,5 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
 
 /// Unknown routes get the same error body as everything else.
 async fn not_found() -> actix_web::HttpResponse {
-    use actix_web::ResponseError;
     ApiError::not_found("route").error_response()
 }

@@ -22,11 +22,16 @@ pub enum Table {
     UserBookings,
     /// space, key → value: users, refresh tokens, idempotency records
     Aux,
+    /// booking or hold id → venue id (ids are globally unique)
+    RecordVenues,
+    /// user id, venue id → () for every venue that listed the user as staff
+    /// (a hint: current rights are always checked against the venue)
+    StaffOf,
 }
 
 impl Table {
     /// Every table, for engines that create them up front.
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 9] = [
         Table::Venues,
         Table::VenueSeqs,
         Table::Bookings,
@@ -34,6 +39,8 @@ impl Table {
         Table::Events,
         Table::UserBookings,
         Table::Aux,
+        Table::RecordVenues,
+        Table::StaffOf,
     ];
 
     /// A stable name (redb table names).
@@ -46,6 +53,8 @@ impl Table {
             Table::Events => "events",
             Table::UserBookings => "user_bookings",
             Table::Aux => "aux",
+            Table::RecordVenues => "record_venues",
+            Table::StaffOf => "staff_of",
         }
     }
 
@@ -59,6 +68,8 @@ impl Table {
             Table::Events => 5,
             Table::UserBookings => 6,
             Table::Aux => 7,
+            Table::RecordVenues => 8,
+            Table::StaffOf => 9,
         }
     }
 }

@@ -171,13 +171,7 @@ impl Store {
                 value: encode(event),
             });
             ops.push(record_op(event));
-            if let Change::BookingCreated(b) = &event.change {
-                ops.push(Op::Put {
-                    table: Table::UserBookings,
-                    key: keys::child(b.user_id.as_str(), b.id.as_str()),
-                    value: keys::top(venue.as_str()),
-                });
-            }
+            index_ops(event, ops);
         }
         ops.push(Op::Put {
             table: Table::VenueSeqs,
@@ -345,6 +339,57 @@ impl Store {
         Ok(dropped)
     }
 
+    /// Where a booking or hold lives.
+    pub fn venue_of(&self, record: &str) -> Result<Option<VenueId>, StoreError> {
+        let venue = self.kv.get(Table::RecordVenues, record.as_bytes())?;
+        Ok(venue.map(|v| VenueId::from(String::from_utf8_lossy(&v).as_ref())))
+    }
+
+    /// A booking as last stored (every acknowledged change is in it).
+    pub fn booking(&self, venue: &VenueId, id: &BookingId) -> Result<Option<Booking>, StoreError> {
+        let bytes = self
+            .kv
+            .get(Table::Bookings, &keys::child(venue.as_str(), id.as_str()))?;
+        bytes.map(|b| decode("booking", &b)).transpose()
+    }
+
+    /// Venues that listed the user as staff at some point (check each venue's
+    /// current list before trusting one).
+    pub fn staff_venue_hints(&self, user: &UserId) -> Result<Vec<VenueId>, StoreError> {
+        let (from, to) = keys::children(user.as_str());
+        let mut out = Vec::new();
+        self.kv.scan(Table::StaffOf, &from, &to, &mut |k, _| {
+            out.push(VenueId::from(
+                String::from_utf8_lossy(keys::child_part(k)).as_ref(),
+            ));
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Up to `limit` venue ids after `after`, in id order (time order: ids are UUIDv7).
+    pub fn venue_ids_after(
+        &self,
+        after: Option<&VenueId>,
+        limit: usize,
+    ) -> Result<Vec<VenueId>, StoreError> {
+        let from = match after {
+            Some(id) => {
+                let mut k = keys::top(id.as_str());
+                k.push(0);
+                k
+            }
+            None => Vec::new(),
+        };
+        let mut ids = Vec::new();
+        self.kv
+            .scan(Table::VenueSeqs, &from, &[0xff], &mut |k, _| {
+                ids.push(VenueId::from(String::from_utf8_lossy(k).as_ref()));
+                ids.len() < limit
+            })?;
+        Ok(ids)
+    }
+
     /// A user's bookings as (booking, venue), oldest first, after a cursor.
     pub fn user_bookings(
         &self,
@@ -401,6 +446,41 @@ impl Store {
             out.len() < limit
         })?;
         Ok(out)
+    }
+}
+
+/// The index writes an event implies: on creation, who owns a booking and
+/// where a booking or hold lives; on a venue change, its staff.
+fn index_ops(event: &Event, ops: &mut Vec<Op>) {
+    let venue = keys::top(event.venue_id.as_str());
+    match &event.change {
+        Change::BookingCreated(b) => {
+            ops.push(Op::Put {
+                table: Table::UserBookings,
+                key: keys::child(b.user_id.as_str(), b.id.as_str()),
+                value: venue.clone(),
+            });
+            ops.push(Op::Put {
+                table: Table::RecordVenues,
+                key: keys::top(b.id.as_str()),
+                value: venue,
+            });
+        }
+        Change::HoldCreated(h) => ops.push(Op::Put {
+            table: Table::RecordVenues,
+            key: keys::top(h.id.as_str()),
+            value: venue,
+        }),
+        Change::VenueUpdated(s) => {
+            for user in &s.staff {
+                ops.push(Op::Put {
+                    table: Table::StaffOf,
+                    key: keys::child(user.as_str(), event.venue_id.as_str()),
+                    value: Vec::new(),
+                });
+            }
+        }
+        _ => {}
     }
 }
 

@@ -107,7 +107,13 @@ async fn an_expired_hold_is_pushed_and_its_capacity_comes_back_by_the_venues_own
         ttl_seconds: t.engine.hold_ttl_seconds(),
     };
     t.engine
-        .execute(&venue, PlaceHold { hold: hold.clone() })
+        .execute(
+            &venue,
+            PlaceHold {
+                hold: hold.clone(),
+                record: None,
+            },
+        )
         .await
         .unwrap();
     let full = availability_on_day_of(&t.engine, &venue, start).await;

@@ -3,9 +3,9 @@ use crate::helpers::spawn_app;
 #[actix_rt::test]
 async fn health_and_ready_answer_ok_on_a_fresh_store() {
     let app = spawn_app().await;
-    let health = app.get("/health").await;
+    let health = app.get(&format!("{}/health", app.root()), None).await;
     assert_eq!(health.status().as_u16(), 200);
-    let ready = app.get("/ready").await;
+    let ready = app.get(&format!("{}/ready", app.root()), None).await;
     assert_eq!(ready.status().as_u16(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["ready"], true);
@@ -15,7 +15,7 @@ async fn health_and_ready_answer_ok_on_a_fresh_store() {
 #[actix_rt::test]
 async fn an_unknown_route_is_a_404_in_the_error_format() {
     let app = spawn_app().await;
-    let response = app.get("/api/v1/nothing-here").await;
+    let response = app.get("/nothing-here", None).await;
     assert_eq!(response.status().as_u16(), 404);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");

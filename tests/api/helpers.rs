@@ -14,44 +14,169 @@ use booking_engine::startup::Application;
 use booking_engine::store::{EngineKind, Store};
 use jiff::Timestamp;
 use jiff::civil::Time;
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
-/// A running server on port 0 with a fresh store.
+/// A running server on port 0 with a fresh store and an admin.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub engine: Arc<Engine>,
+    pub admin: String,
     _dir: TempDir,
 }
 
-impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("request failed")
+pub const ADMIN_EMAIL: &str = "admin@test.example";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// Settings for a test server: port 0, the given data dir, an admin, no
+/// rate limits (tests that want them turn them on).
+pub fn test_settings(dir: &std::path::Path) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        admin_email: Some(ADMIN_EMAIL.into()),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        rate_limit: false,
+        ..Settings::default()
     }
 }
 
 /// Starts the whole application as `main` does, on port 0.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As `spawn_app`, with settings adjusted first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        ..Settings::default()
-    };
-    let app = Application::build(&settings).expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    spawn_app_in(dir, adjust).await
+}
+
+/// Starts the application on an existing data directory.
+pub async fn spawn_app_in(dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(dir.path());
+    adjust(&mut settings);
+    let app = Application::build(&settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}/api/v1", app.port());
     let engine = app.engine().clone();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
+    let client = reqwest::Client::new();
+    let mut test = TestApp {
         address,
-        client: reqwest::Client::new(),
+        client,
         engine,
+        admin: String::new(),
         _dir: dir,
+    };
+    let login = test
+        .post(
+            "/auth/login",
+            None,
+            &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status().as_u16(), 200);
+    test.admin = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    test
+}
+
+/// A response's JSON body.
+pub async fn body(response: reqwest::Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+impl TestApp {
+    /// The server's root (for /health, /ready).
+    pub fn root(&self) -> String {
+        self.address.trim_end_matches("/api/v1").to_string()
     }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        json: Option<&Value>,
+    ) -> reqwest::Response {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.address)
+        };
+        let mut req = self.client.request(method, url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(j) = json {
+            req = req.json(j);
+        }
+        req.send().await.expect("request failed")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, json: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path, token, Some(json))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, json: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::PATCH, path, token, Some(json))
+            .await
+    }
+
+    /// Registers a customer; returns (access token, user id).
+    pub async fn register(&self, email: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/auth/register",
+                None,
+                &json!({"email": email, "password": "password-123", "name": email}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201, "register {email}");
+        let b = body(r).await;
+        (
+            b["access_token"].as_str().unwrap().to_string(),
+            b["user"]["id"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Creates a venue as the admin from a JSON body; returns its id.
+    pub async fn create_venue(&self, venue: &Value) -> String {
+        let r = self.post("/venues", Some(&self.admin), venue).await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// The demo restaurant as a `POST /venues` body, with the given resources.
+pub fn restaurant(resources: Value) -> Value {
+    let day = json!([["11:00", "14:00"], ["17:00", "22:00"]]);
+    json!({
+        "name": "Lotus Garden", "kind": "restaurant", "timezone": "Asia/Shanghai",
+        "slot_minutes": 15, "booking_minutes": 90, "horizon_days": 60, "min_notice_minutes": 0, "auto_confirm": true,
+        "opening_hours": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
+        "closures": [],
+        "resources": resources,
+    })
+}
+
+/// 18:00 in Shanghai `days` days from now, as API.md writes instants.
+pub fn evening_text(days: i64) -> String {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let date = Timestamp::now()
+        .to_zoned(tz)
+        .date()
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap();
+    format!("{date}T18:00:00+08:00")
 }
 
 /// An engine on a fresh store of the given kind.
@@ -117,6 +242,7 @@ pub fn evening(now: Timestamp, days: i64) -> Timestamp {
 /// A booking message for `user`.
 pub fn booking(user: &str, start: Timestamp, party: u32) -> CreateBooking {
     CreateBooking {
+        record: None,
         booking: domain::CreateBooking {
             id: BookingId::from(new_id().as_str()),
             caller: Caller::user(user),

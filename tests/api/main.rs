@@ -3,6 +3,9 @@
 
 mod helpers;
 
+mod auth;
+mod bookings;
 mod engine;
 mod health;
 mod recovery;
+mod venues;

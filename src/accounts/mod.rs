@@ -1,0 +1,424 @@
+//! Accounts: users, password hashes, access and refresh tokens, kept in the
+//! store's auxiliary space. Password hashing (argon2id) runs on the blocking
+//! pool, never on a request or actor thread.
+
+mod tokens;
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+pub use tokens::{Claims, Tokens, random_bytes};
+
+use crate::actors::{Clock, new_id};
+use crate::domain::UserId;
+use crate::domain::time::micros;
+use crate::store::{AuxOp, Store, StoreError};
+
+/// Auxiliary key spaces of this module.
+const USERS: u8 = 1;
+const EMAILS: u8 = 2;
+const REFRESH: u8 = 3;
+const FAMILIES: u8 = 4;
+
+/// Shortest password accepted (API.md).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted: bounds the hashing work one request can ask for.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Refresh tokens live 30 days: a phone stays logged in for a month of disuse.
+pub const REFRESH_TTL_SECONDS: i64 = 30 * 24 * 3600;
+
+/// `customer` (default) or `admin` (everything).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+/// A stored user.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    password_hash: String,
+    #[serde(with = "micros")]
+    pub created_at: Timestamp,
+}
+
+/// A stored refresh token (keyed by its hash).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RefreshRecord {
+    user: UserId,
+    /// Every token of one login shares a family; reuse revokes the family.
+    family: String,
+    used: bool,
+    #[serde(with = "micros")]
+    expires_at: Timestamp,
+}
+
+/// What register, login and refresh return.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: User,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+}
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("that email is already registered")]
+    EmailTaken,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("the refresh token is not valid")]
+    BadRefreshToken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The account service.
+pub struct Accounts {
+    store: Arc<Store>,
+    tokens: Tokens,
+    clock: Arc<dyn Clock>,
+    /// Serializes account writes so that email uniqueness and refresh
+    /// rotation are check-then-write without races. A tokio mutex: it is
+    /// held across the store write. Account writes are rare (rate limited).
+    writes: Mutex<()>,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // unwrap: these records always serialize.
+    postcard::to_stdvec(value).unwrap()
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AccountError> {
+    postcard::from_bytes(bytes)
+        .map_err(|e| AccountError::Store(StoreError::Corrupt(format!("account record: {e}"))))
+}
+
+/// Trims and lowercases an email and checks its shape.
+pub fn normalize_email(email: &str) -> Result<String, AccountError> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(a, d)| {
+            !a.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        });
+    if ok && !email.chars().any(char::is_whitespace) {
+        Ok(email)
+    } else {
+        Err(AccountError::Invalid {
+            field: "email",
+            reason: "is not an email address".into(),
+        })
+    }
+}
+
+fn check_password(password: &str) -> Result<(), AccountError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(AccountError::Invalid {
+            field: "password",
+            reason: format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        });
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(AccountError::Invalid {
+            field: "password",
+            reason: format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        });
+    }
+    Ok(())
+}
+
+async fn hash_password(password: String) -> Result<String, AccountError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| AccountError::Internal(e.to_string()))?
+    .map_err(|e| AccountError::Internal(e.to_string()))
+}
+
+/// Checks a password against a stored hash; with no hash (unknown email)
+/// against a throwaway one, so that a login takes as long either way.
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| {
+            DUMMY
+                .get_or_init(|| {
+                    let throwaway = random_bytes(16);
+                    Argon2::default()
+                        .hash_password(&throwaway)
+                        .map(|h| h.to_string())
+                        .unwrap_or_default()
+                })
+                .clone()
+        });
+        let matches = PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
+        known && matches
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl Accounts {
+    pub fn new(store: Arc<Store>, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            tokens,
+            clock,
+            writes: Mutex::new(()),
+        }
+    }
+
+    /// The token checker, for request extractors.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Creates a customer account and logs it in.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+    ) -> Result<Session, AccountError> {
+        let email = normalize_email(email)?;
+        check_password(password)?;
+        if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            return Err(AccountError::Invalid {
+                field: "name",
+                reason: "must be at most 200 characters".into(),
+            });
+        }
+        let password_hash = hash_password(password.to_string()).await?;
+        let _guard = self.writes.lock().await;
+        if self.store.aux_get(EMAILS, email.as_bytes())?.is_some() {
+            return Err(AccountError::EmailTaken);
+        }
+        let user = User {
+            id: UserId::from(new_id().as_str()),
+            email,
+            name,
+            role: Role::Customer,
+            password_hash,
+            created_at: self.now(),
+        };
+        let mut ops = self.user_ops(&user);
+        let session = self.new_session(user, &mut ops);
+        self.store.aux_apply(&ops)?;
+        Ok(session)
+    }
+
+    /// Logs in with email and password.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Session, AccountError> {
+        let user = match normalize_email(email) {
+            Ok(email) => self.user_by_email(&email)?,
+            Err(_) => None,
+        };
+        // Hash even for an unknown email, so timing does not reveal accounts.
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let valid = verify_password(password.to_string(), hash).await;
+        let user = user.filter(|_| valid).ok_or(AccountError::BadCredentials)?;
+        let _guard = self.writes.lock().await;
+        let mut ops = Vec::new();
+        let session = self.new_session(user, &mut ops);
+        self.store.aux_apply(&ops)?;
+        Ok(session)
+    }
+
+    /// Trades a refresh token for a new pair. A token used twice revokes
+    /// every token of its login (someone else has a copy).
+    pub async fn refresh(&self, token: &str) -> Result<Session, AccountError> {
+        let key = tokens::token_hash(token);
+        let _guard = self.writes.lock().await;
+        let record: RefreshRecord = match self.store.aux_get(REFRESH, &key)? {
+            Some(bytes) => decode(&bytes)?,
+            None => return Err(AccountError::BadRefreshToken),
+        };
+        if self
+            .store
+            .aux_get(FAMILIES, record.family.as_bytes())?
+            .is_some()
+        {
+            return Err(AccountError::BadRefreshToken);
+        }
+        if record.used {
+            tracing::warn!(user_id = %record.user, "refresh token reused; revoking its login");
+            self.store.aux_apply(&[AuxOp::Put {
+                space: FAMILIES,
+                key: record.family.into_bytes(),
+                value: b"revoked".to_vec(),
+            }])?;
+            return Err(AccountError::BadRefreshToken);
+        }
+        if record.expires_at <= self.now() {
+            return Err(AccountError::BadRefreshToken);
+        }
+        let user = self
+            .user(&record.user)?
+            .ok_or(AccountError::BadRefreshToken)?;
+        let used = RefreshRecord {
+            used: true,
+            ..record.clone()
+        };
+        let mut ops = vec![AuxOp::Put {
+            space: REFRESH,
+            key,
+            value: encode(&used),
+        }];
+        let session = self.session_in_family(user, record.family, &mut ops);
+        self.store.aux_apply(&ops)?;
+        Ok(session)
+    }
+
+    /// Makes sure this admin exists with this password (from the configuration).
+    pub async fn ensure_admin(&self, email: &str, password: &str) -> Result<User, AccountError> {
+        let email = normalize_email(email)?;
+        check_password(password)?;
+        let password_hash = hash_password(password.to_string()).await?;
+        let _guard = self.writes.lock().await;
+        let user = match self.user_by_email(&email)? {
+            Some(u) => User {
+                role: Role::Admin,
+                password_hash,
+                ..u
+            },
+            None => User {
+                id: UserId::from(new_id().as_str()),
+                email,
+                name: Some("Administrator".into()),
+                role: Role::Admin,
+                password_hash,
+                created_at: self.now(),
+            },
+        };
+        self.store.aux_apply(&self.user_ops(&user))?;
+        Ok(user)
+    }
+
+    /// A user by id.
+    pub fn user(&self, id: &UserId) -> Result<Option<User>, AccountError> {
+        self.store
+            .aux_get(USERS, id.as_str().as_bytes())?
+            .map(|b| decode(&b))
+            .transpose()
+    }
+
+    /// A user by (normalized) email.
+    pub fn user_by_email(&self, email: &str) -> Result<Option<User>, AccountError> {
+        match self.store.aux_get(EMAILS, email.as_bytes())? {
+            Some(id) => self.user(&UserId::from(String::from_utf8_lossy(&id).as_ref())),
+            None => Ok(None),
+        }
+    }
+
+    fn user_ops(&self, user: &User) -> Vec<AuxOp> {
+        vec![
+            AuxOp::Put {
+                space: USERS,
+                key: user.id.as_str().as_bytes().to_vec(),
+                value: encode(user),
+            },
+            AuxOp::Put {
+                space: EMAILS,
+                key: user.email.as_bytes().to_vec(),
+                value: user.id.as_str().as_bytes().to_vec(),
+            },
+        ]
+    }
+
+    fn new_session(&self, user: User, ops: &mut Vec<AuxOp>) -> Session {
+        self.session_in_family(user, new_id(), ops)
+    }
+
+    fn session_in_family(&self, user: User, family: String, ops: &mut Vec<AuxOp>) -> Session {
+        let now = self.now();
+        let refresh_token = tokens::new_refresh_token();
+        let expires_at = now
+            .saturating_add(jiff::SignedDuration::from_secs(REFRESH_TTL_SECONDS))
+            .unwrap_or(Timestamp::MAX);
+        let record = RefreshRecord {
+            user: user.id.clone(),
+            family,
+            used: false,
+            expires_at,
+        };
+        ops.push(AuxOp::Put {
+            space: REFRESH,
+            key: tokens::token_hash(&refresh_token),
+            value: encode(&record),
+        });
+        let access_token =
+            self.tokens
+                .issue(user.id.as_str(), user.role, now.as_second().max(0) as u64);
+        Session {
+            user,
+            access_token,
+            refresh_token,
+            expires_in: self.tokens.access_ttl,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// The signing secret: the configured one, or a random one kept in the data
+/// directory (created once, readable by its owner only).
+pub fn load_or_create_secret(
+    configured: Option<&str>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    if let Some(secret) = configured.filter(|s| !s.is_empty()) {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("Failed to create {}", data_dir.display()))?;
+    let secret = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        random_bytes(48),
+    )
+    .into_bytes();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("Failed to write {}", path.display()))?;
+    std::io::Write::write_all(&mut file, &secret).context("Failed to write the JWT secret")?;
+    file.sync_all().context("Failed to sync the JWT secret")?;
+    Ok(secret)
+}

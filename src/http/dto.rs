@@ -1,0 +1,272 @@
+//! Wire shapes of API.md and their conversions. Instants are rendered in
+//! the venue's time zone (`created_at`/`updated_at` in UTC); input instants
+//! may use any offset but must use the `T` form.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::domain::settings::{WEEKDAY_KEYS, parse_weekday};
+use crate::domain::{
+    Booking, Hold, Period, Resource, ResourceId, ResourceMode, SlotAvailability, UserId, VenueId,
+    VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
+};
+use crate::http::ApiError;
+
+/// An instant in a zone, as RFC 3339 with the zone's offset.
+pub fn local(ts: Timestamp, zone: &Zone) -> String {
+    ts.to_zoned(zone.tz().clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// An instant in UTC, RFC 3339 with `Z`.
+pub fn utc(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses an input instant: RFC 3339, `T` form, any offset.
+pub fn parse_instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+    let t_form = text.as_bytes().get(10) == Some(&b'T');
+    match text.parse::<Timestamp>() {
+        Ok(ts) if t_form => Ok(ts),
+        _ => Err(ApiError::invalid(
+            field,
+            "must be an RFC 3339 instant with an offset, like 2026-12-24T18:30:00+08:00",
+        )),
+    }
+}
+
+/// Parses a local date `YYYY-MM-DD`.
+pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
+    match text.parse::<Date>() {
+        Ok(d) if text.len() == 10 => Ok(d),
+        _ => Err(ApiError::invalid(field, "must be a date as YYYY-MM-DD")),
+    }
+}
+
+/// A booking as API.md shows it.
+pub fn booking(b: &Booking, zone: &Zone) -> Value {
+    json!({
+        "id": b.id, "venue_id": b.venue_id, "user_id": b.user_id, "resource_id": b.resource_id,
+        "start": local(b.start, zone), "end": local(b.end, zone),
+        "party_size": b.party_size, "status": b.status.as_str(), "note": b.note,
+        "version": b.version, "created_at": utc(b.created_at), "updated_at": utc(b.updated_at),
+    })
+}
+
+/// A hold as API.md shows it (plus its end and status).
+pub fn hold(h: &Hold, zone: &Zone) -> Value {
+    json!({
+        "id": h.id, "venue_id": h.venue_id, "start": local(h.start, zone), "end": local(h.end, zone),
+        "party_size": h.party_size, "resource_id": h.resource_id, "expires_at": local(h.expires_at, zone),
+        "status": h.status,
+    })
+}
+
+/// A venue as API.md shows it.
+pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64) -> Value {
+    let hours: BTreeMap<&str, Vec<[String; 2]>> = WEEKDAY_KEYS
+        .iter()
+        .zip(&s.opening_hours.0)
+        .map(|(k, ps)| (*k, ps.iter().map(Period::render).collect()))
+        .collect();
+    let resources: Vec<Value> = s
+        .resources
+        .iter()
+        .map(|r| match r.mode {
+            ResourceMode::Exclusive => json!({"id": r.id, "name": r.name, "capacity": r.capacity, "min_party": r.min_party, "mode": "exclusive"}),
+            ResourceMode::Shared => json!({"id": r.id, "name": r.name, "capacity": r.capacity, "mode": "shared"}),
+        })
+        .collect();
+    json!({
+        "id": id, "name": s.name, "kind": s.kind, "timezone": s.timezone.name(),
+        "slot_minutes": s.slot_minutes, "booking_minutes": s.booking_minutes, "horizon_days": s.horizon_days,
+        "min_notice_minutes": s.min_notice_minutes, "auto_confirm": s.auto_confirm,
+        "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        "resources": resources, "staff": s.staff, "seq": seq,
+    })
+}
+
+/// One start of a day's availability.
+pub fn slot(s: &SlotAvailability, zone: &Zone) -> Value {
+    json!({"start": local(s.start, zone), "max_party": s.max_party, "available": s.available})
+}
+
+/// A resource in a request.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct ResourceIn {
+    pub id: String,
+    pub name: String,
+    pub capacity: u32,
+    pub min_party: Option<u32>,
+    pub mode: ResourceMode,
+}
+
+/// `POST /venues`.
+#[derive(Debug, Deserialize)]
+pub struct VenueIn {
+    pub name: String,
+    #[serde(default = "restaurant")]
+    pub kind: VenueKind,
+    pub timezone: String,
+    pub slot_minutes: u32,
+    pub booking_minutes: u32,
+    #[serde(default = "sixty")]
+    pub horizon_days: u32,
+    #[serde(default)]
+    pub min_notice_minutes: u32,
+    #[serde(default = "yes")]
+    pub auto_confirm: bool,
+    pub opening_hours: BTreeMap<String, Vec<[String; 2]>>,
+    #[serde(default)]
+    pub closures: Vec<String>,
+    pub resources: Vec<ResourceIn>,
+    #[serde(default)]
+    pub staff: Vec<String>,
+}
+
+fn restaurant() -> VenueKind {
+    VenueKind::Restaurant
+}
+fn sixty() -> u32 {
+    60
+}
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /venues/{id}`: every field optional.
+#[derive(Debug, Default, Deserialize)]
+pub struct VenuePatchIn {
+    pub name: Option<String>,
+    pub kind: Option<VenueKind>,
+    pub timezone: Option<String>,
+    pub slot_minutes: Option<u32>,
+    pub booking_minutes: Option<u32>,
+    pub horizon_days: Option<u32>,
+    pub min_notice_minutes: Option<u32>,
+    pub auto_confirm: Option<bool>,
+    pub opening_hours: Option<BTreeMap<String, Vec<[String; 2]>>>,
+    pub closures: Option<Vec<String>>,
+    pub resources: Option<Vec<ResourceIn>>,
+    pub staff: Option<Vec<String>>,
+}
+
+fn zone(text: &str) -> Result<Zone, ApiError> {
+    Zone::parse(text).map_err(|reason| ApiError::invalid("timezone", reason))
+}
+
+fn hours(raw: &BTreeMap<String, Vec<[String; 2]>>) -> Result<WeeklyHours, ApiError> {
+    let mut hours = WeeklyHours::default();
+    for (key, periods) in raw {
+        let day = parse_weekday(key).ok_or_else(|| {
+            ApiError::invalid(
+                format!("opening_hours.{key}"),
+                "is not a weekday (mon..sun)",
+            )
+        })?;
+        let parsed = periods
+            .iter()
+            .enumerate()
+            .map(|(i, [open, close])| {
+                Period::parse(open, close)
+                    .map_err(|r| ApiError::invalid(format!("opening_hours.{key}[{i}]"), r))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        hours.set(day, parsed);
+    }
+    Ok(hours)
+}
+
+fn closures(raw: &[String]) -> Result<BTreeSet<Date>, ApiError> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, d)| parse_date(&format!("closures[{i}]"), d))
+        .collect()
+}
+
+fn resources(raw: Vec<ResourceIn>) -> Vec<Resource> {
+    raw.into_iter()
+        .map(|r| Resource {
+            id: ResourceId::from(r.id.as_str()),
+            name: r.name,
+            capacity: r.capacity,
+            min_party: r.min_party.unwrap_or(1),
+            mode: r.mode,
+        })
+        .collect()
+}
+
+fn staff(raw: Vec<String>) -> BTreeSet<UserId> {
+    raw.iter().map(|u| UserId::from(u.as_str())).collect()
+}
+
+impl TryFrom<VenueIn> for VenueSettings {
+    type Error = ApiError;
+
+    fn try_from(v: VenueIn) -> Result<Self, ApiError> {
+        let settings = VenueSettings {
+            timezone: zone(&v.timezone)?,
+            opening_hours: hours(&v.opening_hours)?,
+            closures: closures(&v.closures)?,
+            name: v.name,
+            kind: v.kind,
+            slot_minutes: v.slot_minutes,
+            booking_minutes: v.booking_minutes,
+            horizon_days: v.horizon_days,
+            min_notice_minutes: v.min_notice_minutes,
+            auto_confirm: v.auto_confirm,
+            resources: resources(v.resources),
+            staff: staff(v.staff),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+impl TryFrom<VenuePatchIn> for VenuePatch {
+    type Error = ApiError;
+
+    fn try_from(v: VenuePatchIn) -> Result<Self, ApiError> {
+        Ok(VenuePatch {
+            timezone: v.timezone.as_deref().map(zone).transpose()?,
+            opening_hours: v.opening_hours.as_ref().map(hours).transpose()?,
+            closures: v.closures.as_deref().map(closures).transpose()?,
+            name: v.name,
+            kind: v.kind,
+            slot_minutes: v.slot_minutes,
+            booking_minutes: v.booking_minutes,
+            horizon_days: v.horizon_days,
+            min_notice_minutes: v.min_notice_minutes,
+            auto_confirm: v.auto_confirm,
+            resources: v.resources.map(resources),
+            staff: v.staff.map(staff),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_need_the_t_form_and_an_offset() {
+        assert!(parse_instant("start", "2026-12-24T18:30:00+08:00").is_ok());
+        assert!(parse_instant("start", "2026-12-24T10:30:00Z").is_ok());
+        assert!(parse_instant("start", "2026-12-24 18:30:00+08:00").is_err());
+        assert!(parse_instant("start", "2026-12-24T18:30:00").is_err());
+        assert!(parse_instant("start", "tomorrow").is_err());
+    }
+
+    #[test]
+    fn instants_render_in_the_venues_zone() {
+        let zone = Zone::parse("Asia/Shanghai").unwrap();
+        let ts: Timestamp = "2026-12-24T10:30:00Z".parse().unwrap();
+        assert_eq!(local(ts, &zone), "2026-12-24T18:30:00+08:00");
+        assert_eq!(utc(ts), "2026-12-24T10:30:00.000000Z");
+    }
+}

@@ -1,0 +1,85 @@
+//! `POST /auth/register`, `/auth/login`, `/auth/refresh`, `GET /me`.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::{Session, User};
+use crate::actors::messages::GetVenue;
+use crate::http::extract::{Auth, JsonBody};
+use crate::http::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct Register {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct Refresh {
+    refresh_token: String,
+}
+
+fn user_json(u: &User) -> Value {
+    json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role})
+}
+
+fn session_json(s: &Session) -> Value {
+    json!({"user": user_json(&s.user), "access_token": s.access_token, "refresh_token": s.refresh_token, "expires_in": s.expires_in})
+}
+
+pub async fn register(
+    state: web::Data<AppState>,
+    body: JsonBody<Register>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.value;
+    let session = state
+        .accounts
+        .register(&b.email, &b.password, b.name)
+        .await?;
+    Ok(HttpResponse::Created().json(session_json(&session)))
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let session = state
+        .accounts
+        .login(&body.value.email, &body.value.password)
+        .await?;
+    Ok(HttpResponse::Ok().json(session_json(&session)))
+}
+
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<Refresh>,
+) -> Result<HttpResponse, ApiError> {
+    let session = state.accounts.refresh(&body.value.refresh_token).await?;
+    Ok(HttpResponse::Ok().json(session_json(&session)))
+}
+
+/// The caller, with the venues whose current staff list names them.
+pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .accounts
+        .user(&auth.user())?
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    let mut staff_of = Vec::new();
+    for venue in state.engine.store().staff_venue_hints(&user.id)? {
+        match state.engine.ask(&venue, GetVenue).await {
+            Ok((settings, _)) if settings.is_staff(&user.id) => staff_of.push(venue),
+            _ => {}
+        }
+    }
+    let mut body = user_json(&user);
+    body["staff_of"] = json!(staff_of);
+    Ok(HttpResponse::Ok().json(body))
+}

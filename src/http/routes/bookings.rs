@@ -1,0 +1,257 @@
+//! Bookings: create, list the caller's own, read, change, and the status
+//! transitions.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::actors::messages::{
+    CancelBooking, CompleteBooking, ConfirmBooking, CreateBooking, GetBooking, MarkNoShow,
+    RescheduleBooking, SeatBooking,
+};
+use crate::actors::new_id;
+use crate::domain::{self, BookingId, BookingTarget, HoldId, Reply, VenueId, VenueSettings};
+use crate::http::dto;
+use crate::http::extract::{Auth, JsonBody, MAX_LIMIT, Page, page_of, query};
+use crate::http::idempotency::{self, Decision};
+use crate::http::routes::venues::status_filter;
+use crate::http::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct BookingIn {
+    start: Option<String>,
+    party_size: Option<u32>,
+    hold_id: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct BookingPatch {
+    start: Option<String>,
+    party_size: Option<u32>,
+    note: Option<String>,
+    version: Option<u32>,
+}
+
+fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
+    match reply {
+        Reply::Booking(b) => dto::booking(b, &settings.timezone),
+        _ => serde_json::Value::Null,
+    }
+}
+
+async fn respond(
+    state: &AppState,
+    venue: &VenueId,
+    status: StatusCode,
+    reply: Reply,
+) -> Result<HttpResponse, ApiError> {
+    let zone = state.zones.get(&state.engine, venue).await?;
+    match reply {
+        Reply::Booking(b) => Ok(HttpResponse::build(status).json(dto::booking(&b, &zone))),
+        other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
+    }
+}
+
+fn target(b: &BookingIn) -> Result<BookingTarget, ApiError> {
+    match (&b.hold_id, &b.start, b.party_size) {
+        (Some(hold), None, None) => Ok(BookingTarget::Hold(HoldId::from(hold.as_str()))),
+        (Some(_), _, _) => Err(ApiError::invalid(
+            "hold_id",
+            "book either a hold_id or a start and party_size, not both",
+        )),
+        (None, Some(start), Some(party_size)) => Ok(BookingTarget::Start {
+            start: dto::parse_instant("start", start)?,
+            party_size,
+        }),
+        (None, None, _) => Err(ApiError::invalid("start", "is required (or a hold_id)")),
+        (None, Some(_), None) => Err(ApiError::invalid("party_size", "is required")),
+    }
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<BookingIn>,
+) -> Result<HttpResponse, ApiError> {
+    let venue = VenueId::from(path.as_str());
+    let booking = domain::CreateBooking {
+        id: BookingId::from(new_id().as_str()),
+        caller: auth.caller(),
+        target: target(&body.value)?,
+        note: body.value.note.clone(),
+    };
+    let now = state.engine.now();
+    let keyed = match idempotency::key(&req)? {
+        Some(key) => match state
+            .idempotency
+            .begin(
+                state.engine.store(),
+                &auth.user(),
+                &key,
+                &req,
+                &body.raw,
+                now,
+            )
+            .await?
+        {
+            Decision::Replay(response) => return Ok(response),
+            Decision::Run(keyed) => Some(keyed),
+        },
+        None => None,
+    };
+    let record = keyed
+        .as_ref()
+        .map(|k| k.record(StatusCode::CREATED, now, render));
+    let result = state
+        .engine
+        .execute(&venue, CreateBooking { booking, record })
+        .await;
+    if let Some(k) = keyed {
+        state.idempotency.finish(k);
+    }
+    respond(&state, &venue, StatusCode::CREATED, result?).await
+}
+
+/// The caller's own bookings, oldest first; filters `status`, `from`
+/// (inclusive) and `to` (exclusive) on the start.
+pub async fn list_own(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let q = query(&req)?;
+    let page = Page::from(&q)?;
+    let status = status_filter(&q)?;
+    let from = q
+        .get("from")
+        .map(|t| dto::parse_instant("from", t))
+        .transpose()?;
+    let to = q
+        .get("to")
+        .map(|t| dto::parse_instant("to", t))
+        .transpose()?;
+    let store = state.engine.store();
+    let user = auth.user();
+    let mut cursor = page.cursor.as_deref().map(BookingId::from);
+    let mut items = Vec::new();
+    let mut more = false;
+    'pages: loop {
+        let batch = store.user_bookings(&user, cursor.as_ref(), MAX_LIMIT)?;
+        if batch.is_empty() {
+            break;
+        }
+        for (id, venue) in &batch {
+            let Some(b) = store.booking(venue, id)? else {
+                continue;
+            };
+            let keep = status.is_none_or(|s| b.status == s)
+                && from.is_none_or(|f| b.start >= f)
+                && to.is_none_or(|t| b.start < t);
+            if keep {
+                if items.len() == page.limit {
+                    more = true;
+                    break 'pages;
+                }
+                let zone = state.zones.get(&state.engine, venue).await?;
+                items.push((id.clone(), dto::booking(&b, &zone)));
+            }
+        }
+        cursor = batch.last().map(|(id, _)| id.clone());
+    }
+    let next = if more {
+        items.last().map(|(id, _)| id.to_string())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(page_of(items.into_iter().map(|(_, v)| v).collect(), next)))
+}
+
+async fn venue_of(state: &AppState, id: &BookingId) -> Result<VenueId, ApiError> {
+    state
+        .engine
+        .store()
+        .venue_of(id.as_str())?
+        .ok_or_else(|| ApiError::not_found("booking"))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = BookingId::from(path.as_str());
+    let venue = venue_of(&state, &id).await?;
+    let booking = state
+        .engine
+        .ask(
+            &venue,
+            GetBooking {
+                id,
+                caller: auth.caller(),
+            },
+        )
+        .await??;
+    respond(&state, &venue, StatusCode::OK, Reply::Booking(booking)).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: JsonBody<BookingPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let id = BookingId::from(path.as_str());
+    let venue = venue_of(&state, &id).await?;
+    let b = body.value;
+    let start = b
+        .start
+        .as_deref()
+        .map(|s| dto::parse_instant("start", s))
+        .transpose()?;
+    let change = domain::Reschedule {
+        id,
+        caller: auth.caller(),
+        start,
+        party_size: b.party_size,
+        note: b.note,
+        version: b.version,
+    };
+    let reply = state
+        .engine
+        .execute(&venue, RescheduleBooking { change })
+        .await?;
+    respond(&state, &venue, StatusCode::OK, reply).await
+}
+
+macro_rules! transition {
+    ($name:ident, $message:ident) => {
+        pub async fn $name(
+            state: web::Data<AppState>,
+            auth: Auth,
+            path: web::Path<String>,
+        ) -> Result<HttpResponse, ApiError> {
+            let id = BookingId::from(path.as_str());
+            let venue = venue_of(&state, &id).await?;
+            let reply = state
+                .engine
+                .execute(
+                    &venue,
+                    $message {
+                        id,
+                        caller: auth.caller(),
+                    },
+                )
+                .await?;
+            respond(&state, &venue, StatusCode::OK, reply).await
+        }
+    };
+}
+
+transition!(cancel, CancelBooking);
+transition!(confirm, ConfirmBooking);
+transition!(seat, SeatBooking);
+transition!(complete, CompleteBooking);
+transition!(no_show, MarkNoShow);

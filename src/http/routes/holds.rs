@@ -1,0 +1,103 @@
+//! `POST /venues/{id}/holds`, `DELETE /holds/{id}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::actors::messages::{PlaceHold, ReleaseHold};
+use crate::actors::new_id;
+use crate::domain::{self, HoldId, Reply, VenueId, VenueSettings};
+use crate::http::dto;
+use crate::http::extract::{Auth, JsonBody};
+use crate::http::idempotency::{self, Decision};
+use crate::http::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct HoldIn {
+    start: String,
+    party_size: u32,
+}
+
+fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
+    match reply {
+        Reply::Hold(h) => dto::hold(h, &settings.timezone),
+        _ => serde_json::Value::Null,
+    }
+}
+
+pub async fn place(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<HoldIn>,
+) -> Result<HttpResponse, ApiError> {
+    let venue = VenueId::from(path.as_str());
+    let start = dto::parse_instant("start", &body.value.start)?;
+    let hold = domain::PlaceHold {
+        id: HoldId::from(new_id().as_str()),
+        caller: auth.caller(),
+        start,
+        party_size: body.value.party_size,
+        ttl_seconds: state.engine.hold_ttl_seconds(),
+    };
+    let now = state.engine.now();
+    let keyed = match idempotency::key(&req)? {
+        Some(key) => match state
+            .idempotency
+            .begin(
+                state.engine.store(),
+                &auth.user(),
+                &key,
+                &req,
+                &body.raw,
+                now,
+            )
+            .await?
+        {
+            Decision::Replay(response) => return Ok(response),
+            Decision::Run(keyed) => Some(keyed),
+        },
+        None => None,
+    };
+    let record = keyed
+        .as_ref()
+        .map(|k| k.record(StatusCode::CREATED, now, render));
+    let result = state
+        .engine
+        .execute(&venue, PlaceHold { hold, record })
+        .await;
+    if let Some(k) = keyed {
+        state.idempotency.finish(k);
+    }
+    let (settings, reply) = (state.zones.get(&state.engine, &venue).await?, result?);
+    match reply {
+        Reply::Hold(h) => Ok(HttpResponse::Created().json(dto::hold(&h, &settings))),
+        other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
+    }
+}
+
+/// Owner or staff; 204 again for a released or expired hold.
+pub async fn release(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = HoldId::from(path.as_str());
+    let venue = state
+        .engine
+        .store()
+        .venue_of(id.as_str())?
+        .ok_or_else(|| ApiError::not_found("hold"))?;
+    state
+        .engine
+        .execute(
+            &venue,
+            ReleaseHold {
+                id,
+                caller: auth.caller(),
+            },
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

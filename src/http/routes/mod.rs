@@ -1,0 +1,61 @@
+//! The routes of API.md, declared once: the same table registers them with
+//! actix-web and lists them in the OpenAPI document.
+
+mod auth;
+mod bookings;
+mod holds;
+mod openapi;
+pub(crate) mod venues;
+
+use actix_web::web;
+
+/// One documented route.
+pub struct RouteDoc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// `none`, `optional` or `bearer`.
+    pub auth: &'static str,
+    pub status: u16,
+}
+
+macro_rules! api {
+    ($( $method:ident $path:literal => $handler:path, $status:literal, $auth:literal, $summary:literal; )*) => {
+        /// Registers every route under the API's base path.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::$method().to($handler)); )*
+            cfg.route("/openapi.json", web::get().to(openapi::document));
+        }
+
+        /// Every route, for the OpenAPI document.
+        pub const ROUTES: &[RouteDoc] = &[
+            $( RouteDoc { method: stringify!($method), path: $path, summary: $summary, auth: $auth, status: $status }, )*
+        ];
+    };
+}
+
+api! {
+    post "/auth/register" => auth::register, 201, "none", "Create a customer account and log in";
+    post "/auth/login" => auth::login, 200, "none", "Log in with email and password";
+    post "/auth/refresh" => auth::refresh, 200, "none", "Trade a refresh token for a new pair (rotation, reuse detection)";
+    get "/me" => auth::me, 200, "bearer", "The caller, with the venues they are staff of";
+    post "/venues" => venues::create, 201, "bearer", "Create a venue (admin)";
+    get "/venues" => venues::list, 200, "none", "List venues (paginated)";
+    get "/venues/{id}" => venues::get, 200, "none", "A venue";
+    patch "/venues/{id}" => venues::update, 200, "bearer", "Change a venue (admin or venue staff); refused if it strands bookings";
+    put "/venues/{id}/staff/{user_id}" => venues::add_staff, 204, "bearer", "Add a staff member (admin)";
+    delete "/venues/{id}/staff/{user_id}" => venues::remove_staff, 204, "bearer", "Remove a staff member (admin)";
+    get "/venues/{id}/availability" => venues::availability, 200, "none", "A day's availability for a party size (query: date, party_size)";
+    get "/venues/{id}/bookings" => venues::day_sheet, 200, "bearer", "The day sheet (staff; query: date, status, limit, cursor)";
+    post "/venues/{id}/holds" => holds::place, 201, "bearer", "Hold capacity (honours Idempotency-Key)";
+    delete "/holds/{id}" => holds::release, 204, "bearer", "Release a hold (owner or staff)";
+    post "/venues/{id}/bookings" => bookings::create, 201, "bearer", "Book a start or convert a hold (honours Idempotency-Key)";
+    get "/bookings" => bookings::list_own, 200, "bearer", "The caller's bookings (query: status, from, to, limit, cursor)";
+    get "/bookings/{id}" => bookings::get, 200, "bearer", "A booking (owner, venue staff, admin)";
+    patch "/bookings/{id}" => bookings::update, 200, "bearer", "Reschedule, resize or annotate a booking atomically";
+    post "/bookings/{id}/cancel" => bookings::cancel, 200, "bearer", "Cancel (owner or staff)";
+    post "/bookings/{id}/confirm" => bookings::confirm, 200, "bearer", "Confirm a pending booking (staff)";
+    post "/bookings/{id}/seat" => bookings::seat, 200, "bearer", "Seat a confirmed booking (staff)";
+    post "/bookings/{id}/complete" => bookings::complete, 200, "bearer", "Complete a seated booking (staff)";
+    post "/bookings/{id}/no-show" => bookings::no_show, 200, "bearer", "Mark a confirmed booking as a no-show (staff)";
+}

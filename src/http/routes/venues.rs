@@ -1,0 +1,212 @@
+//! Venues, their staff, availability and the staff day sheet.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::actors::messages::{GetAvailability, GetDaySheet, GetVenue, SetStaff, UpdateVenue};
+use crate::domain::settings::MAX_PARTY;
+use crate::domain::{BookingStatus, Reply, UserId, VenueId, VenuePatch, VenueSettings};
+use crate::http::dto::{self, VenueIn, VenuePatchIn};
+use crate::http::extract::{Auth, JsonBody, MaybeAuth, Page, page_of, query};
+use crate::http::{ApiError, AppState};
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: JsonBody<VenueIn>,
+) -> Result<HttpResponse, ApiError> {
+    if !auth.is_admin() {
+        return Err(ApiError::forbidden("only an admin may create venues"));
+    }
+    let settings = VenueSettings::try_from(body.value)?;
+    let (id, seq) = state.engine.create_venue(settings.clone()).await?;
+    Ok(HttpResponse::Created().json(dto::venue(&id, &settings, seq)))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: MaybeAuth,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::from(&query(&req)?)?;
+    let after = page.cursor.as_deref().map(VenueId::from);
+    let store = state.engine.store();
+    let ids = store.venue_ids_after(after.as_ref(), page.limit + 1)?;
+    let more = ids.len() > page.limit;
+    let mut items = Vec::new();
+    for id in ids.iter().take(page.limit) {
+        let (settings, seq) = state.engine.ask(id, GetVenue).await?;
+        items.push(dto::venue(id, &settings, seq));
+    }
+    let next = more.then(|| ids[page.limit - 1].to_string());
+    Ok(HttpResponse::Ok().json(page_of(items, next)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    _auth: MaybeAuth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = VenueId::from(path.as_str());
+    let (settings, seq) = state.engine.ask(&id, GetVenue).await?;
+    Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: JsonBody<VenuePatchIn>,
+) -> Result<HttpResponse, ApiError> {
+    let id = VenueId::from(path.as_str());
+    let patch = VenuePatch::try_from(body.value)?;
+    let reply = state
+        .engine
+        .execute(
+            &id,
+            UpdateVenue {
+                caller: auth.caller(),
+                patch,
+            },
+        )
+        .await?;
+    let (_, seq) = state.engine.ask(&id, GetVenue).await?;
+    match reply {
+        Reply::Venue(settings) => Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq))),
+        other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
+    }
+}
+
+async fn set_staff(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    member: bool,
+) -> Result<HttpResponse, ApiError> {
+    let (venue, user) = path.into_inner();
+    if !auth.is_admin() {
+        return Err(ApiError::forbidden(
+            "only an admin may change a venue's staff",
+        ));
+    }
+    let user = UserId::from(user.as_str());
+    if member && state.accounts.user(&user)?.is_none() {
+        return Err(ApiError::not_found("user"));
+    }
+    state
+        .engine
+        .execute(
+            &VenueId::from(venue.as_str()),
+            SetStaff {
+                caller: auth.caller(),
+                user,
+                member,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn add_staff(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    set_staff(state, auth, path, true).await
+}
+
+pub async fn remove_staff(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    set_staff(state, auth, path, false).await
+}
+
+/// Anyone; answered from the venue's memory.
+pub async fn availability(
+    state: web::Data<AppState>,
+    _auth: MaybeAuth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = VenueId::from(path.as_str());
+    let q = query(&req)?;
+    let date = dto::parse_date(
+        "date",
+        q.get("date")
+            .ok_or_else(|| ApiError::invalid("date", "is required"))?,
+    )?;
+    let party_size = match q.get("party_size") {
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PARTY).contains(n))
+            .ok_or_else(|| ApiError::invalid("party_size", "must be 1 to 1000"))?,
+        None => return Err(ApiError::invalid("party_size", "is required")),
+    };
+    let (slots, seq) = state
+        .engine
+        .ask(&id, GetAvailability { date, party_size })
+        .await?;
+    let zone = state.zones.get(&state.engine, &id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "venue_id": id, "date": date.to_string(), "timezone": zone.name(), "party_size": party_size, "seq": seq,
+        "slots": slots.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
+    })))
+}
+
+/// Parses a `status` filter.
+pub fn status_filter(
+    q: &std::collections::HashMap<String, String>,
+) -> Result<Option<BookingStatus>, ApiError> {
+    let Some(text) = q.get("status") else {
+        return Ok(None);
+    };
+    serde_json::from_value(json!(text)).map(Some).map_err(|_| {
+        ApiError::invalid(
+            "status",
+            "must be pending, confirmed, seated, completed, cancelled or no_show",
+        )
+    })
+}
+
+/// The day sheet (staff): every booking of a local date, paginated.
+pub async fn day_sheet(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = VenueId::from(path.as_str());
+    let q = query(&req)?;
+    let date = dto::parse_date(
+        "date",
+        q.get("date")
+            .ok_or_else(|| ApiError::invalid("date", "is required"))?,
+    )?;
+    let status = status_filter(&q)?;
+    let page = Page::from(&q)?;
+    let day = state
+        .engine
+        .ask(
+            &id,
+            GetDaySheet {
+                date,
+                caller: auth.caller(),
+            },
+        )
+        .await??;
+    let zone = state.zones.get(&state.engine, &id).await?;
+    let mut rows = day.iter().filter(|b| status.is_none_or(|s| b.status == s));
+    if let Some(cursor) = &page.cursor {
+        rows.by_ref().position(|b| b.id.as_str() == cursor);
+    }
+    let chosen: Vec<_> = rows.by_ref().take(page.limit).collect();
+    let next = (chosen.len() == page.limit && rows.next().is_some())
+        .then(|| chosen[chosen.len() - 1].id.to_string());
+    Ok(HttpResponse::Ok().json(page_of(
+        chosen.iter().map(|b| dto::booking(b, &zone)).collect(),
+        next,
+    )))
+}
