@@ -46,7 +46,9 @@ pub struct Settings {
     pub store: StoreSettings,
     pub venues: VenueSettings,
     pub limits: LimitSettings,
-    /// Browser origins allowed to call the API (`*` for any); none by default.
+    /// Browser origins allowed to call the API (`*` for any); none by
+    /// default. `BOOKING_CORS_ORIGINS` takes them comma-separated.
+    #[serde(deserialize_with = "comma_list")]
     pub cors_origins: Vec<String>,
     /// Lifetime of an access token (API.md: 15 minutes by default).
     pub access_token_minutes: u32,
@@ -137,6 +139,25 @@ impl Default for VenueSettings {
             threads: 0,
         }
     }
+}
+
+/// A list from a TOML array or a comma-separated string (environment).
+fn comma_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::List(items) => items,
+        Raw::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    })
 }
 
 fn on_off<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -262,6 +283,10 @@ mod tests {
                 ("BOOKING_JWT_SECRET", "12345678901234567890123456789012345"),
                 ("BOOKING_STORE__ENGINE", "sled"),
                 ("BOOKING_VENUES__IDLE_SECONDS", "5"),
+                (
+                    "BOOKING_CORS_ORIGINS",
+                    "https://a.example, https://b.example",
+                ),
             ]),
         )
         .unwrap();
@@ -275,6 +300,7 @@ mod tests {
         );
         assert_eq!(s.store.engine, EngineKind::Sled);
         assert_eq!(s.venues.idle_seconds, 5);
+        assert_eq!(s.cors_origins, ["https://a.example", "https://b.example"]);
         assert_eq!(s.env, Environment::Local);
     }
 

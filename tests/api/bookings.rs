@@ -660,3 +660,144 @@ async fn an_idempotency_key_replays_the_first_response_and_refuses_another_reque
         .unwrap();
     assert_eq!(bad_key.status().as_u16(), 422);
 }
+
+#[actix_rt::test]
+async fn without_auto_confirm_staff_confirm_pending_bookings() {
+    let w = world().await;
+    let r = w
+        .app
+        .patch(
+            &format!("/venues/{}", w.venue),
+            Some(&w.staff),
+            &json!({"auto_confirm": false}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let b = body(
+        w.book(&w.ann, json!({"start": evening_text(2), "party_size": 2}))
+            .await,
+    )
+    .await;
+    assert_eq!(b["status"], "pending");
+    let id = b["id"].as_str().unwrap();
+    assert_eq!(
+        w.app
+            .post(&format!("/bookings/{id}/confirm"), Some(&w.ann), &json!({}))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let r = w
+        .app
+        .post(
+            &format!("/bookings/{id}/confirm"),
+            Some(&w.staff),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(body(r).await["status"], "confirmed");
+}
+
+#[actix_rt::test]
+async fn lists_page_with_a_cursor_and_filter_by_status() {
+    let w = world().await;
+    let mut ids = Vec::new();
+    for days in 2..7 {
+        let b = body(
+            w.book(
+                &w.ann,
+                json!({"start": evening_text(days), "party_size": 2}),
+            )
+            .await,
+        )
+        .await;
+        ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    w.app
+        .post(
+            &format!("/bookings/{}/cancel", ids[1]),
+            Some(&w.ann),
+            &json!({}),
+        )
+        .await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/bookings?limit=2&cursor={c}"),
+            None => "/bookings?limit=2".to_string(),
+        };
+        let page = body(w.app.get(&path, Some(&w.ann)).await).await;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "every booking once, oldest first");
+    let confirmed = body(
+        w.app
+            .get("/bookings?status=confirmed&limit=200", Some(&w.ann))
+            .await,
+    )
+    .await;
+    assert_eq!(confirmed["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        w.app
+            .get("/bookings?status=lost", Some(&w.ann))
+            .await
+            .status()
+            .as_u16(),
+        422
+    );
+    assert_eq!(
+        w.app
+            .get("/bookings?limit=201", Some(&w.ann))
+            .await
+            .status()
+            .as_u16(),
+        422
+    );
+
+    // The day sheet pages too, and filters by status.
+    let day = &evening_text(2)[..10];
+    for _ in 0..2 {
+        w.book(&w.bob, json!({"start": evening_text(2), "party_size": 1}))
+            .await;
+    }
+    let sheet = |q: String| {
+        let (app, staff, venue) = (&w.app, w.staff.clone(), w.venue.clone());
+        async move {
+            body(
+                app.get(
+                    &format!("/venues/{venue}/bookings?date={day}{q}"),
+                    Some(&staff),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    let first = sheet("&limit=2".into()).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let rest = sheet(format!(
+        "&limit=2&cursor={}",
+        first["next_cursor"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(
+        (
+            rest["items"].as_array().unwrap().len(),
+            rest["next_cursor"].clone()
+        ),
+        (1, json!(null))
+    );
+    assert_eq!(sheet("&status=cancelled".into()).await["items"], json!([]));
+}

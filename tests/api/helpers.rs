@@ -53,11 +53,46 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_in(dir, adjust).await
 }
 
+/// A clock the test moves by hand.
+pub struct ManualClock(std::sync::Mutex<Timestamp>);
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(Timestamp::now())))
+    }
+
+    pub fn advance(&self, by: jiff::SignedDuration) {
+        let mut now = self.0.lock().unwrap();
+        *now = now.checked_add(by).unwrap();
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap()
+    }
+}
+
 /// Starts the application on an existing data directory.
 pub async fn spawn_app_in(dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(dir, adjust, Arc::new(SystemClock)).await
+}
+
+/// Starts the application with a clock of the test's own.
+pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_on(tempfile::tempdir().unwrap(), |_| {}, clock).await
+}
+
+async fn spawn_app_on(
+    dir: TempDir,
+    adjust: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let mut settings = test_settings(dir.path());
     adjust(&mut settings);
-    let app = Application::build(&settings).await.expect("the app builds");
+    let app = Application::build_with_clock(&settings, clock)
+        .await
+        .expect("the app builds");
     let address = format!("http://127.0.0.1:{}/api/v1", app.port());
     let engine = app.engine().clone();
     actix_web::rt::spawn(app.run_until_stopped());

@@ -7,5 +7,7 @@ mod auth;
 mod bookings;
 mod engine;
 mod health;
+mod operations;
+mod process;
 mod recovery;
 mod venues;

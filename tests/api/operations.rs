@@ -1,0 +1,172 @@
+//! What surrounds the API: rate limits, security headers, CORS, the OpenAPI
+//! document, and holds expiring under a test clock.
+
+use jiff::SignedDuration;
+use serde_json::json;
+
+use booking_engine::settings::LimitSettings;
+
+use crate::helpers::*;
+
+#[actix_rt::test]
+async fn past_its_rate_a_client_gets_429_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit = true;
+        s.limits = LimitSettings {
+            per_second: 1,
+            burst: 3,
+            auth_per_minute: 2,
+        };
+    })
+    .await;
+    let statuses: Vec<u16> = futures::future::join_all((0..4).map(|_| app.get("/venues", None)))
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        3,
+        "{statuses:?}"
+    );
+    let limited = app.get("/venues", None).await;
+    assert_eq!(limited.status().as_u16(), 429);
+    assert!(
+        limited
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .is_some_and(|s| s >= 1)
+    );
+    assert_eq!(body(limited).await["error"]["code"], "rate_limited");
+    // A user with a token has a budget of their own.
+    assert_eq!(
+        app.get("/venues", Some(&app.admin)).await.status().as_u16(),
+        200
+    );
+    // Auth has its own, per minute: the admin's login used one of two.
+    let login = json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD});
+    assert_eq!(
+        app.post("/auth/login", None, &login)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        app.post("/auth/login", None, &login)
+            .await
+            .status()
+            .as_u16(),
+        429
+    );
+}
+
+#[actix_rt::test]
+async fn responses_carry_security_headers_and_cors_only_for_configured_origins() {
+    let app = spawn_app().await;
+    let r = app.get("/venues", None).await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+
+    let app = spawn_app_with(|s| s.cors_origins = vec!["https://app.example".into()]).await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/venues", app.address))
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 200);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+}
+
+#[actix_rt::test]
+async fn the_openapi_document_lists_every_path_of_the_contract() {
+    let app = spawn_app().await;
+    let doc = body(app.get("/openapi.json", None).await).await;
+    let contract = [
+        ("post", "/auth/register"),
+        ("post", "/auth/login"),
+        ("post", "/auth/refresh"),
+        ("get", "/me"),
+        ("post", "/venues"),
+        ("get", "/venues"),
+        ("get", "/venues/{id}"),
+        ("patch", "/venues/{id}"),
+        ("put", "/venues/{id}/staff/{user_id}"),
+        ("delete", "/venues/{id}/staff/{user_id}"),
+        ("get", "/venues/{id}/availability"),
+        ("post", "/venues/{id}/holds"),
+        ("delete", "/holds/{id}"),
+        ("post", "/venues/{id}/bookings"),
+        ("get", "/bookings"),
+        ("get", "/bookings/{id}"),
+        ("patch", "/bookings/{id}"),
+        ("post", "/bookings/{id}/cancel"),
+        ("post", "/bookings/{id}/confirm"),
+        ("post", "/bookings/{id}/seat"),
+        ("post", "/bookings/{id}/complete"),
+        ("post", "/bookings/{id}/no-show"),
+        ("get", "/venues/{id}/bookings"),
+    ];
+    for (method, path) in contract {
+        let op = &doc["paths"][format!("/api/v1{path}")][method];
+        assert!(op.is_object(), "{method} {path} is missing");
+        assert!(op["responses"]["422"].is_object());
+    }
+}
+
+#[actix_rt::test]
+async fn an_expired_hold_cannot_be_converted_and_its_capacity_is_back() {
+    let clock = ManualClock::new();
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let venue = app
+        .create_venue(&restaurant(
+            json!([{"id": "t1", "name": "T1", "capacity": 2, "mode": "exclusive"}]),
+        ))
+        .await;
+    let (ann, _) = app.register("ann@example.com").await;
+    let (bob, _) = app.register("bob@example.com").await;
+    let start = evening_text(2);
+    let r = app
+        .post(
+            &format!("/venues/{venue}/holds"),
+            Some(&ann),
+            &json!({"start": start, "party_size": 2}),
+        )
+        .await;
+    let hold = body(r).await["id"].as_str().unwrap().to_string();
+    let taken = app
+        .post(
+            &format!("/venues/{venue}/bookings"),
+            Some(&bob),
+            &json!({"start": start, "party_size": 2}),
+        )
+        .await;
+    assert_eq!(taken.status().as_u16(), 409);
+
+    clock.advance(SignedDuration::from_secs(301));
+    let r = app
+        .post(
+            &format!("/venues/{venue}/bookings"),
+            Some(&ann),
+            &json!({"hold_id": hold}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 410);
+    assert_eq!(body(r).await["error"]["code"], "hold_expired");
+    let free = app
+        .post(
+            &format!("/venues/{venue}/bookings"),
+            Some(&bob),
+            &json!({"start": start, "party_size": 2}),
+        )
+        .await;
+    assert_eq!(free.status().as_u16(), 201);
+}

@@ -1,0 +1,240 @@
+//! The real binary: `--demo` as a newcomer runs it, and durability across
+//! `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, body, evening_text, restaurant};
+
+/// A server process and the lines it prints.
+struct Process {
+    child: Child,
+    base: String,
+    lines: mpsc::Receiver<String>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `booking-engine` on a free port over `dir` and waits until it answers.
+async fn start(dir: &Path, args: &[&str]) -> Process {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+        .args(args)
+        .env_clear()
+        .env("BOOKING_LISTEN", format!("127.0.0.1:{port}"))
+        .env("BOOKING_DATA_DIR", dir)
+        .env(
+            "BOOKING_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env("BOOKING_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("BOOKING_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("BOOKING_RATE_LIMIT", "off")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Process { child, base, lines }
+}
+
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    payload: Option<serde_json::Value>,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    if let Some(p) = payload {
+        req = req.json(&p);
+    }
+    req.send().await.unwrap()
+}
+
+#[actix_rt::test]
+async fn an_acknowledged_booking_and_its_idempotent_replay_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = start(dir.path(), &[]).await;
+    let api = format!("{}/api/v1", first.base);
+    let login = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/login"),
+        None,
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        None,
+    )
+    .await;
+    let admin = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let venue = call(
+        reqwest::Method::POST,
+        format!("{api}/venues"),
+        Some(&admin),
+        Some(restaurant(
+            json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}]),
+        )),
+        None,
+    )
+    .await;
+    let venue = body(venue).await["id"].as_str().unwrap().to_string();
+    let reg = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/register"),
+        None,
+        Some(json!({"email": "ann@example.com", "password": "password-123"})),
+        None,
+    )
+    .await;
+    let ann = body(reg).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let payload = json!({"start": evening_text(2), "party_size": 2});
+    let r = call(
+        reqwest::Method::POST,
+        format!("{api}/venues/{venue}/bookings"),
+        Some(&ann),
+        Some(payload.clone()),
+        Some("once"),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let booked = body(r).await;
+
+    // SIGKILL right after the acknowledgement: no shutdown of any kind.
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+
+    let mut second = start(dir.path(), &[]).await;
+    let api = format!("{}/api/v1", second.base);
+    let id = booked["id"].as_str().unwrap();
+    let r = call(
+        reqwest::Method::GET,
+        format!("{api}/bookings/{id}"),
+        Some(&ann),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200, "the booking survived");
+    assert_eq!(body(r).await, booked);
+    let r = call(
+        reqwest::Method::POST,
+        format!("{api}/venues/{venue}/bookings"),
+        Some(&ann),
+        Some(payload),
+        Some("once"),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201, "replayed");
+    assert_eq!(body(r).await, booked);
+    let mine = call(
+        reqwest::Method::GET,
+        format!("{api}/bookings"),
+        Some(&ann),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        body(mine).await["items"].as_array().unwrap().len(),
+        1,
+        "and not booked twice"
+    );
+    // The table is still taken.
+    let other = call(
+        reqwest::Method::POST,
+        format!("{api}/venues/{venue}/bookings"),
+        Some(&ann),
+        Some(json!({"start": evening_text(2), "party_size": 2})),
+        None,
+    )
+    .await;
+    assert_eq!(other.status().as_u16(), 409);
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
+}
+
+#[actix_rt::test]
+async fn the_demo_prints_accounts_and_a_booking_request_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = start(dir.path(), &["--demo"]).await;
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !printed.iter().any(|l: &String| l.contains("-d '")) {
+        let line = demo
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the demo prints its instructions");
+        printed.push(line);
+    }
+    let text = printed.join("\n");
+    let find = |prefix: &str, until: char| -> String {
+        let at = text
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{prefix:?} in {text}"))
+            + prefix.len();
+        text[at..].chars().take_while(|c| *c != until).collect()
+    };
+    let url = find("curl -X POST ", ' ');
+    let token = find("Authorization: Bearer ", '\'');
+    let payload: serde_json::Value = serde_json::from_str(&find("-d '", '\'')).unwrap();
+    assert!(
+        text.contains("staff@demo.example") && text.contains("guest@demo.example"),
+        "{text}"
+    );
+    let r = call(
+        reqwest::Method::POST,
+        url,
+        Some(&token),
+        Some(payload),
+        None,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(body(r).await["status"], "confirmed");
+    demo.child.kill().unwrap();
+    demo.child.wait().unwrap();
+}
