@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::actors::EngineError;
 use crate::actors::venue::RecordWith;
 use crate::domain::time::micros;
 use crate::domain::{Reply, UserId, VenueSettings};
@@ -41,14 +42,25 @@ pub struct Idempotency {
 }
 
 /// A request that carries a key, holding that key's lock.
-pub struct Keyed {
+struct Keyed {
     slot: Vec<u8>,
     fingerprint: Vec<u8>,
     _guard: OwnedMutexGuard<()>,
 }
 
+/// Renders a reply as the response body, the same way the handler does.
+pub type Render = fn(&Reply, &VenueSettings) -> serde_json::Value;
+
+/// What a creating request came to.
+pub enum Once {
+    /// The kept response of an earlier copy of this request.
+    Replayed(HttpResponse),
+    /// The command's own result.
+    Ran(Result<Reply, EngineError>),
+}
+
 /// What to do with a keyed request.
-pub enum Decision {
+enum Decision {
     /// Run it, recording the response with `Keyed::record`.
     Run(Keyed),
     /// Answer with the kept response.
@@ -56,7 +68,7 @@ pub enum Decision {
 }
 
 /// The `Idempotency-Key` header, checked: 1-255 printable ASCII characters.
-pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
@@ -73,8 +85,43 @@ pub fn key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 }
 
 impl Idempotency {
+    /// Runs a creating command under the request's `Idempotency-Key`, if
+    /// any: `run` gets the record to store with the change; a kept response
+    /// is replayed instead of running it again.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn once<F, Fut>(
+        &self,
+        store: &Store,
+        user: &UserId,
+        req: &HttpRequest,
+        body: &[u8],
+        now: Timestamp,
+        render: Render,
+        run: F,
+    ) -> Result<Once, ApiError>
+    where
+        F: FnOnce(Option<RecordWith>) -> Fut,
+        Fut: std::future::Future<Output = Result<Reply, EngineError>>,
+    {
+        let keyed = match key(req)? {
+            Some(k) => match self.begin(store, user, &k, req, body, now).await? {
+                Decision::Replay(response) => return Ok(Once::Replayed(response)),
+                Decision::Run(keyed) => Some(keyed),
+            },
+            None => None,
+        };
+        let record = keyed
+            .as_ref()
+            .map(|k| k.record(StatusCode::CREATED, now, render));
+        let result = run(record).await;
+        if let Some(k) = keyed {
+            self.finish(k);
+        }
+        Ok(Once::Ran(result))
+    }
+
     /// Takes the key's lock, then replays a kept response or says to run.
-    pub async fn begin(
+    async fn begin(
         &self,
         store: &Store,
         user: &UserId,
@@ -124,7 +171,7 @@ impl Idempotency {
     }
 
     /// Drops the lock entry of a finished key when nobody else waits on it.
-    pub fn finish(&self, keyed: Keyed) {
+    fn finish(&self, keyed: Keyed) {
         let slot = keyed.slot.clone();
         drop(keyed);
         self.locks

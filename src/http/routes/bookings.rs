@@ -13,7 +13,7 @@ use crate::actors::new_id;
 use crate::domain::{self, BookingId, BookingTarget, HoldId, Reply, VenueId, VenueSettings};
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody, MAX_LIMIT, Page, page_of, query};
-use crate::http::idempotency::{self, Decision};
+use crate::http::idempotency::Once;
 use crate::http::routes::venues::status_filter;
 use crate::http::{ApiError, AppState};
 
@@ -83,35 +83,20 @@ pub async fn create(
         target: target(&body.value)?,
         note: body.value.note.clone(),
     };
-    let now = state.engine.now();
-    let keyed = match idempotency::key(&req)? {
-        Some(key) => match state
-            .idempotency
-            .begin(
-                state.engine.store(),
-                &auth.user(),
-                &key,
-                &req,
-                &body.raw,
-                now,
-            )
-            .await?
-        {
-            Decision::Replay(response) => return Ok(response),
-            Decision::Run(keyed) => Some(keyed),
-        },
-        None => None,
+    let (store, user, now) = (state.engine.store(), auth.user(), state.engine.now());
+    let run = |record| {
+        state
+            .engine
+            .execute(&venue, CreateBooking { booking, record })
     };
-    let record = keyed
-        .as_ref()
-        .map(|k| k.record(StatusCode::CREATED, now, render));
-    let result = state
-        .engine
-        .execute(&venue, CreateBooking { booking, record })
-        .await;
-    if let Some(k) = keyed {
-        state.idempotency.finish(k);
-    }
+    let result = match state
+        .idempotency
+        .once(store, &user, &req, &body.raw, now, render, run)
+        .await?
+    {
+        Once::Replayed(response) => return Ok(response),
+        Once::Ran(result) => result,
+    };
     respond(&state, &venue, StatusCode::CREATED, result?).await
 }
 

@@ -1,6 +1,5 @@
 //! `POST /venues/{id}/holds`, `DELETE /holds/{id}`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -9,7 +8,7 @@ use crate::actors::new_id;
 use crate::domain::{self, HoldId, Reply, VenueId, VenueSettings};
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody};
-use crate::http::idempotency::{self, Decision};
+use crate::http::idempotency::Once;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -41,35 +40,16 @@ pub async fn place(
         party_size: body.value.party_size,
         ttl_seconds: state.engine.hold_ttl_seconds(),
     };
-    let now = state.engine.now();
-    let keyed = match idempotency::key(&req)? {
-        Some(key) => match state
-            .idempotency
-            .begin(
-                state.engine.store(),
-                &auth.user(),
-                &key,
-                &req,
-                &body.raw,
-                now,
-            )
-            .await?
-        {
-            Decision::Replay(response) => return Ok(response),
-            Decision::Run(keyed) => Some(keyed),
-        },
-        None => None,
+    let (store, user, now) = (state.engine.store(), auth.user(), state.engine.now());
+    let run = |record| state.engine.execute(&venue, PlaceHold { hold, record });
+    let result = match state
+        .idempotency
+        .once(store, &user, &req, &body.raw, now, render, run)
+        .await?
+    {
+        Once::Replayed(response) => return Ok(response),
+        Once::Ran(result) => result,
     };
-    let record = keyed
-        .as_ref()
-        .map(|k| k.record(StatusCode::CREATED, now, render));
-    let result = state
-        .engine
-        .execute(&venue, PlaceHold { hold, record })
-        .await;
-    if let Some(k) = keyed {
-        state.idempotency.finish(k);
-    }
     let (settings, reply) = (state.zones.get(&state.engine, &venue).await?, result?);
     match reply {
         Reply::Hold(h) => Ok(HttpResponse::Created().json(dto::hold(&h, &settings))),

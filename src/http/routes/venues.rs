@@ -132,11 +132,7 @@ pub async fn availability(
 ) -> Result<HttpResponse, ApiError> {
     let id = VenueId::from(path.as_str());
     let q = query(&req)?;
-    let date = dto::parse_date(
-        "date",
-        q.get("date")
-            .ok_or_else(|| ApiError::invalid("date", "is required"))?,
-    )?;
+    let date = required_date(&q)?;
     let party_size = match q.get("party_size") {
         Some(p) => p
             .parse::<u32>()
@@ -154,6 +150,16 @@ pub async fn availability(
         "venue_id": id, "date": date.to_string(), "timezone": zone.name(), "party_size": party_size, "seq": seq,
         "slots": slots.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
     })))
+}
+
+/// The required `date` query parameter.
+fn required_date(
+    q: &std::collections::HashMap<String, String>,
+) -> Result<jiff::civil::Date, ApiError> {
+    let text = q
+        .get("date")
+        .ok_or_else(|| ApiError::invalid("date", "is required"))?;
+    dto::parse_date("date", text)
 }
 
 /// Parses a `status` filter.
@@ -180,11 +186,7 @@ pub async fn day_sheet(
 ) -> Result<HttpResponse, ApiError> {
     let id = VenueId::from(path.as_str());
     let q = query(&req)?;
-    let date = dto::parse_date(
-        "date",
-        q.get("date")
-            .ok_or_else(|| ApiError::invalid("date", "is required"))?,
-    )?;
+    let date = required_date(&q)?;
     let status = status_filter(&q)?;
     let page = Page::from(&q)?;
     let day = state
