@@ -238,3 +238,26 @@ async fn the_demo_prints_accounts_and_a_booking_request_that_works() {
     demo.child.kill().unwrap();
     demo.child.wait().unwrap();
 }
+
+#[test]
+fn production_without_a_secret_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+        .env_clear()
+        .env("BOOKING_ENV", "production")
+        .env("BOOKING_LISTEN", "127.0.0.1:0")
+        .env("BOOKING_DATA_DIR", dir.path())
+        .env(
+            "BOOKING_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("BOOKING_JWT_SECRET"), "{said}");
+    assert!(
+        !dir.path().join("jwt_secret").exists(),
+        "no secret was made up"
+    );
+}
