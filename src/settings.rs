@@ -52,6 +52,22 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Lifetime of an access token (API.md: 15 minutes by default).
     pub access_token_minutes: u32,
+    pub ws: WsSettings,
+}
+
+/// Live push.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct WsSettings {
+    /// Frames a client may fall behind before it is disconnected (1013).
+    /// 1,024 rides out a burst of a busy venue on a phone's connection.
+    pub queue: usize,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self { queue: 1024 }
+    }
 }
 
 /// Rate limits (API.md's defaults).
@@ -117,6 +133,7 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             cors_origins: Vec::new(),
             access_token_minutes: 15,
+            ws: WsSettings::default(),
         }
     }
 }

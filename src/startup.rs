@@ -72,6 +72,10 @@ impl Application {
             idempotency: Idempotency::default(),
             limits: settings.rate_limit.then(|| Limits::new(&settings.limits)),
             cors_origins: settings.cors_origins.clone(),
+            hub: Arc::new(http::ws::Hub::default()),
+            groups: Arc::new(http::ws::Groups::default()),
+            ws_queue: settings.ws.queue,
+            shutdown: tokio::sync::watch::channel(false).0,
         });
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
@@ -99,9 +103,18 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT/SIGTERM (actix-web stops accepting and finishes
-    /// in-flight requests), then stores everything applied and stops.
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(stop_signal()).await
+    }
+
+    /// Serves until `stop` resolves, then: WebSocket sessions are told to
+    /// close (1001), the server stops accepting and finishes in-flight
+    /// requests, and the engine stores everything it applied.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let engine = self.state.engine.clone();
         let warm = engine.clone();
         actix_web::rt::spawn(async move {
@@ -115,8 +128,42 @@ impl Application {
                 Err(e) => tracing::error!(error = %e, "loading venues failed"),
             }
         });
-        self.server.await.context("The HTTP server failed")?;
+        let handle = self.server.handle();
+        let mut server = actix_web::rt::spawn(self.server);
+        tokio::select! {
+            done = &mut server => done.context("The HTTP server panicked")?.context("The HTTP server failed")?,
+            () = stop => {
+                tracing::info!("shutting down");
+                self.state.shutdown.send_replace(true);
+                handle.stop(true).await;
+                server.await.context("The HTTP server panicked")?.context("The HTTP server failed")?;
+            }
+        }
         engine.shutdown().await;
+        tracing::info!("stopped; everything acknowledged is stored");
         Ok(())
     }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (container stop).
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }

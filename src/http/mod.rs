@@ -7,6 +7,7 @@ mod health;
 mod idempotency;
 mod limits;
 pub mod routes;
+pub mod ws;
 mod zones;
 
 use std::net::TcpListener;
@@ -34,6 +35,14 @@ pub struct AppState {
     pub limits: Option<Limits>,
     /// Origins allowed to call the API from a browser; `*` for any.
     pub cors_origins: Vec<String>,
+    /// Who listens to which live topic.
+    pub hub: Arc<ws::Hub>,
+    /// Availability subscriptions, grouped.
+    pub groups: Arc<ws::Groups>,
+    /// Frames a WebSocket client may fall behind before it is dropped.
+    pub ws_queue: usize,
+    /// Set once at shutdown: WebSocket sessions close with 1001.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 /// Largest request body accepted (API.md: 64 KiB).
@@ -54,6 +63,7 @@ fn cors(origins: &[String]) -> Cors {
 /// The server on an already-bound listener (tests bind port 0).
 pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
     state.zones.follow(&state.engine);
+    state.hub.run(state.engine.clone(), state.zones.clone());
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         let origins = data.cors_origins.clone();
@@ -90,6 +100,8 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             .service(web::scope("/api/v1").configure(routes::configure))
             .default_service(web::to(not_found))
     })
+    // Signals are handled by `startup`, which closes WebSocket sessions first.
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

@@ -95,7 +95,7 @@ async fn spawn_app_on(
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}/api/v1", app.port());
     let engine = app.engine().clone();
-    actix_web::rt::spawn(app.run_until_stopped());
+    actix_web::rt::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::new();
     let mut test = TestApp {
         address,

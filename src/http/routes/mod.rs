@@ -58,4 +58,5 @@ api! {
     post "/bookings/{id}/seat" => bookings::seat, 200, "bearer", "Seat a confirmed booking (staff)";
     post "/bookings/{id}/complete" => bookings::complete, 200, "bearer", "Complete a seated booking (staff)";
     post "/bookings/{id}/no-show" => bookings::no_show, 200, "bearer", "Mark a confirmed booking as a no-show (staff)";
+    get "/ws" => crate::http::ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)";
 }

@@ -1,0 +1,168 @@
+//! Availability subscriptions, grouped by (venue, date, party size): each
+//! group recomputes once per venue change and sends every member the same
+//! frame listing only the starts whose `max_party` or `available` changed.
+
+use std::sync::{Arc, Mutex};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+use jiff::civil::Date;
+use serde_json::json;
+
+use crate::actors::messages::GetAvailability;
+use crate::actors::{Engine, EngineError};
+use crate::domain::{SlotAvailability, VenueId};
+use crate::http::dto;
+use crate::http::ws::hub::{Hub, Sub};
+use crate::http::ws::protocol::Frame;
+use crate::http::zones::Zones;
+
+type Key = (VenueId, Date, u32);
+
+struct Group {
+    /// Locked briefly by joins, leaves and the group's own task.
+    members: Mutex<Vec<Sub>>,
+    /// The availability last sent (or seen), and its seq.
+    snapshot: Mutex<(u64, Vec<SlotAvailability>)>,
+}
+
+/// Every live availability group.
+#[derive(Default)]
+pub struct Groups {
+    map: DashMap<Key, Arc<Group>>,
+}
+
+impl Groups {
+    /// Adds a member; returns the seq its baseline reflects.
+    pub async fn join(
+        self: &Arc<Self>,
+        engine: &Arc<Engine>,
+        hub: &Hub,
+        zones: &Arc<Zones>,
+        key: (VenueId, Date, u32),
+        sub: Sub,
+    ) -> Result<u64, EngineError> {
+        loop {
+            let group = match self.map.get(&key).map(|g| g.clone()) {
+                Some(group) => group,
+                None => self.start(engine, hub, zones, &key).await?,
+            };
+            // unwrap: these locks are never held across a panic.
+            group.members.lock().unwrap().push(sub.clone());
+            // A group whose task just ended (no members left) is gone from
+            // the map: join a new one instead.
+            if self.map.get(&key).is_some_and(|g| Arc::ptr_eq(&g, &group)) {
+                return Ok(group.snapshot.lock().unwrap().0);
+            }
+            group.members.lock().unwrap().retain(|s| s.conn != sub.conn);
+        }
+    }
+
+    /// Creates the group of `key` (or finds the one a concurrent join made).
+    async fn start(
+        self: &Arc<Self>,
+        engine: &Arc<Engine>,
+        hub: &Hub,
+        zones: &Arc<Zones>,
+        key: &Key,
+    ) -> Result<Arc<Group>, EngineError> {
+        let changes = hub.changes(&key.0);
+        let (slots, seq) = engine
+            .ask(
+                &key.0,
+                GetAvailability {
+                    date: key.1,
+                    party_size: key.2,
+                },
+            )
+            .await?;
+        let fresh = Arc::new(Group {
+            members: Mutex::new(Vec::new()),
+            snapshot: Mutex::new((seq, slots)),
+        });
+        Ok(match self.map.entry(key.clone()) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(e) => {
+                e.insert(fresh.clone());
+                actix_web::rt::spawn(follow(
+                    self.clone(),
+                    engine.clone(),
+                    zones.clone(),
+                    key.clone(),
+                    fresh.clone(),
+                    changes,
+                ));
+                fresh
+            }
+        })
+    }
+
+    /// Removes a connection's membership.
+    pub fn leave(&self, key: &Key, conn: u64) {
+        if let Some(group) = self.map.get(key) {
+            group.members.lock().unwrap().retain(|s| s.conn != conn);
+        }
+    }
+}
+
+/// The group's task: on every change of its venue, recompute and send the difference.
+async fn follow(
+    groups: Arc<Groups>,
+    engine: Arc<Engine>,
+    zones: Arc<Zones>,
+    key: Key,
+    group: Arc<Group>,
+    mut changes: tokio::sync::watch::Receiver<u64>,
+) {
+    let topic: Arc<str> = format!("venue:{}:availability", key.0).into();
+    while changes.changed().await.is_ok() {
+        let members_left = {
+            let mut members = group.members.lock().unwrap();
+            members.retain(|s| !s.tx.is_closed());
+            !members.is_empty()
+        };
+        if !members_left {
+            break;
+        }
+        let Ok((slots, seq)) = engine
+            .ask(
+                &key.0,
+                GetAvailability {
+                    date: key.1,
+                    party_size: key.2,
+                },
+            )
+            .await
+        else {
+            continue;
+        };
+        let Ok(zone) = zones.get(&engine, &key.0).await else {
+            continue;
+        };
+        let changed: Vec<&SlotAvailability> = {
+            let snapshot = group.snapshot.lock().unwrap();
+            slots
+                .iter()
+                .filter(|now| !snapshot.1.iter().any(|before| before == *now))
+                .collect()
+        };
+        if !changed.is_empty() {
+            let text = json!({
+                "type": "availability", "topic": &*topic, "seq": seq, "date": key.1.to_string(), "party_size": key.2,
+                "slots": changed.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
+            })
+            .to_string();
+            let frame = Frame {
+                topic: topic.clone(),
+                seq,
+                text: text.into(),
+                ends: false,
+            };
+            for member in group.members.lock().unwrap().iter() {
+                member.push(frame.clone());
+            }
+        }
+        *group.snapshot.lock().unwrap() = (seq, slots);
+    }
+    groups.map.remove_if(&key, |_, g| Arc::ptr_eq(g, &group));
+}

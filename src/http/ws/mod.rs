@@ -1,0 +1,488 @@
+//! `GET /api/v1/ws`: live push over WebSocket (actix-ws). One task per
+//! connection reads client frames and writes the frames the hub queues for
+//! it; replay with `since` reads the store's event log.
+
+mod availability;
+mod hub;
+pub mod protocol;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
+use jiff::civil::Date;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
+
+pub use availability::Groups;
+pub use hub::Hub;
+use hub::{Sub, event_frame};
+use protocol::{ClientFrame, Frame, Topic, Viewer};
+
+use crate::accounts::Role;
+use crate::actors::EngineError;
+use crate::actors::messages::GetVenue;
+use crate::domain::settings::MAX_PARTY;
+use crate::domain::{UserId, VenueId};
+use crate::http::extract::{bearer, query};
+use crate::http::{ApiError, AppState, dto};
+
+/// How often the server pings: often enough to keep proxies' idle timers
+/// (commonly 60 s) from cutting a quiet connection.
+pub const PING_EVERY: Duration = Duration::from_secs(15);
+/// A client silent this long (not even a pong) is gone.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// Subscriptions one connection may hold: a tablet needs a handful.
+pub const MAX_SUBSCRIPTIONS: usize = 32;
+/// Largest client frame: client frames are small JSON objects.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Events read from the store per replay page.
+const REPLAY_PAGE: usize = 500;
+/// How long a closing handshake may wait for a slow client.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Upgrades the request; a token that is present and invalid is a 401.
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&req, &state)?;
+    let (response, session, stream) =
+        actix_ws::handle(&req, body).map_err(|e| ApiError::malformed(e.to_string()))?;
+    let stream = stream
+        .max_frame_size(MAX_FRAME_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME_BYTES);
+    let state = state.into_inner();
+    let (tx, rx) = mpsc::channel(state.ws_queue.max(1));
+    let id = state.hub.connection_id();
+    let connection = Connection {
+        state,
+        viewer,
+        session,
+        id,
+        tx,
+        rx,
+        slow: Arc::new(Notify::new()),
+        subs: HashMap::new(),
+    };
+    actix_web::rt::spawn(connection.run(stream));
+    Ok(response)
+}
+
+fn viewer(req: &HttpRequest, state: &AppState) -> Result<Viewer, ApiError> {
+    let token = match bearer(req) {
+        Some(t) => Some(t.to_string()),
+        None if req.headers().contains_key("Authorization") => {
+            return Err(ApiError::unauthorized("use Authorization: Bearer <token>"));
+        }
+        None => query(req)?.get("access_token").cloned(),
+    };
+    match token {
+        None => Ok(Viewer {
+            user: None,
+            admin: false,
+        }),
+        Some(t) => match state.accounts.tokens().verify(&t) {
+            Some(c) => Ok(Viewer {
+                user: Some(UserId::from(c.sub.as_str())),
+                admin: c.role == Role::Admin,
+            }),
+            None => Err(ApiError::unauthorized("the token is invalid or expired")),
+        },
+    }
+}
+
+/// What a subscription is, to undo it.
+enum Kind {
+    Bookings(VenueId),
+    User(UserId),
+    Availability((VenueId, Date, u32)),
+}
+
+struct Active {
+    kind: Kind,
+    /// Queued event frames up to this seq were already sent (replay seam).
+    sent_up_to: u64,
+}
+
+/// Why a connection ends.
+enum End {
+    Gone,
+    Slow,
+    Shutdown,
+    Idle,
+    TooBig,
+}
+
+enum Step {
+    Slow,
+    Shutdown,
+    Incoming(Option<Result<AggregatedMessage, actix_ws::ProtocolError>>),
+    Outgoing(Option<Frame>),
+    Tick,
+}
+
+struct Connection {
+    state: Arc<AppState>,
+    viewer: Viewer,
+    session: actix_ws::Session,
+    id: u64,
+    /// The queue the hub fills; bounded, so a client that cannot keep up
+    /// is noticed instead of buffering without end.
+    tx: mpsc::Sender<Frame>,
+    rx: mpsc::Receiver<Frame>,
+    slow: Arc<Notify>,
+    subs: HashMap<Arc<str>, Active>,
+}
+
+impl Connection {
+    async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
+        let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        let mut heard = Instant::now();
+        let mut shutdown = self.state.shutdown.subscribe();
+        let end = loop {
+            if *shutdown.borrow() {
+                break End::Shutdown;
+            }
+            let step = tokio::select! {
+                biased;
+                _ = self.slow.notified() => Step::Slow,
+                _ = shutdown.changed() => Step::Shutdown,
+                msg = stream.recv() => Step::Incoming(msg),
+                frame = self.rx.recv() => Step::Outgoing(frame),
+                _ = ping.tick() => Step::Tick,
+            };
+            let ended = match step {
+                Step::Slow => Some(End::Slow),
+                Step::Shutdown => Some(End::Shutdown),
+                Step::Incoming(msg) => {
+                    heard = Instant::now();
+                    self.on_message(msg).await
+                }
+                Step::Outgoing(Some(frame)) => self.on_frame(frame).await,
+                Step::Outgoing(None) => Some(End::Gone),
+                Step::Tick if heard.elapsed() > IDLE_TIMEOUT => Some(End::Idle),
+                Step::Tick => self.session.ping(b"").await.err().map(|_| End::Gone),
+            };
+            if let Some(end) = ended {
+                break end;
+            }
+        };
+        let keys: Vec<Arc<str>> = self.subs.keys().cloned().collect();
+        for topic in keys {
+            self.unsubscribe(&topic);
+        }
+        let (code, why) = match end {
+            End::Gone => return,
+            End::Slow => {
+                self.state
+                    .hub
+                    .stats
+                    .slow_dropped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (CloseCode::Again, "you cannot keep up; reconnect with since")
+            }
+            End::Shutdown => (CloseCode::Away, "the server is shutting down"),
+            End::Idle => (CloseCode::Normal, "idle timeout"),
+            End::TooBig => (CloseCode::Size, "frame too large"),
+        };
+        let reason = CloseReason {
+            code,
+            description: Some(why.into()),
+        };
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.session.close(Some(reason))).await;
+    }
+
+    async fn on_message(
+        &mut self,
+        msg: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>,
+    ) -> Option<End> {
+        match msg {
+            None | Some(Ok(AggregatedMessage::Close(_))) => Some(End::Gone),
+            Some(Err(actix_ws::ProtocolError::Overflow)) => Some(End::TooBig),
+            Some(Err(_)) => Some(End::Gone),
+            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                self.session.pong(&bytes).await.err().map(|_| End::Gone)
+            }
+            Some(Ok(AggregatedMessage::Pong(_))) => None,
+            Some(Ok(AggregatedMessage::Binary(_))) => {
+                self.error("malformed_request", "send text frames of JSON")
+                    .await
+            }
+            Some(Ok(AggregatedMessage::Text(text))) => {
+                match serde_json::from_str::<ClientFrame>(&text) {
+                    Err(e) => {
+                        self.error(
+                            "malformed_request",
+                            &format!("not a frame this server understands: {e}"),
+                        )
+                        .await
+                    }
+                    Ok(ClientFrame::Ping) => self.send(protocol::pong()).await,
+                    Ok(ClientFrame::Unsubscribe { topic }) => {
+                        self.unsubscribe(&topic);
+                        None
+                    }
+                    Ok(ClientFrame::Subscribe {
+                        topic,
+                        date,
+                        party_size,
+                        since,
+                    }) => self.subscribe(topic, date, party_size, since).await,
+                }
+            }
+        }
+    }
+
+    /// Sends a queued frame unless the replay seam or an unsubscribe makes it stale.
+    async fn on_frame(&mut self, frame: Frame) -> Option<End> {
+        match self.subs.get(&frame.topic) {
+            Some(active) if frame.seq != 0 && frame.seq <= active.sent_up_to => return None,
+            None => return None,
+            _ => {}
+        }
+        if frame.ends {
+            self.subs.remove(&frame.topic);
+        }
+        self.send(frame.text.to_string()).await
+    }
+
+    /// Writes a frame; a slow signal interrupts a write the client does not take.
+    async fn send(&mut self, text: String) -> Option<End> {
+        tokio::select! {
+            sent = self.session.text(text) => sent.err().map(|_| End::Gone),
+            _ = self.slow.notified() => Some(End::Slow),
+        }
+    }
+
+    async fn error(&mut self, code: &str, message: &str) -> Option<End> {
+        self.send(protocol::error(code, message)).await
+    }
+
+    fn unsubscribe(&mut self, topic: &str) {
+        let Some(active) = self.subs.remove(topic) else {
+            return;
+        };
+        match active.kind {
+            Kind::Bookings(venue) => self.state.hub.remove_bookings(&venue, self.id),
+            Kind::User(user) => self.state.hub.remove_user(&user, self.id),
+            Kind::Availability(key) => self.state.groups.leave(&key, self.id),
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        topic: String,
+        date: Option<String>,
+        party_size: Option<u32>,
+        since: Option<u64>,
+    ) -> Option<End> {
+        let Some(parsed) = Topic::parse(&topic) else {
+            return self
+                .error(
+                    "validation_failed",
+                    "topic must be venue:{id}:bookings, venue:{id}:availability or user:bookings",
+                )
+                .await;
+        };
+        self.unsubscribe(&topic);
+        if self.subs.len() >= MAX_SUBSCRIPTIONS {
+            return self
+                .error(
+                    "validation_failed",
+                    &format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+                )
+                .await;
+        }
+        let topic: Arc<str> = topic.into();
+        let sub = Sub {
+            conn: self.id,
+            topic: topic.clone(),
+            tx: self.tx.clone(),
+            slow: self.slow.clone(),
+            viewer: self.viewer.clone(),
+        };
+        match parsed {
+            Topic::UserBookings => {
+                let Some(user) = self.viewer.user.clone() else {
+                    return self
+                        .error("forbidden", "log in to follow your bookings")
+                        .await;
+                };
+                self.state.hub.add_user(&user, sub);
+                self.subs.insert(
+                    topic.clone(),
+                    Active {
+                        kind: Kind::User(user),
+                        sent_up_to: 0,
+                    },
+                );
+                self.send(protocol::subscribed(&topic, 0)).await
+            }
+            Topic::VenueAvailability(venue) => {
+                self.subscribe_availability(topic, venue, date, party_size, sub)
+                    .await
+            }
+            Topic::VenueBookings(venue) => self.subscribe_bookings(topic, venue, since, sub).await,
+        }
+    }
+
+    async fn subscribe_availability(
+        &mut self,
+        topic: Arc<str>,
+        venue: VenueId,
+        date: Option<String>,
+        party: Option<u32>,
+        sub: Sub,
+    ) -> Option<End> {
+        let date = match date.as_deref().map(|d| dto::parse_date("date", d)) {
+            Some(Ok(d)) => d,
+            _ => {
+                return self
+                    .error(
+                        "validation_failed",
+                        "date: a date as YYYY-MM-DD is required",
+                    )
+                    .await;
+            }
+        };
+        let Some(party) = party.filter(|p| (1..=MAX_PARTY).contains(p)) else {
+            return self
+                .error("validation_failed", "party_size: 1 to 1000 is required")
+                .await;
+        };
+        let key = (venue, date, party);
+        let s = &self.state;
+        match s
+            .groups
+            .join(&s.engine, &s.hub, &s.zones, key.clone(), sub)
+            .await
+        {
+            Ok(seq) => {
+                self.subs.insert(
+                    topic.clone(),
+                    Active {
+                        kind: Kind::Availability(key),
+                        sent_up_to: 0,
+                    },
+                );
+                self.send(protocol::subscribed(&topic, seq)).await
+            }
+            Err(EngineError::VenueNotFound) => self.error("not_found", "venue not found").await,
+            Err(e) => {
+                tracing::warn!(error = %e, "availability subscription failed");
+                self.error("internal", "internal error").await
+            }
+        }
+    }
+
+    /// Staff and admin only. Registers first, then replays from the store,
+    /// so that together they miss nothing; the seam is deduplicated by seq.
+    async fn subscribe_bookings(
+        &mut self,
+        topic: Arc<str>,
+        venue: VenueId,
+        since: Option<u64>,
+        sub: Sub,
+    ) -> Option<End> {
+        let Some(user) = self.viewer.user.clone() else {
+            return self
+                .error(
+                    "forbidden",
+                    "only venue staff may follow a venue's bookings",
+                )
+                .await;
+        };
+        self.state.hub.add_bookings(&venue, sub);
+        self.subs.insert(
+            topic.clone(),
+            Active {
+                kind: Kind::Bookings(venue.clone()),
+                sent_up_to: u64::MAX,
+            },
+        );
+        let (settings, now) = match self.state.engine.ask(&venue, GetVenue).await {
+            Ok(v) => v,
+            Err(e) => {
+                self.unsubscribe(&topic);
+                return match e {
+                    EngineError::VenueNotFound => self.error("not_found", "venue not found").await,
+                    _ => self.error("internal", "internal error").await,
+                };
+            }
+        };
+        if !(self.viewer.admin || settings.is_staff(&user)) {
+            self.unsubscribe(&topic);
+            return self
+                .error(
+                    "forbidden",
+                    "only venue staff may follow a venue's bookings",
+                )
+                .await;
+        }
+        let Some(since) = since else {
+            self.subs.insert(
+                topic.clone(),
+                Active {
+                    kind: Kind::Bookings(venue),
+                    sent_up_to: now,
+                },
+            );
+            return self.send(protocol::subscribed(&topic, now)).await;
+        };
+        let store = self.state.engine.store().clone();
+        let key = venue.clone();
+        let oldest = tokio::task::spawn_blocking(move || store.oldest_event(&key))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
+        let missed_forgotten = since < now && oldest.is_none_or(|o| o > since + 1);
+        if since > now || missed_forgotten {
+            self.unsubscribe(&topic);
+            return self.send(protocol::resync(&topic)).await;
+        }
+        if let Some(end) = self.send(protocol::subscribed(&topic, now)).await {
+            return Some(end);
+        }
+        let mut last = since;
+        loop {
+            let store = self.state.engine.store().clone();
+            let key = venue.clone();
+            let page =
+                tokio::task::spawn_blocking(move || store.events_after(&key, last, REPLAY_PAGE))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+            for event in &page {
+                if let Some(end) = self
+                    .send(
+                        event_frame(&topic, event, &settings.timezone)
+                            .text
+                            .to_string(),
+                    )
+                    .await
+                {
+                    return Some(end);
+                }
+                last = event.seq;
+            }
+            if page.len() < REPLAY_PAGE {
+                break;
+            }
+        }
+        self.subs.insert(
+            topic,
+            Active {
+                kind: Kind::Bookings(venue),
+                sent_up_to: last,
+            },
+        );
+        None
+    }
+}

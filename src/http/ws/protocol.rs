@@ -1,0 +1,133 @@
+//! The WebSocket frames of API.md: one JSON object per text frame.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::domain::{UserId, VenueId};
+
+/// What a client may send.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    Subscribe {
+        topic: String,
+        date: Option<String>,
+        party_size: Option<u32>,
+        since: Option<u64>,
+    },
+    Unsubscribe {
+        topic: String,
+    },
+    Ping,
+}
+
+/// A topic a client can subscribe to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Every change of a venue (staff and admin).
+    VenueBookings(VenueId),
+    /// The availability of a venue for a date and party size (anyone).
+    VenueAvailability(VenueId),
+    /// The caller's own bookings.
+    UserBookings,
+}
+
+impl Topic {
+    /// Parses `venue:{id}:bookings`, `venue:{id}:availability`, `user:bookings`.
+    pub fn parse(text: &str) -> Option<Topic> {
+        if text == "user:bookings" {
+            return Some(Topic::UserBookings);
+        }
+        let rest = text.strip_prefix("venue:")?;
+        let (id, kind) = rest.rsplit_once(':')?;
+        if id.is_empty() || id.contains(':') {
+            return None;
+        }
+        match kind {
+            "bookings" => Some(Topic::VenueBookings(VenueId::from(id))),
+            "availability" => Some(Topic::VenueAvailability(VenueId::from(id))),
+            _ => None,
+        }
+    }
+}
+
+/// A frame on its way to one or many clients: rendered once, shared.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// The topic it belongs to (the client's own spelling).
+    pub topic: Arc<str>,
+    /// The venue seq it carries; 0 for frames without one.
+    pub seq: u64,
+    pub text: Arc<str>,
+    /// The subscription is over once this frame is sent (resync, forbidden).
+    pub ends: bool,
+}
+
+/// Whom a subscription serves.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub user: Option<UserId>,
+    pub admin: bool,
+}
+
+pub fn subscribed(topic: &str, seq: u64) -> String {
+    json!({"type": "subscribed", "topic": topic, "seq": seq}).to_string()
+}
+
+pub fn event(topic: &str, seq: u64, name: &str, data: &Value) -> String {
+    json!({"type": "event", "topic": topic, "seq": seq, "event": name, "data": data}).to_string()
+}
+
+pub fn resync(topic: &str) -> String {
+    json!({"type": "resync", "topic": topic}).to_string()
+}
+
+pub fn error(code: &str, message: &str) -> String {
+    json!({"type": "error", "code": code, "message": message}).to_string()
+}
+
+pub fn pong() -> String {
+    json!({"type": "pong"}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_parse_exactly() {
+        assert_eq!(
+            Topic::parse("venue:v1:bookings"),
+            Some(Topic::VenueBookings(VenueId::from("v1")))
+        );
+        assert_eq!(
+            Topic::parse("venue:v1:availability"),
+            Some(Topic::VenueAvailability(VenueId::from("v1")))
+        );
+        assert_eq!(Topic::parse("user:bookings"), Some(Topic::UserBookings));
+        for bad in [
+            "venue::bookings",
+            "venue:v1:holds",
+            "venue:a:b:bookings",
+            "user:other",
+            "bookings",
+        ] {
+            assert_eq!(Topic::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn client_frames_parse_by_type() {
+        let f: ClientFrame =
+            serde_json::from_str(r#"{"type":"subscribe","topic":"venue:v:bookings","since":3}"#)
+                .unwrap();
+        assert!(matches!(f, ClientFrame::Subscribe { since: Some(3), .. }));
+        assert!(matches!(
+            serde_json::from_str(r#"{"type":"ping"}"#).unwrap(),
+            ClientFrame::Ping
+        ));
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"dance"}"#).is_err());
+    }
+}
