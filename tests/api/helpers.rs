@@ -19,6 +19,9 @@ use tempfile::TempDir;
 
 /// A running server on port 0 with a fresh store and an admin.
 pub struct TestApp {
+    pub state: Arc<booking_engine::http::AppState>,
+    /// Resolving it shuts the app down as SIGTERM would.
+    pub stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     pub address: String,
     pub client: reqwest::Client,
     pub engine: Arc<Engine>,
@@ -95,9 +98,15 @@ async fn spawn_app_on(
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}/api/v1", app.port());
     let engine = app.engine().clone();
-    actix_web::rt::spawn(app.run_until(std::future::pending()));
+    let state = app.state().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    actix_web::rt::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
     let client = reqwest::Client::new();
     let mut test = TestApp {
+        state,
+        stop: std::sync::Mutex::new(Some(stop)),
         address,
         client,
         engine,
@@ -125,6 +134,13 @@ pub async fn body(response: reqwest::Response) -> Value {
 }
 
 impl TestApp {
+    /// Shuts the app down as SIGTERM would.
+    pub fn shut_down(&self) {
+        if let Some(stop) = self.stop.lock().unwrap().take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// The server's root (for /health, /ready).
     pub fn root(&self) -> String {
         self.address.trim_end_matches("/api/v1").to_string()

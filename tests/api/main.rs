@@ -11,3 +11,4 @@ mod operations;
 mod process;
 mod recovery;
 mod venues;
+mod ws;

@@ -1,0 +1,430 @@
+//! Live push with a real WebSocket client.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::helpers::*;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Ws(Socket);
+
+async fn connect(app: &TestApp, token: Option<&str>) -> Ws {
+    let url = format!("{}/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    if let Some(t) = token {
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the upgrade succeeds");
+    Ws(socket)
+}
+
+impl Ws {
+    async fn send(&mut self, frame: Value) {
+        self.0.send(Message::text(frame.to_string())).await.unwrap();
+    }
+
+    /// The next JSON frame (pings answered by the client library).
+    async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+                .await
+                .expect("a frame within 10 s")
+                .expect("the socket is open")
+                .unwrap();
+            if let Message::Text(text) = msg {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, frame: Value) -> Value {
+        self.send(frame).await;
+        let answer = self.next().await;
+        assert_eq!(answer["type"], "subscribed", "{answer}");
+        answer
+    }
+}
+
+struct World {
+    app: TestApp,
+    venue: String,
+    staff: String,
+    ann: String,
+}
+
+async fn world_with(adjust: impl FnOnce(&mut booking_engine::settings::Settings)) -> World {
+    let app = spawn_app_with(adjust).await;
+    let venue = app.create_venue(&restaurant(json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}, {"id": "bar", "name": "Bar", "capacity": 10, "mode": "shared"}]))).await;
+    let (staff, staff_id) = app.register("staff@example.com").await;
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/venues/{venue}/staff/{staff_id}"),
+        Some(&app.admin),
+        None,
+    )
+    .await;
+    let (ann, _) = app.register("ann@example.com").await;
+    World {
+        app,
+        venue,
+        staff,
+        ann,
+    }
+}
+
+impl World {
+    async fn book(&self, days: i64, party: u32) -> Value {
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/bookings", self.venue),
+                Some(&self.ann),
+                &json!({"start": evening_text(days), "party_size": party}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await
+    }
+
+    fn bookings_topic(&self) -> String {
+        format!("venue:{}:bookings", self.venue)
+    }
+}
+
+#[actix_rt::test]
+async fn a_booking_made_over_rest_reaches_staff_and_anonymous_availability_subscribers() {
+    let w = world_with(|_| {}).await;
+    let mut staff = connect(&w.app, Some(&w.staff)).await;
+    let subscribed = staff
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    let seq = subscribed["seq"].as_u64().unwrap();
+    let mut anon = connect(&w.app, None).await;
+    let date = &evening_text(2)[..10];
+    let topic = format!("venue:{}:availability", w.venue);
+    anon.subscribe(json!({"type": "subscribe", "topic": topic, "date": date, "party_size": 4}))
+        .await;
+
+    // Ten fill the bar: where it overlaps, only the table for four is left.
+    let booked = w.book(2, 10).await;
+    let event = staff.next().await;
+    assert_eq!(
+        (
+            event["type"].as_str(),
+            event["event"].as_str(),
+            event["seq"].as_u64()
+        ),
+        (Some("event"), Some("booking.created"), Some(seq + 1))
+    );
+    assert_eq!(event["data"], booked);
+    let change = anon.next().await;
+    assert_eq!(
+        (
+            change["type"].as_str(),
+            change["topic"].as_str(),
+            change["party_size"].as_u64()
+        ),
+        (Some("availability"), Some(topic.as_str()), Some(4))
+    );
+    let slots = change["slots"].as_array().unwrap();
+    assert!(!slots.is_empty());
+    assert!(
+        slots.iter().any(|s| s["start"] == booked["start"]
+            && s["max_party"] == 4
+            && s["available"] == true),
+        "{change}"
+    );
+    assert!(
+        slots
+            .iter()
+            .all(|s| s["start"].as_str().unwrap().starts_with(date))
+    );
+}
+
+#[actix_rt::test]
+async fn a_resumed_subscription_gets_exactly_the_missed_events_then_live_ones() {
+    let w = world_with(|_| {}).await;
+    let mut staff = connect(&w.app, Some(&w.staff)).await;
+    staff
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    w.book(2, 2).await;
+    let last_seen = staff.next().await["seq"].as_u64().unwrap();
+    drop(staff);
+
+    for days in 3..6 {
+        w.book(days, 2).await;
+    }
+    let mut again = connect(&w.app, Some(&w.staff)).await;
+    again
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic(), "since": last_seen}))
+        .await;
+    for expected in last_seen + 1..=last_seen + 3 {
+        let e = again.next().await;
+        assert_eq!(
+            (e["seq"].as_u64(), e["event"].as_str()),
+            (Some(expected), Some("booking.created")),
+            "{e}"
+        );
+    }
+    w.book(6, 2).await;
+    let live = again.next().await;
+    assert_eq!(
+        live["seq"].as_u64(),
+        Some(last_seen + 4),
+        "live after the replay, no gap, no repeat"
+    );
+}
+
+#[actix_rt::test]
+async fn since_older_than_the_kept_history_asks_for_a_resync() {
+    let w = world_with(|s| s.store.keep_events = 3).await;
+    for days in 2..7 {
+        w.book(days, 2).await;
+    }
+    let mut staff = connect(&w.app, Some(&w.staff)).await;
+    staff
+        .send(json!({"type": "subscribe", "topic": w.bookings_topic(), "since": 1}))
+        .await;
+    let answer = staff.next().await;
+    assert_eq!(
+        (answer["type"].as_str(), answer["topic"].as_str()),
+        (Some("resync"), Some(w.bookings_topic().as_str()))
+    );
+    // A since within the window works.
+    let seq = body(w.app.get(&format!("/venues/{}", w.venue), None).await).await["seq"]
+        .as_u64()
+        .unwrap();
+    staff
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic(), "since": seq - 2}))
+        .await;
+    assert_eq!(staff.next().await["seq"].as_u64(), Some(seq - 1));
+    assert_eq!(staff.next().await["seq"].as_u64(), Some(seq));
+}
+
+#[actix_rt::test]
+async fn a_subscriber_that_never_reads_is_dropped_while_another_keeps_receiving() {
+    let w = world_with(|s| s.ws.queue = 8).await;
+    // Big frames fill the socket buffers quickly: a venue of 300 resources
+    // with long names makes every venue.updated event about 45 KB.
+    let resources: Vec<Value> = (0..300).map(|i| json!({"id": format!("r{i}"), "name": format!("{i:0>100}"), "capacity": 4, "mode": "exclusive"})).collect();
+    let r = w
+        .app
+        .patch(
+            &format!("/venues/{}", w.venue),
+            Some(&w.app.admin),
+            &json!({"resources": resources}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let mut slow = connect(&w.app, Some(&w.staff)).await;
+    slow.subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    let mut fast = connect(&w.app, Some(&w.staff)).await;
+    let first = fast
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await["seq"]
+        .as_u64()
+        .unwrap();
+    const CHANGES: u64 = 300;
+    let reader = tokio::spawn(async move {
+        let mut seqs = Vec::new();
+        while (seqs.len() as u64) < CHANGES {
+            seqs.push(fast.next().await["seq"].as_u64().unwrap());
+        }
+        seqs
+    });
+    for i in 0..CHANGES {
+        let r = w
+            .app
+            .patch(
+                &format!("/venues/{}", w.venue),
+                Some(&w.staff),
+                &json!({"name": format!("Lotus {i}")}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 200, "changes keep succeeding");
+    }
+    let seqs = reader.await.unwrap();
+    assert_eq!(
+        seqs,
+        (first + 1..=first + CHANGES).collect::<Vec<_>>(),
+        "the fast subscriber got everything in order"
+    );
+    assert_eq!(
+        w.app.state.hub.stats.slow_dropped.load(Ordering::Relaxed),
+        1
+    );
+    // The slow one, reading at last, finds its connection closed.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(msg) = slow.0.next().await {
+            match msg {
+                Ok(Message::Close(frame)) => return frame.map(|f| f.code),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("the slow connection ends");
+    assert!(
+        matches!(
+            ended,
+            None | Some(CloseCode::Again) | Some(CloseCode::Policy)
+        ),
+        "{ended:?}"
+    );
+}
+
+#[actix_rt::test]
+async fn a_customer_cannot_follow_a_venues_bookings_and_errors_leave_the_socket_usable() {
+    let w = world_with(|_| {}).await;
+    let mut ann = connect(&w.app, Some(&w.ann)).await;
+    ann.send(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    assert_eq!(ann.next().await["code"], "forbidden");
+    ann.0.send(Message::text("{not json")).await.unwrap();
+    assert_eq!(ann.next().await["code"], "malformed_request");
+    ann.send(json!({"type": "dance"})).await;
+    assert_eq!(ann.next().await["type"], "error");
+    ann.send(json!({"type": "subscribe", "topic": "venue:x:holds"}))
+        .await;
+    assert_eq!(ann.next().await["code"], "validation_failed");
+    ann.send(json!({"type": "ping"})).await;
+    assert_eq!(ann.next().await, json!({"type": "pong"}));
+    // Her own bookings she may follow; someone else's never reach her.
+    ann.subscribe(json!({"type": "subscribe", "topic": "user:bookings"}))
+        .await;
+    let (bob, _) = w.app.register("bob@example.com").await;
+    w.app
+        .post(
+            &format!("/venues/{}/bookings", w.venue),
+            Some(&bob),
+            &json!({"start": evening_text(3), "party_size": 2}),
+        )
+        .await;
+    let mine = w.book(2, 2).await;
+    let e = ann.next().await;
+    assert_eq!(
+        (e["topic"].as_str(), e["data"]["id"].clone()),
+        (Some("user:bookings"), mine["id"].clone())
+    );
+    let mut anon = connect(&w.app, None).await;
+    anon.send(json!({"type": "subscribe", "topic": "user:bookings"}))
+        .await;
+    assert_eq!(anon.next().await["code"], "forbidden");
+}
+
+#[actix_rt::test]
+async fn a_bad_token_refuses_the_upgrade_and_a_query_token_works() {
+    let w = world_with(|_| {}).await;
+    let url = format!(
+        "{}/ws?access_token=forged",
+        w.app.address.replacen("http", "ws", 1)
+    );
+    let refused = tokio_tungstenite::connect_async(url).await;
+    assert!(
+        matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status().as_u16() == 401),
+        "{refused:?}"
+    );
+    let url = format!(
+        "{}/ws?access_token={}",
+        w.app.address.replacen("http", "ws", 1),
+        w.staff
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut staff = Ws(socket);
+    staff
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+}
+
+#[actix_rt::test]
+async fn an_expired_hold_is_pushed_and_its_capacity_comes_back() {
+    let w = world_with(|s| s.hold_ttl_seconds = 1).await;
+    let mut staff = connect(&w.app, Some(&w.staff)).await;
+    staff
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    let start = evening_text(2);
+    let r = w
+        .app
+        .post(
+            &format!("/venues/{}/holds", w.venue),
+            Some(&w.ann),
+            &json!({"start": start, "party_size": 10}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let hold = body(r).await;
+    assert_eq!(staff.next().await["event"], "hold.created");
+    // The venue's own timer expires it one second later.
+    let expired = staff.next().await;
+    assert_eq!(
+        (
+            expired["event"].as_str(),
+            expired["data"]["id"].clone(),
+            expired["data"]["status"].as_str()
+        ),
+        (Some("hold.expired"), hold["id"].clone(), Some("expired"))
+    );
+    let a = body(
+        w.app
+            .get(
+                &format!(
+                    "/venues/{}/availability?date={}&party_size=10",
+                    w.venue,
+                    &start[..10]
+                ),
+                None,
+            )
+            .await,
+    )
+    .await;
+    let slot = a["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["start"] == start.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (slot["max_party"].as_u64(), slot["available"].as_bool()),
+        (Some(10), Some(true))
+    );
+}
+
+#[actix_rt::test]
+async fn shutdown_closes_sockets_with_1001() {
+    let w = world_with(|_| {}).await;
+    let mut staff = connect(&w.app, Some(&w.staff)).await;
+    staff
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    w.app.shut_down();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match staff.0.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(closed, Some(CloseCode::Away));
+}
