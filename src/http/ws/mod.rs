@@ -248,11 +248,11 @@ impl Connection {
         if frame.ends {
             self.subs.remove(&frame.topic);
         }
-        self.send(frame.text.to_string()).await
+        self.send(frame.text).await
     }
 
     /// Writes a frame; a slow signal interrupts a write the client does not take.
-    async fn send(&mut self, text: String) -> Option<End> {
+    async fn send(&mut self, text: impl Into<bytestring::ByteString>) -> Option<End> {
         tokio::select! {
             sent = self.session.text(text) => sent.err().map(|_| End::Gone),
             _ = self.slow.notified() => Some(End::Slow),

@@ -60,7 +60,8 @@ pub struct Frame {
     pub topic: Arc<str>,
     /// The venue seq it carries; 0 for frames without one.
     pub seq: u64,
-    pub text: Arc<str>,
+    /// Refcounted: one buffer shared by every subscriber of the frame.
+    pub text: bytestring::ByteString,
     /// The subscription is over once this frame is sent (resync, forbidden).
     pub ends: bool,
 }
