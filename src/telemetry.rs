@@ -13,3 +13,22 @@ pub fn init(env: Environment) {
         Environment::Local => builder.try_init(),
     };
 }
+
+/// The process's Prometheus recorder, installed on first use (one per
+/// process: tests start many apps in one process and share it).
+pub fn metrics() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets(&[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+            // unwrap: the bucket list above is not empty.
+            .unwrap()
+            .build_recorder();
+        let handle = recorder.handle();
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}

@@ -160,7 +160,13 @@ impl Engine {
     {
         for _ in 0..3 {
             let addr = self.registry.get(venue).await?;
-            match addr.send(msg.clone()).await {
+            // Messages sent to venues and not yet answered: the sum of the
+            // venues' mailbox depths (and their replies' waits).
+            let waiting = metrics::gauge!("venue_messages_waiting");
+            waiting.increment(1.0);
+            let answer = addr.send(msg.clone()).await;
+            waiting.decrement(1.0);
+            match answer {
                 Ok(result) => return Ok(result),
                 Err(MailboxError::Closed) => self.registry.forget(venue, &addr),
                 Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),

@@ -135,8 +135,11 @@ async fn run(
         }
         let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
         let store = store.clone();
+        metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
         let synced = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let result = store.commit(&commits);
+            metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
             (result, commits)
         })
         .await;
@@ -154,6 +157,7 @@ async fn run(
                     .commits
                     .fetch_add(commits.len() as u64, Ordering::Relaxed);
                 for event in commits.into_iter().flat_map(|c| c.events) {
+                    count(&event);
                     // No subscriber is not an error.
                     let _ = bus.send(Arc::new(event));
                 }
@@ -163,6 +167,7 @@ async fn run(
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed; refusing all further writes");
+                metrics::counter!("store_commit_failures_total").increment(1);
                 health.failed.store(true, Ordering::Release);
                 for done in dones {
                     let _ = done.send(Err(EngineError::Unavailable));
@@ -170,4 +175,17 @@ async fn run(
             }
         }
     }
+}
+
+/// Business counters, from durable events only.
+fn count(event: &Event) {
+    use crate::domain::Change;
+    let name = match event.change {
+        Change::BookingCreated(_) => "bookings_created_total",
+        Change::BookingCancelled(_) => "bookings_cancelled_total",
+        Change::HoldCreated(_) => "holds_created_total",
+        Change::HoldExpired(_) => "holds_expired_total",
+        _ => return,
+    };
+    metrics::counter!(name).increment(1);
 }

@@ -125,7 +125,10 @@ impl From<DomainError> for ApiError {
                 "validation_failed",
                 json!({"field": field, "reason": reason}),
             ),
-            DomainError::SlotUnavailable => (StatusCode::CONFLICT, "slot_unavailable", json!({})),
+            DomainError::SlotUnavailable => {
+                metrics::counter!("booking_conflicts_total").increment(1);
+                (StatusCode::CONFLICT, "slot_unavailable", json!({}))
+            }
             DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
             DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
             DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict", json!({})),

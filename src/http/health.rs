@@ -1,5 +1,5 @@
-//! `GET /health` (the process is up) and `GET /ready` (the store is open,
-//! no sync has failed, and the venue actors answer).
+//! `GET /health` (the process is up), `GET /ready` (the store is open and
+//! no sync has failed) and `GET /metrics` (Prometheus).
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -8,7 +8,8 @@ use crate::http::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
-        .route("/ready", web::get().to(ready));
+        .route("/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(prometheus));
 }
 
 async fn health() -> HttpResponse {
@@ -27,4 +28,13 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
+}
+
+/// Prometheus text format. Gauges read from live state are set here.
+async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
+    metrics::gauge!("venues_resident").set(state.engine.resident_venues() as f64);
+    metrics::gauge!("engine_ready").set(if state.engine.is_ready() { 1.0 } else { 0.0 });
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::telemetry::metrics().render())
 }

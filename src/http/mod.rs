@@ -6,6 +6,7 @@ mod extract;
 mod health;
 mod idempotency;
 mod limits;
+mod observe;
 pub mod routes;
 pub mod ws;
 mod zones;
@@ -62,6 +63,7 @@ fn cors(origins: &[String]) -> Cors {
 
 /// The server on an already-bound listener (tests bind port 0).
 pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+    crate::telemetry::metrics();
     state.zones.follow(&state.engine);
     state.hub.run(state.engine.clone(), state.zones.clone());
     let data = web::Data::from(state);
@@ -96,6 +98,7 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
                         "default-src 'none'; frame-ancestors 'none'",
                     )),
             )
+            .wrap_fn(observe::observe)
             .configure(health::routes)
             .service(web::scope("/api/v1").configure(routes::configure))
             .default_service(web::to(not_found))

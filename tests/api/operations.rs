@@ -170,3 +170,71 @@ async fn an_expired_hold_cannot_be_converted_and_its_capacity_is_back() {
         .await;
     assert_eq!(free.status().as_u16(), 201);
 }
+
+#[actix_rt::test]
+async fn metrics_count_requests_bookings_and_conflicts_and_every_response_has_a_request_id() {
+    let app = spawn_app().await;
+    let venue = app
+        .create_venue(&restaurant(
+            json!([{"id": "t1", "name": "T1", "capacity": 2, "mode": "exclusive"}]),
+        ))
+        .await;
+    let (ann, _) = app.register("ann@example.com").await;
+    let booking = json!({"start": evening_text(2), "party_size": 2});
+    let first = app
+        .post(&format!("/venues/{venue}/bookings"), Some(&ann), &booking)
+        .await;
+    assert_eq!(first.status().as_u16(), 201);
+    assert!(first.headers().get("x-request-id").is_some());
+    assert_eq!(
+        app.post(&format!("/venues/{venue}/bookings"), Some(&ann), &booking)
+            .await
+            .status()
+            .as_u16(),
+        409
+    );
+    let echoed = app
+        .client
+        .get(format!("{}/venues", app.address))
+        .header("X-Request-Id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
+
+    let text = app
+        .get(&format!("{}/metrics", app.root()), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "http_requests_total{method=\"POST\",route=\"/api/v1/venues/{id}/bookings\",status=\"201\"}",
+        "http_requests_total{method=\"POST\",route=\"/api/v1/venues/{id}/bookings\",status=\"409\"}",
+        "http_request_duration_seconds_bucket",
+        "bookings_created_total",
+        "booking_conflicts_total",
+        "store_commit_seconds_bucket",
+        "store_commit_batch_size",
+        "venues_resident",
+        "venue_messages_waiting",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
+
+#[actix_rt::test]
+async fn ready_is_503_once_the_engine_stops_accepting_writes() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get(&format!("{}/ready", app.root()), None)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    app.engine.shutdown().await;
+    let r = app.get(&format!("{}/ready", app.root()), None).await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(body(r).await["ready"], false);
+}

@@ -28,6 +28,11 @@ fn free_port() -> u16 {
 
 /// Starts `booking-engine` on a free port over `dir` and waits until it answers.
 async fn start(dir: &Path, args: &[&str]) -> Process {
+    start_with(dir, args, &[]).await
+}
+
+/// As `start`, with more environment variables (later ones win).
+async fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_booking-engine"))
         .args(args)
@@ -42,6 +47,7 @@ async fn start(dir: &Path, args: &[&str]) -> Process {
         .env("BOOKING_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("BOOKING_RATE_LIMIT", "off")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -259,5 +265,62 @@ fn production_without_a_secret_refuses_to_start() {
     assert!(
         !dir.path().join("jwt_secret").exists(),
         "no secret was made up"
+    );
+}
+
+#[actix_rt::test]
+async fn production_logs_are_json_with_request_ids_and_never_show_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "0123456789abcdef0123456789abcdef-test-secret";
+    let env = [
+        ("BOOKING_ENV", "production"),
+        ("BOOKING_JWT_SECRET", secret),
+        ("RUST_LOG", "debug"),
+    ];
+    let mut server = start_with(dir.path(), &[], &env).await;
+    let api = format!("{}/api/v1", server.base);
+    let password = "Sup3r-secret-passw0rd";
+    let reg = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/register"),
+        None,
+        Some(json!({"email": "ann@example.com", "password": password})),
+        None,
+    )
+    .await;
+    let session = body(reg).await;
+    let token = session["access_token"].as_str().unwrap().to_string();
+    call(
+        reqwest::Method::GET,
+        format!("{api}/me"),
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let lines: Vec<String> = server.lines.try_iter().collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+        for secret_text in [
+            password,
+            token.as_str(),
+            session["refresh_token"].as_str().unwrap(),
+            secret,
+        ] {
+            assert!(!line.contains(secret_text), "a secret in the logs: {line}");
+        }
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"request_id\"") && l.contains("request done")),
+        "{lines:?}"
     );
 }

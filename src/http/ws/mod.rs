@@ -141,6 +141,13 @@ struct Connection {
 
 impl Connection {
     async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
+        let open = metrics::gauge!("ws_connections");
+        open.increment(1.0);
+        self.serve(&mut stream).await;
+        open.decrement(1.0);
+    }
+
+    async fn serve(&mut self, stream: &mut actix_ws::AggregatedMessageStream) {
         let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
         let mut heard = Instant::now();
         let mut shutdown = self.state.shutdown.subscribe();
@@ -194,7 +201,7 @@ impl Connection {
             code,
             description: Some(why.into()),
         };
-        let _ = tokio::time::timeout(CLOSE_WAIT, self.session.close(Some(reason))).await;
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.session.clone().close(Some(reason))).await;
     }
 
     async fn on_message(
