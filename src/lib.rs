@@ -11,10 +11,12 @@
 //! - [`http`]: actix-web routes, DTOs and the error table. Talks to `actors`.
 //! - [`settings`], [`telemetry`], [`startup`]: configuration, logs, and the
 //!   assembly of the whole application from an already-bound listener.
+//! - [`commands`]: the binary's `backup` and `restore`.
 //! - [`demo`]: the demo restaurant.
 
 pub mod accounts;
 pub mod actors;
+pub mod commands;
 pub mod demo;
 pub mod domain;
 pub mod http;

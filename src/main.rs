@@ -12,26 +12,60 @@ use booking_engine::startup::Application;
 use booking_engine::telemetry;
 
 const USAGE: &str = "usage: booking-engine [--demo]
+       booking-engine backup --to FILE [--url URL]
+       booking-engine restore --from FILE [--data-dir DIR]
 
   (no arguments)  serve
   --demo          on an empty store, create a demo restaurant, a staff and a
                   customer account, print them, then serve
+  backup          download a consistent backup from the running server
+                  (logs in with BOOKING_ADMIN_EMAIL / BOOKING_ADMIN_PASSWORD;
+                  URL defaults to http://BOOKING_LISTEN)
+  restore         rebuild a store from a backup into an empty data directory
+                  (DIR defaults to BOOKING_DATA_DIR; refuses a damaged file)
 
 Settings: config/ (or BOOKING_CONFIG_DIR) and BOOKING_* variables; see README.md.";
+
+fn usage() -> ! {
+    eprintln!("{USAGE}");
+    std::process::exit(2);
+}
+
+/// The value after `--name` in `args`.
+fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let demo = match args.as_slice() {
-        [] => false,
-        [flag] if flag == "--demo" => true,
-        _ => {
-            eprintln!("{USAGE}");
-            std::process::exit(2);
-        }
-    };
     let config_dir = std::env::var_os("BOOKING_CONFIG_DIR")
         .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+    let demo = match args.first().map(String::as_str) {
+        None => false,
+        Some("--demo") if args.len() == 1 => true,
+        Some("backup") => {
+            let to = option(&args, "--to").unwrap_or_else(|| usage());
+            let settings = Settings::load(&config_dir)?;
+            return booking_engine::commands::backup(
+                &settings,
+                option(&args, "--url"),
+                to.as_ref(),
+            )
+            .await;
+        }
+        Some("restore") => {
+            let from = option(&args, "--from").unwrap_or_else(|| usage());
+            let settings = Settings::load(&config_dir)?;
+            let dir = option(&args, "--data-dir")
+                .map_or_else(|| settings.data_dir.clone(), PathBuf::from);
+            return booking_engine::commands::restore(&settings, from.as_ref(), &dir);
+        }
+        _ => usage(),
+    };
     let settings = Settings::load(&config_dir)?;
     telemetry::init(settings.env);
     let app = Application::build(&settings).await?;

@@ -76,6 +76,7 @@ impl Application {
             groups: Arc::new(http::ws::Groups::default()),
             ws_queue: settings.ws.queue,
             shutdown: tokio::sync::watch::channel(false).0,
+            backup_dir: settings.data_dir.clone(),
         });
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;

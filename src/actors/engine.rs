@@ -197,6 +197,21 @@ impl Engine {
         Ok(ids.len())
     }
 
+    /// Writes a backup of exactly the acknowledged state to `path`, taken
+    /// between two group commits; returns the number of records.
+    pub async fn backup(&self, path: std::path::PathBuf) -> Result<u64, EngineError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.writer.exclusive(Box::new(move |store: &Store| {
+            let written = std::fs::File::create(&path)
+                .map_err(|e| {
+                    crate::store::StoreError::Engine(format!("create {}: {e}", path.display()))
+                })
+                .and_then(|file| store.export(file, &mut |_| {}));
+            let _ = tx.send(written);
+        }));
+        Ok(rx.await.map_err(|_| EngineError::Unavailable)??)
+    }
+
     /// Every durable event from now on, in commit order.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.bus.subscribe()

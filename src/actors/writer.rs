@@ -55,8 +55,12 @@ pub struct WriterStats {
     pub commits: AtomicU64,
 }
 
+/// Work that must see the store with no commit in progress (a backup).
+pub type Exclusive = Box<dyn FnOnce(&Store) + Send>;
+
 enum Job {
     Commit(Commit, oneshot::Sender<Result<(), EngineError>>),
+    Exclusive(Exclusive),
     Stop,
 }
 
@@ -93,6 +97,12 @@ impl StoreWriter {
         rx
     }
 
+    /// Runs `work` on the blocking pool between two group commits: the
+    /// store it sees is exactly the acknowledged state at that point.
+    pub fn exclusive(&self, work: Exclusive) {
+        let _ = self.tx.send(Job::Exclusive(work));
+    }
+
     /// Asks the task to finish what is queued and exit.
     pub fn stop(&self) {
         let _ = self.tx.send(Job::Stop);
@@ -110,68 +120,84 @@ async fn run(
     while !stopping {
         let Some(first) = rx.recv().await else { break };
         let mut jobs = Vec::new();
+        let mut exclusive = None;
         let mut next = Some(first);
         while let Some(job) = next {
             match job {
                 Job::Commit(commit, done) => jobs.push((commit, done)),
+                // Commit what came before it, then run it; later jobs wait.
+                Job::Exclusive(work) => exclusive = Some(work),
                 Job::Stop => stopping = true,
             }
-            next = if jobs.len() < MAX_BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
+            let more = jobs.len() < MAX_BATCH && exclusive.is_none() && !stopping;
+            next = if more { rx.try_recv().ok() } else { None };
         }
-        if jobs.is_empty() {
-            continue;
+        commit_batch(jobs, &store, &bus, &health, &stats).await;
+        if let Some(work) = exclusive {
+            let store = store.clone();
+            let _ = tokio::task::spawn_blocking(move || work(&store)).await;
         }
-        if health.has_failed() {
-            // Never store anything after a failed sync: the venues' memory
-            // may be ahead of the disk. Refuse, so nothing more is acknowledged.
-            for (_, done) in jobs {
+    }
+}
+
+/// Stores one group of commits in one transaction with one sync, publishes
+/// their events, then answers each venue.
+async fn commit_batch(
+    jobs: Vec<(Commit, oneshot::Sender<Result<(), EngineError>>)>,
+    store: &Arc<Store>,
+    bus: &EventBus,
+    health: &Health,
+    stats: &WriterStats,
+) {
+    if jobs.is_empty() {
+        return;
+    }
+    if health.has_failed() {
+        // Never store anything after a failed sync: the venues' memory may
+        // be ahead of the disk. Refuse, so nothing more is acknowledged.
+        for (_, done) in jobs {
+            let _ = done.send(Err(EngineError::Unavailable));
+        }
+        return;
+    }
+    let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
+    let store = store.clone();
+    metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
+    let synced = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let result = store.commit(&commits);
+        metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
+        (result, commits)
+    })
+    .await;
+    let (result, commits) = match synced {
+        Ok(done) => done,
+        Err(panic) => (
+            Err(StoreError::Engine(format!("the commit panicked: {panic}"))),
+            Vec::new(),
+        ),
+    };
+    match result {
+        Ok(()) => {
+            stats.syncs.fetch_add(1, Ordering::Relaxed);
+            stats
+                .commits
+                .fetch_add(commits.len() as u64, Ordering::Relaxed);
+            for event in commits.into_iter().flat_map(|c| c.events) {
+                count(&event);
+                // No subscriber is not an error.
+                let _ = bus.send(Arc::new(event));
+            }
+            for done in dones {
+                let _ = done.send(Ok(()));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "store commit failed; refusing all further writes");
+            metrics::counter!("store_commit_failures_total").increment(1);
+            health.failed.store(true, Ordering::Release);
+            for done in dones {
                 let _ = done.send(Err(EngineError::Unavailable));
-            }
-            continue;
-        }
-        let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
-        let store = store.clone();
-        metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
-        let synced = tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let result = store.commit(&commits);
-            metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
-            (result, commits)
-        })
-        .await;
-        let (result, commits) = match synced {
-            Ok(done) => done,
-            Err(panic) => (
-                Err(StoreError::Engine(format!("the commit panicked: {panic}"))),
-                Vec::new(),
-            ),
-        };
-        match result {
-            Ok(()) => {
-                stats.syncs.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .commits
-                    .fetch_add(commits.len() as u64, Ordering::Relaxed);
-                for event in commits.into_iter().flat_map(|c| c.events) {
-                    count(&event);
-                    // No subscriber is not an error.
-                    let _ = bus.send(Arc::new(event));
-                }
-                for done in dones {
-                    let _ = done.send(Ok(()));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "store commit failed; refusing all further writes");
-                metrics::counter!("store_commit_failures_total").increment(1);
-                health.failed.store(true, Ordering::Release);
-                for done in dones {
-                    let _ = done.send(Err(EngineError::Unavailable));
-                }
             }
         }
     }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub groups: Arc<ws::Groups>,
     /// Frames a WebSocket client may fall behind before it is dropped.
     pub ws_queue: usize,
+    /// Where backups are written before they are streamed (the data dir).
+    pub backup_dir: std::path::PathBuf,
     /// Set once at shutdown: WebSocket sessions close with 1001.
     pub shutdown: tokio::sync::watch::Sender<bool>,
 }

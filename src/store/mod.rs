@@ -6,6 +6,7 @@
 //! one atomic, durable engine batch per group commit. Recovery reads the
 //! records back and rebuilds each venue.
 
+pub mod backup;
 mod engine;
 pub mod keys;
 mod redb_engine;

@@ -324,3 +324,119 @@ async fn production_logs_are_json_with_request_ids_and_never_show_secrets() {
         "{lines:?}"
     );
 }
+
+#[actix_rt::test]
+async fn the_backup_and_restore_commands_carry_a_running_servers_bookings_to_a_new_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &[]).await;
+    let api = format!("{}/api/v1", server.base);
+    let login = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/login"),
+        None,
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        None,
+    )
+    .await;
+    let admin = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let venue = call(
+        reqwest::Method::POST,
+        format!("{api}/venues"),
+        Some(&admin),
+        Some(restaurant(
+            json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}]),
+        )),
+        None,
+    )
+    .await;
+    let venue = body(venue).await["id"].as_str().unwrap().to_string();
+    let booked = call(
+        reqwest::Method::POST,
+        format!("{api}/venues/{venue}/bookings"),
+        Some(&admin),
+        Some(json!({"start": evening_text(2), "party_size": 2})),
+        None,
+    )
+    .await;
+    let booked = body(booked).await;
+
+    let file = dir.path().join("saved.backup");
+    let cli = |args: &[&str], data: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+            .args(args)
+            .env_clear()
+            .env("BOOKING_DATA_DIR", data)
+            .env(
+                "BOOKING_CONFIG_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+            )
+            .env("BOOKING_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("BOOKING_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .output()
+            .unwrap()
+    };
+    let out = cli(
+        &[
+            "backup",
+            "--to",
+            file.to_str().unwrap(),
+            "--url",
+            &server.base,
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let restored = tempfile::tempdir().unwrap();
+    let out = cli(
+        &[
+            "restore",
+            "--from",
+            file.to_str().unwrap(),
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ],
+        restored.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut again = start(restored.path(), &[]).await;
+    let api = format!("{}/api/v1", again.base);
+    let login = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/login"),
+        None,
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        None,
+    )
+    .await;
+    let admin = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = booked["id"].as_str().unwrap();
+    let got = call(
+        reqwest::Method::GET,
+        format!("{api}/bookings/{id}"),
+        Some(&admin),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(body(got).await["start"], booked["start"]);
+    again.child.kill().unwrap();
+    again.child.wait().unwrap();
+}

@@ -1,6 +1,7 @@
 //! The routes of API.md, declared once: the same table registers them with
 //! actix-web and lists them in the OpenAPI document.
 
+mod admin;
 mod auth;
 mod bookings;
 mod holds;
@@ -58,5 +59,6 @@ api! {
     post "/bookings/{id}/seat" => bookings::seat, 200, "bearer", "Seat a confirmed booking (staff)";
     post "/bookings/{id}/complete" => bookings::complete, 200, "bearer", "Complete a seated booking (staff)";
     post "/bookings/{id}/no-show" => bookings::no_show, 200, "bearer", "Mark a confirmed booking as a no-show (staff)";
+    get "/admin/backup" => admin::backup, 200, "bearer", "A consistent backup of the whole store, streamed (admin)";
     get "/ws" => crate::http::ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)";
 }
