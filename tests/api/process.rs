@@ -440,3 +440,108 @@ async fn the_backup_and_restore_commands_carry_a_running_servers_bookings_to_a_n
     again.child.kill().unwrap();
     again.child.wait().unwrap();
 }
+
+#[actix_rt::test]
+async fn sigterm_under_load_loses_no_acknowledged_booking() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &[]).await;
+    let api = format!("{}/api/v1", server.base);
+    let login = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/login"),
+        None,
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        None,
+    )
+    .await;
+    let admin = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let venue = call(
+        reqwest::Method::POST,
+        format!("{api}/venues"),
+        Some(&admin),
+        Some(restaurant(
+            json!([{"id": "hall", "name": "Hall", "capacity": 1000, "mode": "shared"}]),
+        )),
+        None,
+    )
+    .await;
+    let venue = body(venue).await["id"].as_str().unwrap().to_string();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let (api, admin, venue, stop) = (api.clone(), admin.clone(), venue.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut acknowledged = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let start = evening_text(2 + (c + 4 * i) % 40);
+                i += 1;
+                let sent = client
+                    .post(format!("{api}/venues/{venue}/bookings"))
+                    .bearer_auth(&admin)
+                    .json(&json!({"start": start, "party_size": 1}))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().as_u16() == 201 => acknowledged.push(
+                        r.json::<serde_json::Value>()
+                            .await
+                            .map(|b| b["id"].as_str().unwrap_or_default().to_string()),
+                    ),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let exited = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exited.success(), "a clean exit after SIGTERM: {exited}");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut ids = Vec::new();
+    for c in clients {
+        // A 201 whose body was cut off by the shutdown cannot be checked by id.
+        ids.extend(c.await.unwrap().into_iter().filter_map(Result::ok));
+    }
+    assert!(ids.len() > 10, "the load ran: {}", ids.len());
+
+    let mut again = start(dir.path(), &[]).await;
+    let api = format!("{}/api/v1", again.base);
+    let login = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/login"),
+        None,
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        None,
+    )
+    .await;
+    let admin = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for id in &ids {
+        let r = call(
+            reqwest::Method::GET,
+            format!("{api}/bookings/{id}"),
+            Some(&admin),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 200, "acknowledged booking {id} lost");
+    }
+    again.child.kill().unwrap();
+    again.child.wait().unwrap();
+}
