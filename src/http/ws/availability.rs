@@ -19,6 +19,13 @@ use crate::http::zones::Zones;
 
 type Key = (VenueId, Date, u32);
 
+/// Locks a group's state; a panic elsewhere while it was held leaves data
+/// that is still consistent (each update is one assignment), so poisoning
+/// is ignored rather than spread.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 struct Group {
     /// Locked briefly by joins, leaves and the group's own task.
     members: Mutex<Vec<Sub>>,
@@ -47,14 +54,13 @@ impl Groups {
                 Some(group) => group,
                 None => self.start(engine, hub, zones, &key).await?,
             };
-            // unwrap: these locks are never held across a panic.
-            group.members.lock().unwrap().push(sub.clone());
+            lock(&group.members).push(sub.clone());
             // A group whose task just ended (no members left) is gone from
             // the map: join a new one instead.
             if self.map.get(&key).is_some_and(|g| Arc::ptr_eq(&g, &group)) {
-                return Ok(group.snapshot.lock().unwrap().0);
+                return Ok(lock(&group.snapshot).0);
             }
-            group.members.lock().unwrap().retain(|s| s.conn != sub.conn);
+            lock(&group.members).retain(|s| s.conn != sub.conn);
         }
     }
 
@@ -100,7 +106,7 @@ impl Groups {
     /// Removes a connection's membership.
     pub fn leave(&self, key: &Key, conn: u64) {
         if let Some(group) = self.map.get(key) {
-            group.members.lock().unwrap().retain(|s| s.conn != conn);
+            lock(&group.members).retain(|s| s.conn != conn);
         }
     }
 }
@@ -117,7 +123,7 @@ async fn follow(
     let topic: Arc<str> = format!("venue:{}:availability", key.0).into();
     while changes.changed().await.is_ok() {
         let members_left = {
-            let mut members = group.members.lock().unwrap();
+            let mut members = lock(&group.members);
             members.retain(|s| !s.tx.is_closed());
             !members.is_empty()
         };
@@ -140,7 +146,7 @@ async fn follow(
             continue;
         };
         let changed: Vec<&SlotAvailability> = {
-            let snapshot = group.snapshot.lock().unwrap();
+            let snapshot = lock(&group.snapshot);
             slots
                 .iter()
                 .filter(|now| !snapshot.1.iter().any(|before| before == *now))
@@ -158,11 +164,11 @@ async fn follow(
                 text: text.into(),
                 ends: false,
             };
-            for member in group.members.lock().unwrap().iter() {
+            for member in lock(&group.members).iter() {
                 member.push(frame.clone());
             }
         }
-        *group.snapshot.lock().unwrap() = (seq, slots);
+        *lock(&group.snapshot) = (seq, slots);
     }
     groups.map.remove_if(&key, |_, g| Arc::ptr_eq(g, &group));
 }
