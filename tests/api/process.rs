@@ -97,11 +97,8 @@ async fn call(
     req.send().await.unwrap()
 }
 
-#[actix_rt::test]
-async fn an_acknowledged_booking_and_its_idempotent_replay_survive_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut first = start(dir.path(), &[]).await;
-    let api = format!("{}/api/v1", first.base);
+/// Logs in as the configured admin; returns the access token.
+async fn admin_token(api: &str) -> String {
     let login = call(
         reqwest::Method::POST,
         format!("{api}/auth/login"),
@@ -110,21 +107,37 @@ async fn an_acknowledged_booking_and_its_idempotent_replay_survive_kill_9() {
         None,
     )
     .await;
-    let admin = body(login).await["access_token"]
+    body(login).await["access_token"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// Creates the demo restaurant with these resources; returns its id.
+async fn create_venue(api: &str, admin: &str, resources: serde_json::Value) -> String {
     let venue = call(
         reqwest::Method::POST,
         format!("{api}/venues"),
-        Some(&admin),
-        Some(restaurant(
-            json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}]),
-        )),
+        Some(admin),
+        Some(restaurant(resources)),
         None,
     )
     .await;
-    let venue = body(venue).await["id"].as_str().unwrap().to_string();
+    body(venue).await["id"].as_str().unwrap().to_string()
+}
+
+#[actix_rt::test]
+async fn an_acknowledged_booking_and_its_idempotent_replay_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = start(dir.path(), &[]).await;
+    let api = format!("{}/api/v1", first.base);
+    let admin = admin_token(&api).await;
+    let venue = create_venue(
+        &api,
+        &admin,
+        json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}]),
+    )
+    .await;
     let reg = call(
         reqwest::Method::POST,
         format!("{api}/auth/register"),
@@ -330,29 +343,13 @@ async fn the_backup_and_restore_commands_carry_a_running_servers_bookings_to_a_n
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path(), &[]).await;
     let api = format!("{}/api/v1", server.base);
-    let login = call(
-        reqwest::Method::POST,
-        format!("{api}/auth/login"),
-        None,
-        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
-        None,
+    let admin = admin_token(&api).await;
+    let venue = create_venue(
+        &api,
+        &admin,
+        json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}]),
     )
     .await;
-    let admin = body(login).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let venue = call(
-        reqwest::Method::POST,
-        format!("{api}/venues"),
-        Some(&admin),
-        Some(restaurant(
-            json!([{"id": "t1", "name": "T1", "capacity": 4, "mode": "exclusive"}]),
-        )),
-        None,
-    )
-    .await;
-    let venue = body(venue).await["id"].as_str().unwrap().to_string();
     let booked = call(
         reqwest::Method::POST,
         format!("{api}/venues/{venue}/bookings"),
@@ -414,18 +411,7 @@ async fn the_backup_and_restore_commands_carry_a_running_servers_bookings_to_a_n
     );
     let mut again = start(restored.path(), &[]).await;
     let api = format!("{}/api/v1", again.base);
-    let login = call(
-        reqwest::Method::POST,
-        format!("{api}/auth/login"),
-        None,
-        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
-        None,
-    )
-    .await;
-    let admin = body(login).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin = admin_token(&api).await;
     let id = booked["id"].as_str().unwrap();
     let got = call(
         reqwest::Method::GET,
@@ -446,29 +432,13 @@ async fn sigterm_under_load_loses_no_acknowledged_booking() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path(), &[]).await;
     let api = format!("{}/api/v1", server.base);
-    let login = call(
-        reqwest::Method::POST,
-        format!("{api}/auth/login"),
-        None,
-        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
-        None,
+    let admin = admin_token(&api).await;
+    let venue = create_venue(
+        &api,
+        &admin,
+        json!([{"id": "hall", "name": "Hall", "capacity": 1000, "mode": "shared"}]),
     )
     .await;
-    let admin = body(login).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let venue = call(
-        reqwest::Method::POST,
-        format!("{api}/venues"),
-        Some(&admin),
-        Some(restaurant(
-            json!([{"id": "hall", "name": "Hall", "capacity": 1000, "mode": "shared"}]),
-        )),
-        None,
-    )
-    .await;
-    let venue = body(venue).await["id"].as_str().unwrap().to_string();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
     for c in 0..4 {
@@ -519,18 +489,7 @@ async fn sigterm_under_load_loses_no_acknowledged_booking() {
 
     let mut again = start(dir.path(), &[]).await;
     let api = format!("{}/api/v1", again.base);
-    let login = call(
-        reqwest::Method::POST,
-        format!("{api}/auth/login"),
-        None,
-        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
-        None,
-    )
-    .await;
-    let admin = body(login).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin = admin_token(&api).await;
     for id in &ids {
         let r = call(
             reqwest::Method::GET,
