@@ -13,6 +13,8 @@
 //!   assembly of the whole application from an already-bound listener.
 //! - [`commands`]: the binary's `backup` and `restore`.
 //! - [`demo`]: the demo restaurant.
+//! - [`load`]: the load generator behind `booking-load` (an HTTP client of
+//!   the server; it uses nothing of the engine but ids).
 
 pub mod accounts;
 pub mod actors;
@@ -20,6 +22,7 @@ pub mod commands;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod load;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -8,6 +8,7 @@ mod backup;
 mod bookings;
 mod engine;
 mod health;
+mod load;
 mod operations;
 mod process;
 mod recovery;
