@@ -288,12 +288,12 @@ async fn drive(
         i += 1;
         let write = match scenario {
             Scenario::Spread | Scenario::Hot | Scenario::Fanout => true,
-            Scenario::Mixed => i % 10 == 0,
+            Scenario::Mixed => i.is_multiple_of(10),
             Scenario::Read | Scenario::Baseline => false,
         };
         let sent = Instant::now();
         let (label, booked) = if scenario == Scenario::Baseline {
-            let url = if i % 2 == 0 {
+            let url = if i.is_multiple_of(2) {
                 format!("{}/health", s.api.trim_end_matches("/api/v1"))
             } else {
                 format!("{}/me", s.api)
