@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use booking_engine::load::{Options, Scenario, run};
 
-const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--clients N] [--venues N] [--subscribers N]
+const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--clients N] [--rate R] [--venues N] [--subscribers N]
 
   SCENARIO     spread (bookings over --venues venues, 1000), hot (one venue), read
                (availability), mixed (90 % reads), fanout (--subscribers WebSocket
@@ -16,6 +16,7 @@ const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--c
   --url        the server (http://127.0.0.1:8080)
   --seconds    how long to load (10)
   --clients    concurrent HTTP clients (64)
+  --rate       total requests per second to pace at (default: as fast as possible)
 
 The admin comes from BOOKING_ADMIN_EMAIL / BOOKING_ADMIN_PASSWORD. Exits 1 if
 an acknowledged booking is missing or a resource is over capacity.";
@@ -49,6 +50,10 @@ async fn main() -> anyhow::Result<()> {
         clients: option(&args, "--clients", 64),
         venues: option(&args, "--venues", 1000),
         subscribers: option(&args, "--subscribers", 1000),
+        rate: args
+            .iter()
+            .any(|a| a == "--rate")
+            .then(|| option(&args, "--rate", 0.0)),
         admin_email: std::env::var("BOOKING_ADMIN_EMAIL").unwrap_or_else(|_| usage()),
         admin_password: std::env::var("BOOKING_ADMIN_PASSWORD").unwrap_or_else(|_| usage()),
     };

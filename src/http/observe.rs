@@ -35,16 +35,25 @@ where
     B: 'static,
 {
     let id = request_id(&req);
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
     let fut = srv.call(req).instrument(span.clone());
     Box::pin(async move {
         let result = fut.await;
-        let status = match &result {
-            Ok(r) => r.status().as_u16(),
-            Err(e) => e.as_response_error().status_code().as_u16(),
+        // After routing the pattern is known without matching again.
+        let (status, route) = match &result {
+            Ok(r) => (
+                r.status().as_u16(),
+                r.request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".into()),
+            ),
+            Err(e) => (
+                e.as_response_error().status_code().as_u16(),
+                "unmatched".into(),
+            ),
         };
         let elapsed = started.elapsed().as_secs_f64();
         span.in_scope(|| tracing::debug!(status, elapsed_ms = elapsed * 1000.0, "request done"));

@@ -61,6 +61,8 @@ pub struct Options {
     pub clients: usize,
     pub venues: usize,
     pub subscribers: usize,
+    /// Total requests per second to aim at (paced per client); none: flat out.
+    pub rate: Option<f64>,
     pub admin_email: String,
     pub admin_password: String,
 }
@@ -234,8 +236,12 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
         let (client, setup, done, scenario) =
             (client.clone(), setup.clone(), done.clone(), o.scenario);
         let deadline = started + o.duration;
+        // Each client keeps its share of the rate on a fixed schedule.
+        let every = o
+            .rate
+            .map(|r| Duration::from_secs_f64(o.clients as f64 / r.max(0.001)));
         clients.push(tokio::spawn(async move {
-            drive(c, scenario, &client, &setup, &done, deadline).await
+            drive(c, scenario, &client, &setup, &done, deadline, every).await
         }));
     }
     let mut tally = Tally::default();
@@ -280,11 +286,17 @@ async fn drive(
     s: &Setup,
     done: &AtomicU64,
     deadline: Instant,
+    every: Option<Duration>,
 ) -> Tally {
     let mut tally = Tally::default();
     let token = &s.customers[c % s.customers.len()];
     let mut i = c;
+    let mut next = tokio::time::Instant::now();
     while Instant::now() < deadline {
+        if let Some(every) = every {
+            tokio::time::sleep_until(next).await;
+            next += every;
+        }
         i += 1;
         let write = match scenario {
             Scenario::Spread | Scenario::Hot | Scenario::Fanout => true,
