@@ -1,0 +1,222 @@
+// The REST half of API.md: accounts with automatic refresh, venues, staff,
+// availability, holds, bookings and their transitions, the day sheet.
+
+import { ApiError, NetworkError } from './errors.js';
+import { fetchTransport } from './transports.js';
+
+/**
+ * @typedef {{access_token: string, refresh_token: string, expires_in: number, user: object}} Session
+ * @typedef {{items: object[], next_cursor: string | null}} Page
+ * @typedef {{limit?: number, cursor?: string}} PageQuery
+ */
+
+/** How many times a create is retried after a network error, 5xx or 429. */
+const CREATE_ATTEMPTS = 3;
+
+/** A time-ordered-enough random key: one per booking attempt, kept across its retries. */
+export function newIdempotencyKey() {
+  const random = globalThis.crypto?.randomUUID?.() ?? `${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  return `${Date.now().toString(36)}-${random}`;
+}
+
+function query(params) {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null);
+  return pairs.length ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}` : '';
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class BookingClient {
+  /**
+   * @param {{baseUrl: string, transport?: import('./transports.js').Transport,
+   *   session?: Session | null, onSession?: (session: Session | null) => void,
+   *   retryDelayMs?: number}} options
+   *   `baseUrl` is the server's root (`https://book.example.com`); `onSession`
+   *   hears every new token pair (store it) and `null` when the login is gone.
+   */
+  constructor({ baseUrl, transport = fetchTransport(), session = null, onSession = () => {}, retryDelayMs = 200 }) {
+    this.api = `${baseUrl.replace(/\/$/, '')}/api/v1`;
+    this.transport = transport;
+    this.session = session;
+    this.onSession = onSession;
+    this.retryDelayMs = retryDelayMs;
+    /** @type {Promise<void> | null} one refresh at a time, shared by callers */
+    this.refreshing = null;
+  }
+
+  /** The current access token, if logged in. */
+  get accessToken() {
+    return this.session?.access_token ?? null;
+  }
+
+  /**
+   * One request. A 401 with a session triggers one refresh and one retry.
+   * @returns {Promise<any>} the parsed body (null for 204)
+   */
+  async request(method, path, { body, auth = true, headers = {}, retried = false } = {}) {
+    /** @type {Record<string, string>} */
+    const h = { Accept: 'application/json', ...headers };
+    if (body !== undefined) h['Content-Type'] = 'application/json';
+    if (auth && this.accessToken) h.Authorization = `Bearer ${this.accessToken}`;
+    let response;
+    try {
+      response = await this.transport.request({ method, url: `${this.api}${path}`, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      throw new NetworkError(e instanceof Error ? e.message : String(e));
+    }
+    if (response.status === 401 && auth && this.session?.refresh_token && !retried) {
+      await this.refreshOnce();
+      return this.request(method, path, { body, auth, headers, retried: true });
+    }
+    const parsed = response.body ? JSON.parse(response.body) : null;
+    if (response.status >= 400) {
+      const e = parsed?.error ?? {};
+      const error = new ApiError(response.status, e.code ?? 'unknown', e.message ?? `HTTP ${response.status}`, e.details ?? {});
+      if (response.headers['retry-after']) error.retryAfterSeconds = Number(response.headers['retry-after']);
+      throw error;
+    }
+    return parsed;
+  }
+
+  /** Refreshes the token pair; concurrent callers share one refresh. */
+  refreshOnce() {
+    if (!this.refreshing) {
+      this.refreshing = this.refresh().finally(() => { this.refreshing = null; });
+    }
+    return this.refreshing;
+  }
+
+  /** A create (hold, booking) with one Idempotency-Key across its retries. */
+  async create(path, body, idempotencyKey = newIdempotencyKey()) {
+    let last;
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt += 1) {
+      try {
+        return await this.request('POST', path, { body, headers: { 'Idempotency-Key': idempotencyKey } });
+      } catch (e) {
+        last = e;
+        if (!e.retryable) throw e;
+        await sleep(((e.retryAfterSeconds ?? 0) * 1000) || this.retryDelayMs * 2 ** attempt);
+      }
+    }
+    throw last;
+  }
+
+  setSession(session) {
+    this.session = session;
+    this.onSession(session);
+    return session;
+  }
+
+  // Accounts.
+
+  /** @returns {Promise<Session>} */
+  async register({ email, password, name }) {
+    return this.setSession(await this.request('POST', '/auth/register', { body: { email, password, name }, auth: false }));
+  }
+
+  /** @returns {Promise<Session>} */
+  async login({ email, password }) {
+    return this.setSession(await this.request('POST', '/auth/login', { body: { email, password }, auth: false }));
+  }
+
+  /** Trades the refresh token for a new pair; a refused one logs out. */
+  async refresh() {
+    try {
+      this.setSession(await this.request('POST', '/auth/refresh', { body: { refresh_token: this.session?.refresh_token }, auth: false }));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) this.setSession(null);
+      throw e;
+    }
+  }
+
+  logout() {
+    this.setSession(null);
+  }
+
+  me() {
+    return this.request('GET', '/me');
+  }
+
+  // Venues and staff.
+
+  /** @param {PageQuery} [q] @returns {Promise<Page>} */
+  venues(q = {}) {
+    return this.request('GET', `/venues${query(q)}`, { auth: false });
+  }
+
+  venue(id) {
+    return this.request('GET', `/venues/${encodeURIComponent(id)}`, { auth: false });
+  }
+
+  createVenue(venue) {
+    return this.request('POST', '/venues', { body: venue });
+  }
+
+  updateVenue(id, patch) {
+    return this.request('PATCH', `/venues/${encodeURIComponent(id)}`, { body: patch });
+  }
+
+  addStaff(venueId, userId) {
+    return this.request('PUT', `/venues/${encodeURIComponent(venueId)}/staff/${encodeURIComponent(userId)}`);
+  }
+
+  removeStaff(venueId, userId) {
+    return this.request('DELETE', `/venues/${encodeURIComponent(venueId)}/staff/${encodeURIComponent(userId)}`);
+  }
+
+  /** @param {string} venueId @param {string} date YYYY-MM-DD @param {number} partySize */
+  availability(venueId, date, partySize) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/availability${query({ date, party_size: partySize })}`, { auth: false });
+  }
+
+  /** The staff day sheet. @param {{date: string, status?: string} & PageQuery} q */
+  daySheet(venueId, q) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/bookings${query(q)}`);
+  }
+
+  // Holds and bookings.
+
+  /** @param {{start: string, partySize: number}} hold @param {{idempotencyKey?: string}} [o] */
+  placeHold(venueId, { start, partySize }, o = {}) {
+    return this.create(`/venues/${encodeURIComponent(venueId)}/holds`, { start, party_size: partySize }, o.idempotencyKey);
+  }
+
+  releaseHold(id) {
+    return this.request('DELETE', `/holds/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Books a start and party, or converts a hold. The Idempotency-Key is made
+   * here once and reused on every retry of this attempt.
+   * @param {{start?: string, partySize?: number, holdId?: string, note?: string}} b
+   * @param {{idempotencyKey?: string}} [o]
+   */
+  book(venueId, { start, partySize, holdId, note }, o = {}) {
+    const body = holdId ? { hold_id: holdId, note } : { start, party_size: partySize, note };
+    return this.create(`/venues/${encodeURIComponent(venueId)}/bookings`, body, o.idempotencyKey);
+  }
+
+  /** The caller's bookings. @param {{status?: string, from?: string, to?: string} & PageQuery} [q] */
+  bookings(q = {}) {
+    return this.request('GET', `/bookings${query(q)}`);
+  }
+
+  booking(id) {
+    return this.request('GET', `/bookings/${encodeURIComponent(id)}`);
+  }
+
+  /** @param {{start?: string, partySize?: number, note?: string, version?: number}} change */
+  reschedule(id, { start, partySize, note, version }) {
+    return this.request('PATCH', `/bookings/${encodeURIComponent(id)}`, { body: { start, party_size: partySize, note, version } });
+  }
+
+  cancel(id) { return this.transition(id, 'cancel'); }
+  confirm(id) { return this.transition(id, 'confirm'); }
+  seat(id) { return this.transition(id, 'seat'); }
+  complete(id) { return this.transition(id, 'complete'); }
+  noShow(id) { return this.transition(id, 'no-show'); }
+
+  transition(id, action) {
+    return this.request('POST', `/bookings/${encodeURIComponent(id)}/${action}`, { body: {} });
+  }
+}

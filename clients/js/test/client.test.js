@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { ApiError, BookingClient, fetchTransport, wxTransport } from '../src/index.js';
+import { ADMIN, evening, restaurant, startServer } from './server.js';
+
+let server;
+let venue;
+
+before(async () => {
+  server = await startServer();
+  const admin = new BookingClient({ baseUrl: server.baseUrl });
+  await admin.login(ADMIN);
+  const v = await admin.createVenue(restaurant([
+    { id: 't4', name: 'Table 4', capacity: 4, mode: 'exclusive' },
+    { id: 'bar', name: 'Bar', capacity: 10, mode: 'shared' },
+  ]));
+  venue = v.id;
+});
+
+after(() => server?.stop());
+
+test('a customer registers, books, reads, reschedules and cancels', async () => {
+  const sessions = [];
+  const client = new BookingClient({ baseUrl: server.baseUrl, onSession: (s) => sessions.push(s) });
+  await client.register({ email: 'ann@js.example', password: 'password-123' });
+  assert.equal(sessions.length, 1);
+  assert.equal((await client.me()).email, 'ann@js.example');
+  const day = evening(2).slice(0, 10);
+  const slots = (await client.availability(venue, day, 4)).slots;
+  assert.equal(slots.length, 22);
+  const booked = await client.book(venue, { start: evening(2), partySize: 4, note: 'window' });
+  assert.equal(booked.status, 'confirmed');
+  assert.deepEqual(await client.booking(booked.id), booked);
+  assert.equal((await client.bookings()).items.length, 1);
+  const moved = await client.reschedule(booked.id, { start: evening(3), version: 1 });
+  assert.equal(moved.version, 2);
+  assert.equal((await client.cancel(booked.id)).status, 'cancelled');
+});
+
+test('errors carry the contract codes', async () => {
+  const client = new BookingClient({ baseUrl: server.baseUrl });
+  await client.register({ email: 'bob@js.example', password: 'password-123' });
+  await assert.rejects(client.book(venue, { start: evening(2).replace('18:00', '18:05'), partySize: 2 }), (e) => e instanceof ApiError && e.status === 422 && e.code === 'validation_failed' && e.details.field === 'start');
+  await assert.rejects(client.booking('no-such-booking'), (e) => e.code === 'not_found');
+  await client.book(venue, { start: evening(4), partySize: 10 });
+  await client.book(venue, { start: evening(4), partySize: 4 });
+  await assert.rejects(client.book(venue, { start: evening(4), partySize: 2 }), (e) => e.status === 409 && e.code === 'slot_unavailable');
+});
+
+test('a hold converts into a booking and a converted hold cannot be released', async () => {
+  const client = new BookingClient({ baseUrl: server.baseUrl });
+  await client.register({ email: 'cat@js.example', password: 'password-123' });
+  const hold = await client.placeHold(venue, { start: evening(5), partySize: 2 });
+  const booked = await client.book(venue, { holdId: hold.id });
+  assert.equal(booked.start, hold.start);
+  await assert.rejects(client.releaseHold(hold.id), (e) => e.code === 'conflict');
+});
+
+test('an expired or revoked access token is refreshed once and the call goes through', async () => {
+  const client = new BookingClient({ baseUrl: server.baseUrl });
+  const session = await client.register({ email: 'dan@js.example', password: 'password-123' });
+  client.session = { ...session, access_token: 'expired.or.forged' };
+  assert.equal((await client.me()).email, 'dan@js.example');
+  assert.notEqual(client.session.refresh_token, session.refresh_token, 'the refresh token rotated');
+  // Concurrent calls share one refresh.
+  client.session = { ...client.session, access_token: 'expired.again' };
+  const all = await Promise.all([client.me(), client.me(), client.bookings()]);
+  assert.equal(all[0].email, 'dan@js.example');
+  // A used refresh token logs out.
+  const stale = { ...client.session, access_token: 'x', refresh_token: session.refresh_token };
+  const other = new BookingClient({ baseUrl: server.baseUrl, session: stale });
+  await assert.rejects(other.me(), (e) => e.status === 401);
+  assert.equal(other.session, null);
+});
+
+test('a booking retried after a lost response keeps its Idempotency-Key and books once', async () => {
+  const real = fetchTransport();
+  let dropped = 0;
+  const keys = [];
+  const flaky = {
+    async request(req) {
+      const response = await real.request(req);
+      if (req.method === 'POST' && req.url.endsWith('/bookings')) {
+        keys.push(req.headers['Idempotency-Key']);
+        if (dropped === 0) {
+          dropped += 1;
+          throw new Error('connection reset after the request was sent');
+        }
+      }
+      return response;
+    },
+  };
+  const client = new BookingClient({ baseUrl: server.baseUrl, transport: flaky, retryDelayMs: 10 });
+  await client.register({ email: 'eve@js.example', password: 'password-123' });
+  const booked = await client.book(venue, { start: evening(6), partySize: 2 });
+  assert.equal(keys.length, 2);
+  assert.equal(keys[0], keys[1]);
+  assert.equal((await client.bookings()).items.length, 1);
+  assert.equal((await client.bookings()).items[0].id, booked.id);
+});
+
+test('the wx adapter speaks wx.request', async () => {
+  const calls = [];
+  const fakeWx = {
+    request({ url, method, header, data, success, fail }) {
+      calls.push({ url, method, header });
+      fetch(url, { method, headers: header, body: data })
+        .then(async (r) => success({ statusCode: r.status, header: Object.fromEntries(r.headers), data: await r.text() }))
+        .catch((e) => fail({ errMsg: String(e) }));
+    },
+  };
+  const client = new BookingClient({ baseUrl: server.baseUrl, transport: wxTransport(fakeWx) });
+  await client.register({ email: 'fay@js.example', password: 'password-123' });
+  const booked = await client.book(venue, { start: evening(7), partySize: 2 });
+  assert.equal(booked.status, 'confirmed');
+  assert.ok(calls.some((c) => c.method === 'POST' && c.header['Idempotency-Key']));
+  assert.ok(calls.some((c) => c.header.Authorization?.startsWith('Bearer ')));
+  const failing = new BookingClient({ baseUrl: 'http://127.0.0.1:9', transport: wxTransport({ request: ({ fail }) => fail({ errMsg: 'request:fail' }) }) });
+  await assert.rejects(failing.venues(), (e) => e.name === 'NetworkError');
+});
