@@ -5,3 +5,4 @@
 export { BookingClient, newIdempotencyKey } from './client.js';
 export { ApiError, NetworkError } from './errors.js';
 export { fetchTransport, wxTransport } from './transports.js';
+export { LiveFeed, availabilityView, webSocketFactory, wxSocketFactory } from './live.js';

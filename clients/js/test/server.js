@@ -24,7 +24,7 @@ function freePort() {
 }
 
 /** @returns {Promise<{baseUrl: string, stop: () => void}>} */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const binary = process.env.BOOKING_ENGINE_BIN ?? join(repo, 'target/debug/booking-engine');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-js-'));
@@ -37,6 +37,7 @@ export async function startServer() {
       BOOKING_ADMIN_PASSWORD: ADMIN.password,
       BOOKING_RATE_LIMIT: 'off',
       RUST_LOG: 'warn',
+      ...extraEnv,
     },
     stdio: 'ignore',
   });
