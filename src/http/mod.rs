@@ -8,6 +8,7 @@ mod idempotency;
 mod limits;
 mod observe;
 pub mod routes;
+mod tablet;
 pub mod ws;
 mod zones;
 
@@ -102,6 +103,7 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             )
             .wrap_fn(observe::observe)
             .configure(health::routes)
+            .configure(tablet::routes)
             .service(web::scope("/api/v1").configure(routes::configure))
             .default_service(web::to(not_found))
     })

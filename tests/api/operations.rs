@@ -238,3 +238,52 @@ async fn ready_is_503_once_the_engine_stops_accepting_writes() {
     assert_eq!(r.status().as_u16(), 503);
     assert_eq!(body(r).await["ready"], false);
 }
+
+#[actix_rt::test]
+async fn the_tablet_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let page = app.get(&format!("{}/tablet/", app.root()), None).await;
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert!(page.text().await.unwrap().contains("Staff sign-in"));
+    for file in [
+        "app.js",
+        "style.css",
+        "lib/index.js",
+        "lib/live.js",
+        "lib/client.js",
+    ] {
+        let r = app
+            .get(&format!("{}/tablet/{file}", app.root()), None)
+            .await;
+        assert_eq!(r.status().as_u16(), 200, "{file}");
+    }
+    assert_eq!(
+        app.get(&format!("{}/tablet/../Cargo.toml", app.root()), None)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_follow
+        .get(format!("{}/tablet", app.root()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (308, "/tablet/")
+    );
+}

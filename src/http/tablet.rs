@@ -1,0 +1,77 @@
+//! The venue tablet at `/tablet/`: static files embedded in the binary (the
+//! tablet's own and the JavaScript client it is built on), no build step.
+
+use actix_web::{HttpResponse, web};
+
+/// (path under /tablet/, content type, contents)
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "",
+        "text/html; charset=utf-8",
+        include_str!("../../tablet/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../tablet/app.js"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../../tablet/style.css"),
+    ),
+    (
+        "lib/index.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../clients/js/src/index.js"),
+    ),
+    (
+        "lib/client.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../clients/js/src/client.js"),
+    ),
+    (
+        "lib/errors.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../clients/js/src/errors.js"),
+    ),
+    (
+        "lib/transports.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../clients/js/src/transports.js"),
+    ),
+    (
+        "lib/live.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../clients/js/src/live.js"),
+    ),
+];
+
+/// Same-origin scripts, styles and sockets only.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tablet",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/tablet/"))
+                .finish()
+        }),
+    )
+    .route("/tablet/{file:.*}", web::get().to(file));
+}
+
+async fn file(path: web::Path<String>) -> HttpResponse {
+    match FILES.iter().find(|(name, _, _)| *name == path.as_str()) {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header(("Content-Security-Policy", CSP))
+            .insert_header(("Cache-Control", "no-cache"))
+            .body(*body),
+        None => {
+            use actix_web::ResponseError;
+            crate::http::ApiError::not_found("file").error_response()
+        }
+    }
+}
