@@ -33,8 +33,7 @@ pub fn restaurant_settings(staff: Vec<UserId>) -> VenueSettings {
     VenueSettings {
         name: "Lotus Garden".into(),
         kind: VenueKind::Restaurant,
-        // unwrap: the zone is in the bundled IANA database.
-        timezone: Zone::parse("Asia/Shanghai").unwrap(),
+        timezone: Zone::parse("Asia/Shanghai").unwrap(), // unwrap: the zone is in the bundled IANA database.
         slot_minutes: 15,
         booking_minutes: 90,
         horizon_days: 60,
@@ -49,10 +48,9 @@ pub fn restaurant_settings(staff: Vec<UserId>) -> VenueSettings {
 
 /// The same periods on all seven days.
 pub fn every_day(periods: &[(&str, &str)]) -> WeeklyHours {
-    // unwrap: callers pass well-formed literal times.
     let day: Vec<Period> = periods
         .iter()
-        .map(|(o, c)| Period::parse(o, c).unwrap())
+        .map(|(o, c)| Period::parse(o, c).unwrap()) // unwrap: callers pass well-formed literal times.
         .collect();
     WeeklyHours(std::array::from_fn(|_| day.clone()))
 }
@@ -74,8 +72,7 @@ pub fn tables_settings(tables: usize) -> VenueSettings {
 
 /// Tomorrow's local date in Shanghai and 19:00 on it, as API.md writes them.
 pub fn tomorrow_evening(now: jiff::Timestamp) -> (String, String) {
-    // unwrap: the zone is bundled and the date arithmetic stays in range.
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-    let date = now.to_zoned(tz).date().tomorrow().unwrap();
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap(); // unwrap: the zone is bundled and the date arithmetic stays in range.
+    let date = now.to_zoned(tz).date().tomorrow().unwrap(); // unwrap: tomorrow is far from the end of time.
     (date.to_string(), format!("{date}T19:00:00+08:00"))
 }

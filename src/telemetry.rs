@@ -24,8 +24,7 @@ pub fn metrics() -> &'static metrics_exporter_prometheus::PrometheusHandle {
             .set_buckets(&[
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
             ])
-            // unwrap: the bucket list above is not empty.
-            .unwrap()
+            .unwrap() // unwrap: the bucket list above is not empty.
             .build_recorder();
         let handle = recorder.handle();
         let _ = metrics::set_global_recorder(recorder);

@@ -102,8 +102,7 @@ pub struct Accounts {
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // unwrap: these records always serialize.
-    postcard::to_stdvec(value).unwrap()
+    postcard::to_stdvec(value).unwrap() // unwrap: these records always serialize.
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AccountError> {

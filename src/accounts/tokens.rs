@@ -51,8 +51,7 @@ impl Tokens {
             exp: now + self.access_ttl,
             iat: now,
         };
-        // unwrap: HS256 signing of a small struct does not fail.
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap()
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap() // unwrap: HS256 signing of a small struct does not fail.
     }
 
     /// The claims of a valid, unexpired token.
@@ -66,8 +65,7 @@ impl Tokens {
 /// `n` random bytes from the operating system.
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
-    // unwrap: the OS random source does not fail on Linux once booted.
-    getrandom::fill(&mut bytes).unwrap();
+    getrandom::fill(&mut bytes).unwrap(); // unwrap: the OS random source does not fail on Linux once booted.
     bytes
 }
 

@@ -254,8 +254,7 @@ impl Engine {
         self.health.close();
         self.writer.stop();
         let (thread, arbiters) = {
-            // unwrap: the lock is only taken here and never held across a panic.
-            let mut threads = self.threads.lock().unwrap();
+            let mut threads = self.threads.lock().unwrap(); // unwrap: the lock is only taken here and never held across a panic.
             (threads.0.take(), std::mem::take(&mut threads.1))
         };
         if let Some(writer) = thread {

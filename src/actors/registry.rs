@@ -86,9 +86,7 @@ impl Registry {
     }
 
     fn start(&self, venue: Venue) -> Addr<VenueActor> {
-        // unwrap: the engine sets `shared` right after creating the registry,
-        // before any venue can be requested.
-        let shared = self.shared.get().unwrap().clone();
+        let shared = self.shared.get().unwrap().clone(); // unwrap: the engine sets `shared` right after creating the registry, before any venue can be requested.
         if self.arbiters.is_empty() {
             return VenueActor::new(venue, shared).start();
         }

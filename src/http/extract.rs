@@ -57,8 +57,7 @@ fn claims(req: &HttpRequest) -> Result<Option<Claims>, ApiError> {
             Ok(None)
         };
     };
-    // unwrap: the app always has its state.
-    let state = req.app_data::<web::Data<AppState>>().unwrap();
+    let state = req.app_data::<web::Data<AppState>>().unwrap(); // unwrap: the app always has its state.
     match state.accounts.tokens().verify(token) {
         Some(c) => Ok(Some(c)),
         None => Err(ApiError::unauthorized("the token is invalid or expired")),

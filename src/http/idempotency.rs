@@ -196,11 +196,10 @@ impl Keyed {
                 body: render(reply, settings).to_string().into_bytes(),
                 created_at: now,
             };
-            // unwrap: the record always serializes.
             vec![AuxOp::Put {
                 space: SPACE,
                 key: slot.clone(),
-                value: postcard::to_stdvec(&record).unwrap(),
+                value: postcard::to_stdvec(&record).unwrap(), // unwrap: the record always serializes.
             }]
         }))
     }

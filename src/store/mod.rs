@@ -94,9 +94,7 @@ pub struct Store {
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // unwrap: postcard serializes every type of ours; it fails only on
-    // unsupported serde features (which tests would show at once).
-    postcard::to_stdvec(value).unwrap()
+    postcard::to_stdvec(value).unwrap() // unwrap: postcard serializes every type of ours; it fails only on unsupported serde features (which tests would show at once).
 }
 
 fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {

@@ -85,8 +85,7 @@ impl KvEngine for RedbEngine {
                             .map_err(|e| err("open table")(e.into()))?,
                     );
                 }
-                // unwrap: filled just above.
-                let t = slot.as_mut().unwrap();
+                let t = slot.as_mut().unwrap(); // unwrap: filled just above.
                 match op {
                     Op::Put { key, value, .. } => {
                         t.insert(key.as_slice(), value.as_slice())

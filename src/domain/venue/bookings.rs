@@ -108,8 +108,7 @@ impl Venue {
                 return Err(DomainError::Conflict("the hold was released".into()));
             }
         }
-        // unwrap: an active hold always holds a claim on a resource of the venue.
-        let index = entry.claim.map(|c| c.resource).unwrap();
+        let index = entry.claim.map(|c| c.resource).unwrap(); // unwrap: an active hold always holds a claim on a resource of the venue.
         Ok((index, h.start, h.end, h.party_size))
     }
 
@@ -133,8 +132,7 @@ impl Venue {
             _ => {}
         }
         let status = to.apply(entry.record.status)?;
-        // unwrap: looked up just above; nothing removed it since.
-        let entry = self.bookings.get_mut(id).unwrap();
+        let entry = self.bookings.get_mut(id).unwrap(); // unwrap: looked up just above; nothing removed it since.
         let b = &mut entry.record;
         b.status = status;
         b.version += 1;
@@ -210,8 +208,7 @@ impl Venue {
                 party,
                 now,
             )?;
-            // unwrap: the booking exists (looked up above).
-            self.bookings.get_mut(&c.id).unwrap().claim =
+            self.bookings.get_mut(&c.id).unwrap().claim =  // unwrap: the booking exists (looked up above).
                 Some(self.claim(index, start, end, party, None));
             booking.resource_id = self.settings.resources[index].id.clone();
             (booking.start, booking.end, booking.party_size) = (start, end, party);
@@ -219,8 +216,7 @@ impl Venue {
         booking.note = note;
         booking.version += 1;
         booking.updated_at = now;
-        // unwrap: the booking exists (looked up above).
-        self.bookings.get_mut(&c.id).unwrap().record = booking.clone();
+        self.bookings.get_mut(&c.id).unwrap().record = booking.clone(); // unwrap: the booking exists (looked up above).
         events.push(self.emit(now, Change::BookingUpdated(booking.clone())));
         Ok(Reply::Booking(booking))
     }

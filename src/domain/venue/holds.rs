@@ -86,8 +86,7 @@ impl Venue {
     /// Ends an active hold: gives back its capacity unless it is converted
     /// (the booking takes the claim over), and drops it from the sweep.
     pub(super) fn finish_hold(&mut self, id: &HoldId, status: HoldStatus) -> Hold {
-        // unwrap: callers looked the hold up in this same call.
-        let entry = self.holds.get_mut(id).unwrap();
+        let entry = self.holds.get_mut(id).unwrap(); // unwrap: callers looked the hold up in this same call.
         entry.record.status = status;
         let (claim, hold) = (entry.claim.take(), entry.record.clone());
         self.expiries.remove(&(hold.expires_at, hold.id.clone()));
