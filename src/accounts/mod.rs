@@ -228,7 +228,7 @@ impl Accounts {
         };
         let mut ops = self.user_ops(&user);
         let session = self.new_session(user, &mut ops);
-        self.store.aux_apply(&ops)?;
+        self.write(ops).await?;
         Ok(session)
     }
 
@@ -245,7 +245,7 @@ impl Accounts {
         let _guard = self.writes.lock().await;
         let mut ops = Vec::new();
         let session = self.new_session(user, &mut ops);
-        self.store.aux_apply(&ops)?;
+        self.write(ops).await?;
         Ok(session)
     }
 
@@ -267,11 +267,12 @@ impl Accounts {
         }
         if record.used {
             tracing::warn!(user_id = %record.user, "refresh token reused; revoking its login");
-            self.store.aux_apply(&[AuxOp::Put {
+            self.write(vec![AuxOp::Put {
                 space: FAMILIES,
                 key: record.family.into_bytes(),
                 value: b"revoked".to_vec(),
-            }])?;
+            }])
+            .await?;
             return Err(AccountError::BadRefreshToken);
         }
         if record.expires_at <= self.now() {
@@ -290,7 +291,7 @@ impl Accounts {
             value: encode(&used),
         }];
         let session = self.session_in_family(user, record.family, &mut ops);
-        self.store.aux_apply(&ops)?;
+        self.write(ops).await?;
         Ok(session)
     }
 
@@ -315,7 +316,7 @@ impl Accounts {
                 created_at: self.now(),
             },
         };
-        self.store.aux_apply(&self.user_ops(&user))?;
+        self.write(self.user_ops(&user)).await?;
         Ok(user)
     }
 
@@ -333,6 +334,16 @@ impl Accounts {
             Some(id) => self.user(&UserId::from(String::from_utf8_lossy(&id).as_ref())),
             None => Ok(None),
         }
+    }
+
+    /// Stores account records durably, on the blocking pool: a commit waits
+    /// for the disk and must not hold up a request thread.
+    async fn write(&self, ops: Vec<AuxOp>) -> Result<(), AccountError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.aux_apply(&ops))
+            .await
+            .map_err(|e| AccountError::Internal(e.to_string()))??;
+        Ok(())
     }
 
     fn user_ops(&self, user: &User) -> Vec<AuxOp> {
