@@ -238,7 +238,8 @@ async fn a_subscriber_that_never_reads_is_dropped_while_another_keeps_receiving(
         .await["seq"]
         .as_u64()
         .unwrap();
-    const CHANGES: u64 = 300;
+    // About 20 MB of frames: twice what default socket buffers (4 + 6 MB) hold.
+    const CHANGES: u64 = 450;
     let reader = tokio::spawn(async move {
         let mut seqs = Vec::new();
         while (seqs.len() as u64) < CHANGES {
