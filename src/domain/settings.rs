@@ -357,6 +357,12 @@ impl VenueSettings {
         Ok(())
     }
 
+    /// Whether the caller manages this venue: an admin, or on its current
+    /// staff list. The one place this rule lives.
+    pub fn managed_by(&self, caller: &crate::domain::Caller) -> bool {
+        caller.admin || self.is_staff(&caller.user)
+    }
+
     /// Whether this user is on the venue's staff list.
     pub fn is_staff(&self, user: &UserId) -> bool {
         self.staff.contains(user)

@@ -190,24 +190,7 @@ impl Store {
 
     /// Every stored venue id, in key order.
     pub fn venue_ids(&self) -> Result<Vec<VenueId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut bad = None;
-        self.kv.scan(
-            Table::VenueSeqs,
-            &[],
-            &[0xff],
-            &mut |k, _| match std::str::from_utf8(k) {
-                Ok(id) => {
-                    ids.push(VenueId::from(id));
-                    true
-                }
-                Err(e) => {
-                    bad = Some(StoreError::Corrupt(format!("venue id: {e}")));
-                    false
-                }
-            },
-        )?;
-        bad.map_or(Ok(ids), Err)
+        self.venue_ids_after(None, usize::MAX)
     }
 
     /// A venue's records, or `None` if it was never stored.

@@ -246,7 +246,7 @@ impl Venue {
 
     /// Whether the caller manages this venue (staff or admin).
     pub fn manages(&self, caller: &Caller) -> bool {
-        caller.admin || self.settings.is_staff(&caller.user)
+        self.settings.managed_by(caller)
     }
 
     fn access(&self, caller: &Caller, owner: &UserId) -> Access {

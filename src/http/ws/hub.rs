@@ -157,8 +157,7 @@ impl Hub {
             if let Change::VenueUpdated(settings) = &event.change {
                 // Rights follow the venue's current staff list.
                 subs.retain(|s| {
-                    let allowed = s.viewer.admin
-                        || s.viewer.user.as_ref().is_some_and(|u| settings.is_staff(u));
+                    let allowed = s.viewer.caller().is_some_and(|c| settings.managed_by(&c));
                     if !allowed {
                         let text =
                             protocol::error("forbidden", "you are no longer staff of this venue");

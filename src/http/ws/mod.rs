@@ -25,7 +25,7 @@ use crate::accounts::Role;
 use crate::actors::EngineError;
 use crate::actors::messages::GetVenue;
 use crate::domain::settings::MAX_PARTY;
-use crate::domain::{UserId, VenueId};
+use crate::domain::{Caller, UserId, VenueId};
 use crate::http::extract::{bearer, query};
 use crate::http::{ApiError, AppState, dto};
 
@@ -422,7 +422,10 @@ impl Connection {
                 };
             }
         };
-        if !(self.viewer.admin || settings.is_staff(&user)) {
+        if !settings.managed_by(&Caller {
+            user,
+            admin: self.viewer.admin,
+        }) {
             self.unsubscribe(&topic);
             return self
                 .error(

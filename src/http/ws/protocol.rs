@@ -73,6 +73,17 @@ pub struct Viewer {
     pub admin: bool,
 }
 
+impl Viewer {
+    /// The domain's caller, when logged in.
+    pub fn caller(&self) -> Option<crate::domain::Caller> {
+        let user = self.user.clone()?;
+        Some(crate::domain::Caller {
+            user,
+            admin: self.admin,
+        })
+    }
+}
+
 pub fn subscribed(topic: &str, seq: u64) -> String {
     json!({"type": "subscribed", "topic": topic, "seq": seq}).to_string()
 }
