@@ -27,6 +27,10 @@ pub enum DomainError {
         bookings: Vec<BookingId>,
         holds: Vec<HoldId>,
     },
+    /// A per-customer limit of the venue is reached (`details.reason:
+    /// "limit"` on the wire); staff are never limited.
+    #[error("{0}")]
+    Limit(String),
     /// The hold to convert has already expired.
     #[error("the hold has expired")]
     HoldExpired,

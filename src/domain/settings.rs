@@ -204,7 +204,16 @@ pub struct VenueSettings {
     pub closures: BTreeSet<Date>,
     pub resources: Vec<Resource>,
     pub staff: BTreeSet<UserId>,
+    /// Live holds one customer may have at the venue (0: no limit). Staff
+    /// are exempt. Without it one customer could hold a whole venue.
+    pub max_live_holds_per_customer: u32,
 }
+
+/// The default of `max_live_holds_per_customer` (API v1.1 §4): enough to
+/// compare a few starts, too few to hoard.
+pub const DEFAULT_MAX_LIVE_HOLDS: u32 = 3;
+/// The largest `max_live_holds_per_customer` accepted.
+pub const MAX_LIVE_HOLDS_LIMIT: u32 = 1000;
 
 /// A partial change of settings (`PATCH /venues/{id}`); `None` keeps the value.
 #[derive(Clone, Debug, Default)]
@@ -221,6 +230,7 @@ pub struct VenuePatch {
     pub closures: Option<BTreeSet<Date>>,
     pub resources: Option<Vec<Resource>>,
     pub staff: Option<BTreeSet<UserId>>,
+    pub max_live_holds_per_customer: Option<u32>,
 }
 
 impl VenueSettings {
@@ -240,6 +250,9 @@ impl VenueSettings {
             closures: p.closures.unwrap_or(s.closures),
             resources: p.resources.unwrap_or(s.resources),
             staff: p.staff.unwrap_or(s.staff),
+            max_live_holds_per_customer: p
+                .max_live_holds_per_customer
+                .unwrap_or(s.max_live_holds_per_customer),
         }
     }
 
@@ -271,6 +284,12 @@ impl VenueSettings {
                 "must not exceed the booking horizon",
             ));
         }
+        if self.max_live_holds_per_customer > MAX_LIVE_HOLDS_LIMIT {
+            return Err(invalid(
+                "max_live_holds_per_customer",
+                "must be 0 (no limit) to 1000",
+            ));
+        }
         self.validate_hours()?;
         if self.closures.len() > MAX_CLOSURES {
             return Err(invalid("closures", "at most 1000 dates"));
@@ -288,14 +307,6 @@ impl VenueSettings {
                     return Err(DomainError::invalid(
                         field(),
                         "a period must open before it closes",
-                    ));
-                }
-                if !p.open.is_multiple_of(self.slot_minutes)
-                    || !p.close.is_multiple_of(self.slot_minutes)
-                {
-                    return Err(DomainError::invalid(
-                        field(),
-                        "periods must lie on the slot grid",
                     ));
                 }
             }
@@ -363,6 +374,13 @@ impl VenueSettings {
         caller.admin || self.is_staff(&caller.user)
     }
 
+    /// Whether the venue's staff list may be shown to this caller (API v1.1
+    /// §10: to admins and the venue's own staff; anonymous callers and
+    /// customers never see who works there).
+    pub fn shows_staff_to(&self, caller: Option<&crate::domain::Caller>) -> bool {
+        caller.is_some_and(|c| self.managed_by(c))
+    }
+
     /// Whether this user is on the venue's staff list.
     pub fn is_staff(&self, user: &UserId) -> bool {
         self.staff.contains(user)
@@ -401,6 +419,24 @@ pub(crate) mod tests {
         restaurant().validate().unwrap();
     }
 
+    #[test]
+    fn periods_may_open_on_any_minute_and_the_grid_steps_from_the_opening() {
+        // A 9-17 clinic with 45-minute slots: 17:00 is not a multiple of 45.
+        let mut s = restaurant();
+        s.slot_minutes = 45;
+        s.booking_minutes = 45;
+        s.opening_hours = WeeklyHours::default();
+        s.opening_hours.set(
+            Weekday::Tuesday,
+            vec![Period::parse("09:00", "17:00").unwrap()],
+        );
+        s.validate().unwrap();
+        let grid = s.day_grid(jiff::civil::date(2026, 12, 22));
+        assert_eq!(grid.len(), 10, "09:00, 09:45, ... 15:45 (16:30 would end at 17:15)");
+        let last = s.timezone.tz().to_datetime(grid[9]);
+        assert_eq!((last.hour(), last.minute()), (15, 45));
+    }
+
     fn field_of(s: &VenueSettings) -> String {
         match s.validate() {
             Err(DomainError::Invalid { field, .. }) => field,
@@ -433,11 +469,8 @@ pub(crate) mod tests {
         assert_eq!(field_of(&s), "opening_hours.mon");
 
         let mut s = restaurant();
-        s.opening_hours.set(
-            Weekday::Tuesday,
-            vec![Period::parse("11:05", "14:00").unwrap()],
-        );
-        assert_eq!(field_of(&s), "opening_hours.tue");
+        s.max_live_holds_per_customer = MAX_LIVE_HOLDS_LIMIT + 1;
+        assert_eq!(field_of(&s), "max_live_holds_per_customer");
 
         let mut s = restaurant();
         s.resources[0].capacity = 0;

@@ -67,8 +67,9 @@ pub fn hold(h: &Hold, zone: &Zone) -> Value {
     })
 }
 
-/// A venue as API.md shows it.
-pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64) -> Value {
+/// A venue as API.md shows it; `staff` only where `show_staff` (see
+/// `VenueSettings::shows_staff_to`).
+pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Value {
     let hours: BTreeMap<&str, Vec<[String; 2]>> = WEEKDAY_KEYS
         .iter()
         .zip(&s.opening_hours.0)
@@ -82,13 +83,18 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64) -> Value {
             ResourceMode::Shared => json!({"id": r.id, "name": r.name, "capacity": r.capacity, "mode": "shared"}),
         })
         .collect();
-    json!({
+    let mut body = json!({
         "id": id, "name": s.name, "kind": s.kind, "timezone": s.timezone.name(),
         "slot_minutes": s.slot_minutes, "booking_minutes": s.booking_minutes, "horizon_days": s.horizon_days,
         "min_notice_minutes": s.min_notice_minutes, "auto_confirm": s.auto_confirm,
+        "max_live_holds_per_customer": s.max_live_holds_per_customer,
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        "resources": resources, "staff": s.staff, "seq": seq,
-    })
+        "resources": resources, "seq": seq,
+    });
+    if show_staff {
+        body["staff"] = json!(s.staff);
+    }
+    body
 }
 
 /// One start of a day's availability.
@@ -127,6 +133,12 @@ pub struct VenueIn {
     pub resources: Vec<ResourceIn>,
     #[serde(default)]
     pub staff: Vec<String>,
+    #[serde(default = "default_max_live_holds")]
+    pub max_live_holds_per_customer: u32,
+}
+
+fn default_max_live_holds() -> u32 {
+    crate::domain::settings::DEFAULT_MAX_LIVE_HOLDS
 }
 
 fn restaurant() -> VenueKind {
@@ -154,6 +166,7 @@ pub struct VenuePatchIn {
     pub closures: Option<Vec<String>>,
     pub resources: Option<Vec<ResourceIn>>,
     pub staff: Option<Vec<String>>,
+    pub max_live_holds_per_customer: Option<u32>,
 }
 
 fn zone(text: &str) -> Result<Zone, ApiError> {
@@ -222,6 +235,7 @@ impl TryFrom<VenueIn> for VenueSettings {
             auto_confirm: v.auto_confirm,
             resources: resources(v.resources),
             staff: staff(v.staff),
+            max_live_holds_per_customer: v.max_live_holds_per_customer,
         };
         settings.validate()?;
         Ok(settings)
@@ -245,6 +259,7 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             auto_confirm: v.auto_confirm,
             resources: v.resources.map(resources),
             staff: v.staff.map(staff),
+            max_live_holds_per_customer: v.max_live_holds_per_customer,
         })
     }
 }

@@ -132,6 +132,7 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
             DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
             DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict", json!({})),
+            DomainError::Limit(_) => (StatusCode::CONFLICT, "conflict", json!({"reason": "limit"})),
             DomainError::Strands { bookings, holds } => (
                 StatusCode::CONFLICT,
                 "conflict",
@@ -204,6 +205,7 @@ mod tests {
                 "conflict",
             ),
             (DomainError::HoldExpired, 410, "hold_expired"),
+            (DomainError::Limit("x".into()), 409, "conflict"),
         ];
         for (e, status, code) in cases {
             let api = ApiError::from(e);

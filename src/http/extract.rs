@@ -38,7 +38,14 @@ impl Auth {
 
 /// For routes open to anyone: no token is fine, but a token that is
 /// present and invalid (forged, expired) is still a 401.
-pub struct MaybeAuth;
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl MaybeAuth {
+    /// The caller, if a token came with the request.
+    pub fn caller(&self) -> Option<Caller> {
+        self.0.as_ref().map(Auth::caller)
+    }
+}
 
 /// The bearer token of a request, if any.
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -81,7 +88,7 @@ impl FromRequest for MaybeAuth {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(claims(req).map(|_| MaybeAuth))
+        ready(claims(req).map(|c| MaybeAuth(c.map(Auth))))
     }
 }
 

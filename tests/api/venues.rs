@@ -31,8 +31,13 @@ async fn an_admin_creates_a_venue_that_anyone_can_read_and_list() {
         json!({"id": "bar", "name": "Bar", "capacity": 10, "mode": "shared"})
     );
     let id = v["id"].as_str().unwrap();
-    let got = body(app.get(&format!("/venues/{id}"), None).await).await;
+    let got = body(app.get(&format!("/venues/{id}"), Some(&app.admin)).await).await;
     assert_eq!(got, v);
+    // Anonymous readers see everything but who works there.
+    let mut public = v.clone();
+    public.as_object_mut().unwrap().remove("staff");
+    let got = body(app.get(&format!("/venues/{id}"), None).await).await;
+    assert_eq!(got, public);
     for _ in 0..2 {
         app.create_venue(&restaurant(tables())).await;
     }

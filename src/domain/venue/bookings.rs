@@ -52,7 +52,7 @@ impl Venue {
                 (index, start, end, party_size)
             }
             BookingTarget::Hold(hold_id) => {
-                let (index, start, end, party) = self.convertible(&hold_id, &c.caller)?;
+                let (index, start, end, party) = self.convertible(&hold_id, &c.caller, now)?;
                 let hold = self.finish_hold(&hold_id, HoldStatus::Converted);
                 events.push(self.emit(now, Change::HoldReleased(hold)));
                 (index, start, end, party)
@@ -89,6 +89,7 @@ impl Venue {
         &self,
         id: &HoldId,
         caller: &Caller,
+        now: Timestamp,
     ) -> Result<(usize, Timestamp, Timestamp, u32), DomainError> {
         let entry = self
             .holds
@@ -108,8 +109,13 @@ impl Venue {
                 return Err(DomainError::Conflict("the hold was released".into()));
             }
         }
-        let index = entry.claim.map(|c| c.resource).unwrap(); // unwrap: an active hold always holds a claim on a resource of the venue.
-        Ok((index, h.start, h.end, h.party_size))
+        // A live hold whose interval is over has no claim (a venue change
+        // re-placed only what is still ahead): it can no longer become a
+        // booking, which would end before it was made.
+        match entry.claim {
+            Some(claim) if h.end > now => Ok((claim.resource, h.start, h.end, h.party_size)),
+            _ => Err(DomainError::HoldExpired),
+        }
     }
 
     pub(super) fn transition(

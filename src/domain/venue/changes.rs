@@ -35,6 +35,13 @@ impl Venue {
                 "only venue staff or an admin may change the venue",
             ));
         }
+        // Staff lists change through the admin-only staff commands; a PATCH
+        // naming `staff` from venue staff would let them appoint anyone.
+        if patch.staff.is_some() && !caller.admin {
+            return Err(DomainError::Forbidden(
+                "only an admin may change a venue's staff",
+            ));
+        }
         let settings = self.settings.patched(patch);
         settings.validate()?;
         self.replace_settings(settings, now, events)
@@ -292,5 +299,16 @@ mod tests {
             Ok(Reply::Venue(_))
         ));
         assert_eq!(v.settings().name, "New");
+        let appoint = VenuePatch {
+            staff: Some([UserId::from("sam"), UserId::from("eve")].into()),
+            ..Default::default()
+        };
+        let before = v.seq();
+        assert!(matches!(
+            v.execute(patch(appoint, Caller::user("sam")), now()).reply,
+            Err(DomainError::Forbidden(_))
+        ));
+        assert_eq!(v.seq(), before);
+        assert!(!v.settings().is_staff(&UserId::from("eve")));
     }
 }

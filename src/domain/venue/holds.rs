@@ -25,6 +25,7 @@ impl Venue {
                 c.id
             )));
         }
+        self.check_hold_limit(&c.caller, now)?;
         let end = add_minutes(c.start, minutes);
         let index = self
             .allocate(c.start, end, c.party_size, now)
@@ -55,6 +56,29 @@ impl Venue {
         );
         events.push(self.emit(now, Change::HoldCreated(hold.clone())));
         Ok(Reply::Hold(hold))
+    }
+
+    /// A customer may hold at most `max_live_holds_per_customer` at once;
+    /// staff place holds for guests and are not limited.
+    fn check_hold_limit(&self, caller: &Caller, now: Timestamp) -> Result<(), DomainError> {
+        let max = self.settings.max_live_holds_per_customer;
+        if max == 0 || self.manages(caller) {
+            return Ok(());
+        }
+        // `expiries` lists exactly the live holds: a handful, not history.
+        let live = self
+            .expiries
+            .iter()
+            .filter(|(at, _)| *at > now)
+            .filter_map(|(_, id)| self.holds.get(id))
+            .filter(|e| e.record.user_id == caller.user && e.record.status == HoldStatus::Active)
+            .count();
+        if live >= max as usize {
+            return Err(DomainError::Limit(format!(
+                "at most {max} live holds per customer at this venue; release one or book it"
+            )));
+        }
+        Ok(())
     }
 
     /// Releasing twice, or after expiry, is fine; after conversion it is not.
@@ -104,6 +128,89 @@ mod tests {
     use crate::domain::{Caller, Change, DomainError, HoldId, HoldStatus};
 
     const EVE: &str = "2026-12-24T18:00:00+08:00";
+
+    #[test]
+    fn a_customer_holds_at_most_the_venues_limit_and_staff_are_exempt() {
+        let mut v = venue();
+        let starts = [
+            "2026-12-24T17:00:00+08:00",
+            "2026-12-24T17:15:00+08:00",
+            "2026-12-24T17:30:00+08:00",
+            "2026-12-24T17:45:00+08:00",
+        ];
+        for (i, start) in starts.iter().take(3).enumerate() {
+            let out = v.execute(hold(&format!("h{i}"), "ann", start, 2), now());
+            assert!(matches!(out.reply, Ok(Reply::Hold(_))), "{:?}", out.reply);
+        }
+        let seq = v.seq();
+        let out = v.execute(hold("h3", "ann", starts[3], 2), now());
+        assert!(matches!(out.reply, Err(DomainError::Limit(_))), "{:?}", out.reply);
+        assert_eq!(v.seq(), seq, "a refused hold changes nothing");
+        // Another customer is not limited by ann's holds.
+        let out = v.execute(hold("b0", "bob", starts[3], 2), now());
+        assert!(matches!(out.reply, Ok(Reply::Hold(_))));
+        // Released, ann's hold no longer counts.
+        v.execute(
+            Command::ReleaseHold {
+                id: HoldId::from("h0"),
+                caller: Caller::user("ann"),
+            },
+            now(),
+        );
+        let out = v.execute(hold("h4", "ann", starts[3], 2), now());
+        assert!(matches!(out.reply, Ok(Reply::Hold(_))), "{:?}", out.reply);
+        // An admin (or staff) places as many as needed.
+        for i in 0..5 {
+            let out = v.execute(
+                Command::PlaceHold(crate::domain::commands::PlaceHold {
+                    id: HoldId::from(format!("s{i}").as_str()),
+                    caller: Caller::admin("root"),
+                    start: at(&format!("2026-12-23T19:{:02}:00+08:00", i * 15 % 60)),
+                    party_size: 2,
+                    ttl_seconds: 300,
+                }),
+                now(),
+            );
+            assert!(matches!(out.reply, Ok(Reply::Hold(_))), "{:?}", out.reply);
+        }
+    }
+
+    #[test]
+    fn a_live_hold_whose_interval_ended_cannot_be_converted() {
+        let mut v = venue();
+        let place = Command::PlaceHold(crate::domain::commands::PlaceHold {
+            id: HoldId::from("h1"),
+            caller: Caller::user("ann"),
+            start: at("2026-12-20T11:00:00+08:00"),
+            party_size: 2,
+            ttl_seconds: 6 * 3600,
+        });
+        assert!(matches!(v.execute(place, now()).reply, Ok(Reply::Hold(_))));
+        let later = now() + SignedDuration::from_hours(4);
+        let rename = Command::UpdateVenue {
+            caller: Caller::admin("root"),
+            patch: Box::new(crate::domain::VenuePatch {
+                name: Some("Renamed".into()),
+                ..Default::default()
+            }),
+        };
+        assert!(matches!(v.execute(rename, later).reply, Ok(Reply::Venue(_))));
+        let convert = || {
+            Command::CreateBooking(crate::domain::commands::CreateBooking {
+                id: crate::domain::BookingId::from("b1"),
+                caller: Caller::user("ann"),
+                target: crate::domain::BookingTarget::Hold(HoldId::from("h1")),
+                note: None,
+            })
+        };
+        let seq = v.seq();
+        for _ in 0..2 {
+            let out = v.execute(convert(), later);
+            assert_eq!(out.reply, Err(DomainError::HoldExpired));
+        }
+        assert_eq!(v.seq(), seq);
+        assert!(v.booking(&crate::domain::BookingId::from("b1")).is_none());
+    }
 
     #[test]
     fn a_hold_takes_capacity_until_it_expires_then_gives_it_back() {

@@ -19,13 +19,27 @@ pub async fn create(
         return Err(ApiError::forbidden("only an admin may create venues"));
     }
     let settings = VenueSettings::try_from(body.value)?;
+    existing_users(&state, settings.staff.iter())?;
     let (id, seq) = state.engine.create_venue(settings.clone()).await?;
-    Ok(HttpResponse::Created().json(dto::venue(&id, &settings, seq)))
+    Ok(HttpResponse::Created().json(dto::venue(&id, &settings, seq, true)))
+}
+
+/// Every id of a staff list must name an account (422 naming `staff[i]`).
+fn existing_users<'a>(
+    state: &AppState,
+    ids: impl Iterator<Item = &'a UserId>,
+) -> Result<(), ApiError> {
+    for (i, id) in ids.enumerate() {
+        if state.accounts.user(id)?.is_none() {
+            return Err(ApiError::invalid(format!("staff[{i}]"), "is not a user"));
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(
     state: web::Data<AppState>,
-    _auth: MaybeAuth,
+    auth: MaybeAuth,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = Page::from(&query(&req)?)?;
@@ -36,7 +50,8 @@ pub async fn list(
     let mut items = Vec::new();
     for id in ids.iter().take(page.limit) {
         let (settings, seq) = state.engine.ask(id, GetVenue).await?;
-        items.push(dto::venue(id, &settings, seq));
+        let show = settings.shows_staff_to(auth.caller().as_ref());
+        items.push(dto::venue(id, &settings, seq, show));
     }
     let next = more.then(|| ids[page.limit - 1].to_string());
     Ok(HttpResponse::Ok().json(page_of(items, next)))
@@ -44,12 +59,13 @@ pub async fn list(
 
 pub async fn get(
     state: web::Data<AppState>,
-    _auth: MaybeAuth,
+    auth: MaybeAuth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = VenueId::from(path.as_str());
     let (settings, seq) = state.engine.ask(&id, GetVenue).await?;
-    Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq)))
+    let show = settings.shows_staff_to(auth.caller().as_ref());
+    Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq, show)))
 }
 
 pub async fn update(
@@ -60,6 +76,11 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = VenueId::from(path.as_str());
     let patch = VenuePatch::try_from(body.value)?;
+    // Who may set `staff` is the venue's rule (domain); whether the ids are
+    // accounts only the account service knows, so it is checked for admins.
+    if let Some(staff) = patch.staff.as_ref().filter(|_| auth.is_admin()) {
+        existing_users(&state, staff.iter())?;
+    }
     let reply = state
         .engine
         .execute(
@@ -72,7 +93,7 @@ pub async fn update(
         .await?;
     let (_, seq) = state.engine.ask(&id, GetVenue).await?;
     match reply {
-        Reply::Venue(settings) => Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq))),
+        Reply::Venue(settings) => Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq, true))),
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
 }

@@ -74,7 +74,8 @@ pub fn event_data(event: &Event, zone: &Zone) -> Value {
         Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => {
             dto::hold(h, zone)
         }
-        Change::VenueUpdated(s) => dto::venue(&event.venue_id, s, event.seq),
+        // Only staff (and admins) follow a venue's topic.
+        Change::VenueUpdated(s) => dto::venue(&event.venue_id, s, event.seq, true),
     }
 }
 
