@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
 use booking_engine::actors::messages::SetStaff;
 use booking_engine::demo;
 use booking_engine::domain::Caller;
@@ -11,66 +12,70 @@ use booking_engine::settings::Settings;
 use booking_engine::startup::Application;
 use booking_engine::telemetry;
 
-const USAGE: &str = "usage: booking-engine [--demo]
-       booking-engine backup --to FILE [--url URL]
-       booking-engine restore --from FILE [--data-dir DIR]
-
-  (no arguments)  serve
-  --demo          on an empty store, create a demo restaurant, a staff and a
-                  customer account, print them, then serve
-  backup          download a consistent backup from the running server
-                  (logs in with BOOKING_ADMIN_EMAIL / BOOKING_ADMIN_PASSWORD;
-                  URL defaults to http://BOOKING_LISTEN)
-  restore         rebuild a store from a backup into an empty data directory
-                  (DIR defaults to BOOKING_DATA_DIR; refuses a damaged file)
-
-Settings: config/ (or BOOKING_CONFIG_DIR) and BOOKING_* variables; see README.md.";
-
-fn usage() -> ! {
-    eprintln!("{USAGE}");
-    std::process::exit(2);
+/// The booking engine: serves the API, the live push and the tablet.
+///
+/// Settings come from config/ (or BOOKING_CONFIG_DIR) and BOOKING_*
+/// variables; see README.md.
+#[derive(Parser)]
+#[command(name = "booking-engine", version, about)]
+struct Cli {
+    /// On an empty store, create a demo restaurant, a staff and a customer
+    /// account, print them, then serve.
+    #[arg(long)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Sub>,
 }
 
-/// The value after `--name` in `args`.
-fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
+#[derive(Subcommand)]
+enum Sub {
+    /// Download a consistent backup from the running server (logs in with
+    /// BOOKING_ADMIN_EMAIL / BOOKING_ADMIN_PASSWORD).
+    Backup {
+        /// Where to write the backup (created with mode 0600).
+        #[arg(long)]
+        to: PathBuf,
+        /// The server's base URL; defaults to http://BOOKING_LISTEN.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Rebuild a store from a backup into an empty data directory; refuses
+    /// a damaged file and never serves a half-finished restore.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to create; defaults to BOOKING_DATA_DIR.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = Cli::parse();
+    // Everything this process creates (store, secret, backups, temporary
+    // files of the engines) is its owner's alone.
+    booking_engine::startup::private_files();
     let config_dir = std::env::var_os("BOOKING_CONFIG_DIR")
         .map_or_else(|| PathBuf::from("config"), PathBuf::from);
-    let demo = match args.first().map(String::as_str) {
-        None => false,
-        Some("--demo") if args.len() == 1 => true,
-        Some("backup") => {
-            let to = option(&args, "--to").unwrap_or_else(|| usage());
+    match cli.command {
+        Some(Sub::Backup { to, url }) => {
             let settings = Settings::load(&config_dir)?;
-            return booking_engine::commands::backup(
-                &settings,
-                option(&args, "--url"),
-                to.as_ref(),
-            )
-            .await;
+            return booking_engine::commands::backup(&settings, url.as_deref(), &to).await;
         }
-        Some("restore") => {
-            let from = option(&args, "--from").unwrap_or_else(|| usage());
+        Some(Sub::Restore { from, data_dir }) => {
             let settings = Settings::load(&config_dir)?;
-            let dir = option(&args, "--data-dir")
-                .map_or_else(|| settings.data_dir.clone(), PathBuf::from);
-            return booking_engine::commands::restore(&settings, from.as_ref(), &dir);
+            let dir = data_dir.unwrap_or_else(|| settings.data_dir.clone());
+            return booking_engine::commands::restore(&settings, &from, &dir);
         }
-        _ => usage(),
-    };
+        None => {}
+    }
     let settings = Settings::load(&config_dir)?;
     telemetry::init(settings.env);
     let app = Application::build(&settings).await?;
     tracing::info!(listen = %settings.listen, port = app.port(), store = ?settings.store.engine, "serving");
-    if demo {
+    if cli.demo {
         create_demo(&app, &settings).await?;
     }
     app.run_until_stopped().await

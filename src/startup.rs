@@ -146,6 +146,17 @@ impl Application {
     }
 }
 
+/// Makes every file and directory this process creates from now on
+/// private to its owner (umask 077): the engines create files of their own
+/// (redb's, sled's snapshots) that no mode we pass would reach.
+pub fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 /// SIGINT (Ctrl-C) or SIGTERM (container stop).
 async fn stop_signal() {
     let interrupt = tokio::signal::ctrl_c();

@@ -28,11 +28,27 @@ pub fn utc(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// Parses an input instant: RFC 3339, `T` form, any offset.
+/// Whether an RFC 3339 instant's offset lies within ±23:59 (jiff accepts
+/// up to ±25:59:59, RFC 3339 only two-digit hours of a real zone).
+fn offset_in_range(text: &str) -> bool {
+    if text.ends_with(['Z', 'z']) {
+        return true;
+    }
+    let Some(at) = text.rfind(['+', '-']).filter(|&i| i > 10) else {
+        return false;
+    };
+    let offset = &text[at + 1..];
+    let mut parts = offset.split(':');
+    let hours = parts.next().and_then(|h| h.parse::<u32>().ok());
+    let minutes = parts.next().and_then(|m| m.parse::<u32>().ok());
+    matches!((hours, minutes, parts.next()), (Some(h), Some(m), None) if h <= 23 && m <= 59)
+}
+
+/// Parses an input instant: RFC 3339, `T` form, an offset within ±23:59.
 pub fn parse_instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
     let t_form = text.as_bytes().get(10) == Some(&b'T');
     match text.parse::<Timestamp>() {
-        Ok(ts) if t_form => Ok(ts),
+        Ok(ts) if t_form && offset_in_range(text) => Ok(ts),
         _ => Err(ApiError::invalid(
             field,
             "must be an RFC 3339 instant with an offset, like 2026-12-24T18:30:00+08:00",
@@ -275,6 +291,12 @@ mod tests {
         assert!(parse_instant("start", "2026-12-24 18:30:00+08:00").is_err());
         assert!(parse_instant("start", "2026-12-24T18:30:00").is_err());
         assert!(parse_instant("start", "tomorrow").is_err());
+        assert!(parse_instant("start", "2026-12-24T18:30:00-23:59").is_ok());
+        assert!(parse_instant("start", "2026-12-24T18:30:00.5+05:45").is_ok());
+        for bad in ["+25:00", "+24:00", "-24:30", "+08:60"] {
+            let text = format!("2026-12-24T18:30:00{bad}");
+            assert!(parse_instant("start", &text).is_err(), "{text}");
+        }
     }
 
     #[test]

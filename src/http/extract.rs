@@ -127,8 +127,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Deserializes with the path of a failing field in the error.
+/// Deserializes with the path of a failing field in the error. Every body
+/// of the API is an object: anything else (an array serde would read
+/// positionally, a string, a number) is `malformed_request`.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::malformed("the body must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(raw);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::http::AppState;
+use crate::http::methods::Routes;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(prometheus));
+    let routes = crate::get_and_head!(Routes::new(), "/health", health);
+    let routes = crate::get_and_head!(routes, "/ready", ready);
+    crate::get_and_head!(routes, "/metrics", prometheus).register(cfg);
 }
 
 async fn health() -> HttpResponse {

@@ -6,6 +6,7 @@ mod extract;
 mod health;
 mod idempotency;
 mod limits;
+mod methods;
 mod observe;
 pub mod routes;
 mod tablet;

@@ -1,6 +1,7 @@
 //! The venue tablet at `/tablet/`: static files embedded in the binary (the
 //! tablet's own and the JavaScript client it is built on), no build step.
 
+use crate::http::methods::Routes;
 use actix_web::{HttpResponse, web};
 
 /// (path under /tablet/, content type, contents)
@@ -51,15 +52,14 @@ const FILES: &[(&str, &str, &str)] = &[
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/tablet",
-        web::get().to(|| async {
-            HttpResponse::PermanentRedirect()
-                .insert_header(("Location", "/tablet/"))
-                .finish()
-        }),
-    )
-    .route("/tablet/{file:.*}", web::get().to(file));
+    let routes = crate::get_and_head!(Routes::new(), "/tablet", redirect);
+    crate::get_and_head!(routes, "/tablet/{file:.*}", file).register(cfg);
+}
+
+async fn redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/tablet/"))
+        .finish()
 }
 
 async fn file(path: web::Path<String>) -> HttpResponse {

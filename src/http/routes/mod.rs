@@ -10,6 +10,8 @@ pub(crate) mod venues;
 
 use actix_web::web;
 
+use crate::http::methods::Routes;
+
 /// One documented route.
 pub struct RouteDoc {
     pub method: &'static str,
@@ -22,10 +24,18 @@ pub struct RouteDoc {
 
 macro_rules! api {
     ($( $method:ident $path:literal => $handler:path, $status:literal, $auth:literal, $summary:literal; )*) => {
-        /// Registers every route under the API's base path.
+        /// Registers every route under the API's base path: `HEAD` with
+        /// each `GET`, 405 for the methods a path does not serve.
         pub fn configure(cfg: &mut web::ServiceConfig) {
-            $( cfg.route($path, web::$method().to($handler)); )*
-            cfg.route("/openapi.json", web::get().to(openapi::document));
+            let routes = Routes::new();
+            $( let routes = routes.add($path, stringify!($method), web::$method().to($handler));
+               let routes = if stringify!($method) == "get" {
+                   routes.add($path, "head", web::head().to($handler))
+               } else {
+                   routes
+               }; )*
+            let routes = crate::get_and_head!(routes, "/openapi.json", openapi::document);
+            routes.register(cfg);
         }
 
         /// Every route, for the OpenAPI document.
