@@ -45,8 +45,7 @@ pub async fn backup(settings: &Settings, url: Option<&str>, to: &Path) -> anyhow
         bail!("the server refused the backup ({})", response.status());
     }
     let partial = to.with_extension("partial");
-    let mut file = std::fs::File::create(&partial)
-        .with_context(|| format!("Failed to create {}", partial.display()))?;
+    let mut file = crate::store::files::create_private(&partial)?;
     let (mut bytes, mut shown) = (0u64, 0u64);
     while let Some(chunk) = response.chunk().await.context("The download broke off")? {
         file.write_all(&chunk)

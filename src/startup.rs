@@ -57,7 +57,12 @@ impl Application {
         let secret =
             accounts::load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
         let tokens = Tokens::new(&secret, u64::from(settings.access_token_minutes) * 60);
-        let accounts = Accounts::new(engine.store().clone(), tokens, clock);
+        let accounts = Accounts::new(
+            engine.store().clone(),
+            engine.writer().clone(),
+            tokens,
+            clock,
+        );
         if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
             let admin = accounts
                 .ensure_admin(email, password)

@@ -18,7 +18,8 @@ pub use tokens::{Claims, Tokens, random_bytes};
 use crate::actors::{Clock, new_id};
 use crate::domain::UserId;
 use crate::domain::time::micros;
-use crate::store::{AuxOp, Store, StoreError};
+use crate::actors::writer::StoreWriter;
+use crate::store::{AuxOp, Commit, Store, StoreError};
 
 /// Auxiliary key spaces of this module.
 const USERS: u8 = 1;
@@ -86,6 +87,9 @@ pub enum AccountError {
     BadRefreshToken,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store refused the write (a failed sync, shutdown): 503.
+    #[error("the store is not accepting writes")]
+    Unavailable,
     #[error("{0}")]
     Internal(String),
 }
@@ -93,6 +97,9 @@ pub enum AccountError {
 /// The account service.
 pub struct Accounts {
     store: Arc<Store>,
+    /// Account writes go through the store writer like venue changes, so a
+    /// failed sync refuses them too.
+    writer: StoreWriter,
     tokens: Tokens,
     clock: Arc<dyn Clock>,
     /// Serializes account writes so that email uniqueness and refresh
@@ -184,9 +191,15 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
 }
 
 impl Accounts {
-    pub fn new(store: Arc<Store>, tokens: Tokens, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        writer: StoreWriter,
+        tokens: Tokens,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
+            writer,
             tokens,
             clock,
             writes: Mutex::new(()),
@@ -336,14 +349,17 @@ impl Accounts {
         }
     }
 
-    /// Stores account records durably, on the blocking pool: a commit waits
-    /// for the disk and must not hold up a request thread.
+    /// Stores account records durably through the store writer (its group
+    /// commit, off the request thread); refused once a sync has failed.
     async fn write(&self, ops: Vec<AuxOp>) -> Result<(), AccountError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.aux_apply(&ops))
-            .await
-            .map_err(|e| AccountError::Internal(e.to_string()))??;
-        Ok(())
+        let commit = Commit {
+            events: Vec::new(),
+            aux: ops,
+        };
+        match self.writer.submit(commit).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(AccountError::Unavailable),
+        }
     }
 
     fn user_ops(&self, user: &User) -> Vec<AuxOp> {
@@ -412,21 +428,18 @@ pub fn load_or_create_secret(
     if let Ok(existing) = std::fs::read(&path)
         && existing.len() >= 32
     {
+        // A secret file left readable by others is made private again.
+        crate::store::files::private_tree(&path)?;
         return Ok(existing);
     }
-    std::fs::create_dir_all(data_dir)
+    crate::store::files::private_dir(data_dir)
         .with_context(|| format!("Failed to create {}", data_dir.display()))?;
     let secret = base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         random_bytes(48),
     )
     .into_bytes();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
+    let mut file = crate::store::files::create_private(&path)
         .with_context(|| format!("Failed to write {}", path.display()))?;
     std::io::Write::write_all(&mut file, &secret).context("Failed to write the JWT secret")?;
     file.sync_all().context("Failed to sync the JWT secret")?;

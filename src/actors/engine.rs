@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::actors::registry::Registry;
 use crate::actors::venue::{Shared, VenueActor};
-use crate::actors::writer::{EventBus, Health, StoreWriter, WriterStats};
+use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStats};
 use crate::actors::{Clock, EngineError};
 use crate::domain::{Event, Reply, Venue, VenueId, VenueSettings};
 use crate::store::{Commit, Store};
@@ -94,13 +94,25 @@ impl Engine {
         let (bus, _) = broadcast::channel(options.bus_capacity.max(1));
         let health = Arc::new(Health::default());
         let stats = Arc::new(WriterStats::default());
-        let (writer, thread) =
-            StoreWriter::spawn(store.clone(), bus.clone(), health.clone(), stats.clone());
+        let on_failure = OnFailure::default();
+        let (writer, thread) = StoreWriter::spawn(
+            store.clone(),
+            bus.clone(),
+            health.clone(),
+            stats.clone(),
+            on_failure.clone(),
+        );
         let arbiters: Vec<Arbiter> = (0..options.arbiters).map(|_| Arbiter::new()).collect();
         let registry = Arc::new(Registry::new(
             store.clone(),
             arbiters.iter().map(|a| a.handle()).collect(),
         ));
+        let evict = Arc::downgrade(&registry);
+        let _ = on_failure.set(Box::new(move || {
+            if let Some(registry) = evict.upgrade() {
+                registry.evict_all();
+            }
+        }));
         registry.set_shared(Arc::new(Shared {
             writer: writer.clone(),
             health: health.clone(),
@@ -197,17 +209,33 @@ impl Engine {
         Ok(ids.len())
     }
 
-    /// Writes a backup of exactly the acknowledged state to `path`, taken
-    /// between two group commits; returns the number of records.
+    /// Writes a backup of exactly the acknowledged state to `path` (mode
+    /// 0600); returns the number of records. With redb it reads a snapshot
+    /// on the blocking pool and writes go on meanwhile; an engine without
+    /// snapshots (sled) is read between two group commits, holding writes
+    /// for as long as the export takes.
     pub async fn backup(&self, path: std::path::PathBuf) -> Result<u64, EngineError> {
+        use crate::store::{StoreError, backup, files};
+        let write = move |view: &dyn crate::store::KvRead| -> Result<u64, StoreError> {
+            let file = files::create_private(&path)?;
+            let count = backup::export(view, &file, &mut |_| {})?;
+            file.sync_all()
+                .map_err(|e| StoreError::Engine(format!("sync the backup: {e}")))?;
+            Ok(count)
+        };
+        let store = self.store.clone();
+        let snapshot = tokio::task::spawn_blocking(move || store.snapshot())
+            .await
+            .map_err(|_| EngineError::Unavailable)??;
+        if let Some(view) = snapshot {
+            return tokio::task::spawn_blocking(move || write(view.as_ref()))
+                .await
+                .map_err(|_| EngineError::Unavailable)?
+                .map_err(EngineError::from);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.writer.exclusive(Box::new(move |store: &Store| {
-            let written = std::fs::File::create(&path)
-                .map_err(|e| {
-                    crate::store::StoreError::Engine(format!("create {}: {e}", path.display()))
-                })
-                .and_then(|file| store.export(file, &mut |_| {}));
-            let _ = tx.send(written);
+            let _ = tx.send(store.with_live_view(|view| write(view)));
         }));
         Ok(rx.await.map_err(|_| EngineError::Unavailable)??)
     }
@@ -225,6 +253,12 @@ impl Engine {
     /// The store, for reads that need no venue (replay, listings).
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// The store writer, for writes that belong to no venue (accounts):
+    /// they are refused with everything else after a failed sync.
+    pub fn writer(&self) -> &StoreWriter {
+        &self.writer
     }
 
     /// Writer counters (syncs, commits).

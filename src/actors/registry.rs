@@ -80,6 +80,19 @@ impl Registry {
         self.venues.remove_if(id, |_, c| c.get() == Some(addr));
     }
 
+    /// Drops every resident venue (a sync failed: their memory may hold
+    /// changes the store refused). The next request reloads each from the
+    /// store; the old actors stop once their mailboxes are done.
+    pub fn evict_all(&self) {
+        self.venues.retain(|_, cell| {
+            if let Some(addr) = cell.get() {
+                addr.do_send(crate::actors::venue::Leave);
+            }
+            false
+        });
+        tracing::warn!("every venue left memory; they reload from the store");
+    }
+
     /// How many venues are resident.
     pub fn resident(&self) -> usize {
         self.venues.len()

@@ -174,6 +174,19 @@ impl VenueActor {
     }
 }
 
+/// Stop now (the registry has already forgotten this actor).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave;
+
+impl Handler<Leave> for VenueActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Leave, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
 impl Actor for VenueActor {
     type Context = Context<Self>;
 

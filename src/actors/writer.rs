@@ -44,6 +44,32 @@ impl Health {
     pub(crate) fn close(&self) {
         self.closing.store(true, Ordering::Release);
     }
+
+    fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+    }
+}
+
+/// How often a failed store is probed with a small write. A full disk is
+/// freed by a person: a second is quick for them and nothing for the disk.
+pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Called when the venues' memory may be ahead of the disk (a sync failed):
+/// the engine drops every resident venue so that the next request reloads
+/// it from what is stored, and nothing refused stays visible.
+pub type OnFailure = Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>;
+
+/// Marks the store failed if the writer task ends other than by `Stop`
+/// (a panic): `/ready` must not stay 200 over a dead writer.
+struct DeadWriter(Arc<Health>, bool);
+
+impl Drop for DeadWriter {
+    fn drop(&mut self) {
+        if !self.1 {
+            tracing::error!("the store writer stopped; refusing all writes");
+            self.0.fail();
+        }
+    }
 }
 
 /// Counters for benchmarks, tests and metrics.
@@ -83,9 +109,17 @@ impl StoreWriter {
         bus: EventBus,
         health: Arc<Health>,
         stats: Arc<WriterStats>,
+        on_failure: OnFailure,
     ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(rx, store, bus, health, stats));
+        let writer = Writer {
+            store,
+            bus,
+            health,
+            stats,
+            on_failure,
+        };
+        let task = tokio::spawn(writer.run(rx));
         (Self { tx }, task)
     }
 
@@ -109,95 +143,125 @@ impl StoreWriter {
     }
 }
 
-async fn run(
-    mut rx: mpsc::UnboundedReceiver<Job>,
+/// The writer task's state.
+struct Writer {
     store: Arc<Store>,
     bus: EventBus,
     health: Arc<Health>,
     stats: Arc<WriterStats>,
-) {
-    let mut stopping = false;
-    while !stopping {
-        let Some(first) = rx.recv().await else { break };
-        let mut jobs = Vec::new();
-        let mut exclusive = None;
-        let mut next = Some(first);
-        while let Some(job) = next {
-            match job {
-                Job::Commit(commit, done) => jobs.push((commit, done)),
-                // Commit what came before it, then run it; later jobs wait.
-                Job::Exclusive(work) => exclusive = Some(work),
-                Job::Stop => stopping = true,
-            }
-            let more = jobs.len() < MAX_BATCH && exclusive.is_none() && !stopping;
-            next = if more { rx.try_recv().ok() } else { None };
-        }
-        commit_batch(jobs, &store, &bus, &health, &stats).await;
-        if let Some(work) = exclusive {
-            let store = store.clone();
-            let _ = tokio::task::spawn_blocking(move || work(&store)).await;
-        }
-    }
+    on_failure: OnFailure,
 }
 
-/// Stores one group of commits in one transaction with one sync, publishes
-/// their events, then answers each venue.
-async fn commit_batch(
-    jobs: Vec<(Commit, oneshot::Sender<Result<(), EngineError>>)>,
-    store: &Arc<Store>,
-    bus: &EventBus,
-    health: &Health,
-    stats: &WriterStats,
-) {
-    if jobs.is_empty() {
-        return;
-    }
-    if health.has_failed() {
-        // Never store anything after a failed sync: the venues' memory may
-        // be ahead of the disk. Refuse, so nothing more is acknowledged.
-        for (_, done) in jobs {
-            let _ = done.send(Err(EngineError::Unavailable));
-        }
-        return;
-    }
-    let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
-    let store = store.clone();
-    metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
-    let synced = tokio::task::spawn_blocking(move || {
-        let started = std::time::Instant::now();
-        let result = store.commit(&commits);
-        metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
-        (result, commits)
-    })
-    .await;
-    let (result, commits) = match synced {
-        Ok(done) => done,
-        Err(panic) => (
-            Err(StoreError::Engine(format!("the commit panicked: {panic}"))),
-            Vec::new(),
-        ),
-    };
-    match result {
-        Ok(()) => {
-            stats.syncs.fetch_add(1, Ordering::Relaxed);
-            stats
-                .commits
-                .fetch_add(commits.len() as u64, Ordering::Relaxed);
-            for event in commits.into_iter().flat_map(|c| c.events) {
-                count(&event);
-                // No subscriber is not an error.
-                let _ = bus.send(Arc::new(event));
+impl Writer {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        let mut guard = DeadWriter(self.health.clone(), false);
+        let mut stopping = false;
+        while !stopping {
+            let first = if self.health.has_failed() {
+                match tokio::time::timeout(PROBE_EVERY, rx.recv()).await {
+                    Ok(job) => job,
+                    Err(_) => {
+                        self.probe().await;
+                        continue;
+                    }
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(first) = first else { break };
+            let mut jobs = Vec::new();
+            let mut exclusive = None;
+            let mut next = Some(first);
+            while let Some(job) = next {
+                match job {
+                    Job::Commit(commit, done) => jobs.push((commit, done)),
+                    // Commit what came before it, then run it; later jobs wait.
+                    Job::Exclusive(work) => exclusive = Some(work),
+                    Job::Stop => stopping = true,
+                }
+                let more = jobs.len() < MAX_BATCH && exclusive.is_none() && !stopping;
+                next = if more { rx.try_recv().ok() } else { None };
             }
-            for done in dones {
-                let _ = done.send(Ok(()));
+            self.commit_batch(jobs).await;
+            if let Some(work) = exclusive {
+                let store = self.store.clone();
+                let _ = tokio::task::spawn_blocking(move || work(&store)).await;
             }
         }
-        Err(e) => {
-            tracing::error!(error = %e, "store commit failed; refusing all further writes");
-            metrics::counter!("store_commit_failures_total").increment(1);
-            health.failed.store(true, Ordering::Release);
-            for done in dones {
+        guard.1 = true;
+    }
+
+    /// After a failed sync: a small durable write; once one succeeds (space
+    /// is back), writes are accepted again. The venues were reloaded from
+    /// the store when the sync failed, so memory and disk agree.
+    async fn probe(&self) {
+        let store = self.store.clone();
+        let probed = tokio::task::spawn_blocking(move || store.probe()).await;
+        if let Ok(Ok(())) = probed {
+            tracing::info!("the store accepts writes again");
+            metrics::counter!("store_recoveries_total").increment(1);
+            self.health.failed.store(false, Ordering::Release);
+        }
+    }
+
+    /// Stores one group of commits in one transaction with one sync,
+    /// publishes their events, then answers each venue.
+    async fn commit_batch(&self, jobs: Vec<(Commit, oneshot::Sender<Result<(), EngineError>>)>) {
+        if jobs.is_empty() {
+            return;
+        }
+        if self.health.has_failed() {
+            // Never store anything after a failed sync until a probe has
+            // succeeded: refuse, so nothing more is acknowledged.
+            for (_, done) in jobs {
                 let _ = done.send(Err(EngineError::Unavailable));
+            }
+            return;
+        }
+        let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
+        let store = self.store.clone();
+        metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
+        let synced = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let result = store.commit(&commits);
+            metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
+            (result, commits)
+        })
+        .await;
+        let (result, commits) = match synced {
+            Ok(done) => done,
+            Err(panic) => (
+                Err(StoreError::Engine(format!("the commit panicked: {panic}"))),
+                Vec::new(),
+            ),
+        };
+        match result {
+            Ok(()) => {
+                self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .commits
+                    .fetch_add(commits.len() as u64, Ordering::Relaxed);
+                for event in commits.into_iter().flat_map(|c| c.events) {
+                    count(&event);
+                    // No subscriber is not an error.
+                    let _ = self.bus.send(Arc::new(event));
+                }
+                for done in dones {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store commit failed; refusing writes until a probe succeeds");
+                metrics::counter!("store_commit_failures_total").increment(1);
+                self.health.fail();
+                // Before anyone hears "refused": the venues that applied
+                // these changes in memory leave it.
+                if let Some(evict) = self.on_failure.get() {
+                    evict();
+                }
+                for done in dones {
+                    let _ = done.send(Err(EngineError::Unavailable));
+                }
             }
         }
     }

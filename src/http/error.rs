@@ -157,6 +157,7 @@ impl From<crate::accounts::AccountError> for ApiError {
             A::Invalid { field, reason } => Self::invalid(field, reason),
             A::BadCredentials | A::BadRefreshToken => Self::unauthorized(e.to_string()),
             A::Store(cause) => Self::internal(cause),
+            A::Unavailable => EngineError::Unavailable.into(),
             A::Internal(cause) => Self::internal(cause),
         }
     }

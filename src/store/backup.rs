@@ -10,7 +10,8 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::engine::{Op, Table};
+use crate::store::engine::{KvEngine, KvRead, Op, Table};
+use crate::store::files;
 use crate::store::{EngineKind, Store, StoreError};
 
 const MAGIC: &[u8] = b"BOOKING-ENGINE-BACKUP 1\n";
@@ -38,15 +39,54 @@ impl<W: Write> Hashed<W> {
     }
 }
 
+/// Longest key a record may state: keys are a few ids long; a damaged
+/// length must not make the reader allocate gigabytes.
+const MAX_KEY_BYTES: usize = 64 << 10;
+/// Longest value a record may state.
+const MAX_VALUE_BYTES: usize = 64 << 20;
+
 impl Store {
-    /// Writes every record to `out`; `progress` hears the running count.
-    /// Call it where no commit runs concurrently (the engine does this
-    /// from its writer, between two group commits).
+    /// Writes every record of the live store to `out`; `progress` hears the
+    /// running count. Consistent only where no commit runs concurrently;
+    /// [`export`] of a snapshot is consistent anywhere.
     pub fn export(
         &self,
         out: impl Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64, StoreError> {
+        export(self.kv.as_ref(), out, progress)
+    }
+
+    /// Runs `read` over the live engine (consistent only where no commit
+    /// runs concurrently: the writer's exclusive slot).
+    pub fn with_live_view<T>(&self, read: impl FnOnce(&dyn KvRead) -> T) -> T {
+        read(&Live(self.kv.as_ref()))
+    }
+}
+
+/// The live engine seen as a read view.
+struct Live<'a>(&'a dyn KvEngine);
+
+impl KvRead for Live<'_> {
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        self.0.scan(table, from, to, visit)
+    }
+}
+
+/// Writes every record of a read view to `out`; `progress` hears the
+/// running count.
+pub fn export<R: KvRead + ?Sized>(
+    view: &R,
+    out: impl Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, StoreError> {
+    {
         let mut w = Hashed {
             out: BufWriter::new(out),
             hash: Sha256::new(),
@@ -55,7 +95,7 @@ impl Store {
         let mut count = 0u64;
         let mut failed = None;
         for t in Table::ALL {
-            self.kv.scan(t, &[], &[0xff; 65], &mut |k, v| {
+            view.scan(t, &[], &[0xff; 65], &mut |k, v| {
                 let record = [
                     &[t.tag()][..],
                     &(k.len() as u32).to_be_bytes(),
@@ -124,9 +164,12 @@ fn read(
         let t = table(tag).ok_or_else(|| damaged("unknown table"))?;
         let len = |b: Vec<u8>| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
         let key_len = len(take(4, &mut hash)?);
+        if key_len > MAX_KEY_BYTES {
+            return Err(damaged("a key is implausibly large"));
+        }
         let key = take(key_len, &mut hash)?;
         let value_len = len(take(4, &mut hash)?);
-        if value_len > 64 << 20 {
+        if value_len > MAX_VALUE_BYTES {
             return Err(damaged("a record is implausibly large"));
         }
         let value = take(value_len, &mut hash)?;
@@ -158,7 +201,10 @@ pub fn verify(path: &Path) -> Result<u64, StoreError> {
 }
 
 /// Rebuilds a store in `data_dir` from a backup. The file is checked whole
-/// first; an existing store there is never overwritten.
+/// first; an existing store there is never overwritten. The store is built
+/// in a temporary directory beside it, under a marker that keeps any server
+/// from opening the directory, counted again, and only then renamed into
+/// place: a restore cut short (a full disk, a kill) is never served.
 pub fn restore(
     path: &Path,
     kind: EngineKind,
@@ -166,27 +212,50 @@ pub fn restore(
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, StoreError> {
     let total = verify(path)?;
-    let existing = [data_dir.join("booking.redb"), data_dir.join("sled")];
-    if existing.iter().any(|p| p.exists()) {
+    let target = Store::engine_path(kind, data_dir);
+    let marker = data_dir.join(files::RESTORE_MARKER);
+    let existing = [Store::engine_path(EngineKind::Redb, data_dir), Store::engine_path(EngineKind::Sled, data_dir)];
+    if existing.iter().any(|p| p.exists()) || marker.exists() {
         return Err(StoreError::Engine(format!(
-            "{} already holds a store; restore into an empty directory",
+            "{} already holds a store (or an unfinished restore); restore into an empty directory",
             data_dir.display()
         )));
     }
-    let store = Store::open(kind, data_dir, 1)?;
-    let mut batch = Vec::with_capacity(RESTORE_BATCH);
-    let mut done = 0u64;
-    read(path, &mut |table, key, value| {
-        batch.push(Op::Put { table, key, value });
-        if batch.len() == RESTORE_BATCH {
-            store.kv.apply(&batch)?;
-            done += batch.len() as u64;
-            batch.clear();
-            progress(done);
+    files::private_dir(data_dir)?;
+    files::create_private(&marker)?.sync_all().map_err(io("sync the restore marker"))?;
+    files::sync_dir(data_dir)?;
+    let scratch = data_dir.join(".restore.tmp");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch).map_err(io("clear an old restore"))?;
+    }
+    {
+        // The scratch directory has no marker of its own: it is opened here only.
+        let kv = Store::open_engine(kind, &scratch)?;
+        let mut batch = Vec::with_capacity(RESTORE_BATCH);
+        let mut done = 0u64;
+        read(path, &mut |table, key, value| {
+            batch.push(Op::Put { table, key, value });
+            if batch.len() == RESTORE_BATCH {
+                kv.apply(&batch)?;
+                done += batch.len() as u64;
+                batch.clear();
+                progress(done);
+            }
+            Ok(())
+        })?;
+        kv.apply(&batch)?;
+        let counted = export(kv.as_ref(), std::io::sink(), &mut |_| {})?;
+        if counted != total {
+            return Err(StoreError::Corrupt(format!(
+                "the restored store has {counted} records, the backup {total}"
+            )));
         }
-        Ok(())
-    })?;
-    store.kv.apply(&batch)?;
+    }
+    std::fs::rename(Store::engine_path(kind, &scratch), &target).map_err(io("move the restored store into place"))?;
+    std::fs::remove_dir_all(&scratch).map_err(io("remove the restore's scratch directory"))?;
+    files::sync_dir(data_dir)?;
+    std::fs::remove_file(&marker).map_err(io("remove the restore marker"))?;
+    files::sync_dir(data_dir)?;
     progress(total);
     Ok(total)
 }

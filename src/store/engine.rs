@@ -88,6 +88,18 @@ pub enum Op {
     },
 }
 
+/// A consistent read view: every scan sees the same committed state.
+pub trait KvRead: Send {
+    /// Visits the keys in `[from, to)` in order until `visit` returns false.
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
+}
+
 /// An ordered, transactional byte map.
 pub trait KvEngine: Send + Sync + 'static {
     /// Applies every op atomically, and returns once they are as durable as
@@ -106,6 +118,25 @@ pub trait KvEngine: Send + Sync + 'static {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError>;
 
+    /// A read view of one committed state that writers do not wait for
+    /// (redb: a read transaction), or `None` when the engine has none
+    /// (sled), in which case a consistent read must hold the writer.
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError>;
+
     /// The engine's name, for logs and `/ready`.
     fn name(&self) -> &'static str;
 }
+
+/// Scans of the live engine, as a read view.
+impl<T: KvEngine + ?Sized> KvRead for T {
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        KvEngine::scan(self, table, from, to, visit)
+    }
+}
+

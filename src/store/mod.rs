@@ -8,6 +8,8 @@
 
 pub mod backup;
 mod engine;
+pub mod faults;
+pub mod files;
 pub mod keys;
 mod redb_engine;
 mod sled_engine;
@@ -18,7 +20,7 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use engine::{KvEngine, Op, Table};
+pub use engine::{KvEngine, KvRead, Op, Table};
 pub use redb_engine::RedbEngine;
 pub use sled_engine::SledEngine;
 
@@ -87,6 +89,9 @@ impl StoredVenue {
 /// A stored auxiliary entry: (key within its space, value).
 pub type AuxEntry = (Vec<u8>, Vec<u8>);
 
+/// The auxiliary space of the write probe (`Store::probe`).
+const PROBE_SPACE: u8 = 0xff;
+
 /// The booking store over one engine.
 pub struct Store {
     kv: Box<dyn KvEngine>,
@@ -112,13 +117,45 @@ impl Store {
     /// Opens the chosen engine under `data_dir`, creating it if needed.
     /// `keep_events` (at least 1) bounds each venue's replay log.
     pub fn open(kind: EngineKind, data_dir: &Path, keep_events: u64) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Engine(format!("create {}: {e}", data_dir.display())))?;
+        Ok(Self::with_engine(
+            Self::open_engine(kind, data_dir)?,
+            keep_events,
+        ))
+    }
+
+    /// Where an engine keeps its files inside a data directory.
+    pub fn engine_path(kind: EngineKind, data_dir: &Path) -> std::path::PathBuf {
+        match kind {
+            EngineKind::Redb => data_dir.join("booking.redb"),
+            EngineKind::Sled => data_dir.join("sled"),
+        }
+    }
+
+    /// The bare engine of a data directory (made private to its owner);
+    /// refuses a directory whose restore has not finished.
+    pub fn open_engine(kind: EngineKind, data_dir: &Path) -> Result<Box<dyn KvEngine>, StoreError> {
+        files::private_dir(data_dir)?;
+        if data_dir.join(files::RESTORE_MARKER).exists() {
+            return Err(StoreError::Engine(format!(
+                "a restore into {} did not finish (the file {} is there); \
+                 restore again into an empty directory, or remove the directory",
+                data_dir.display(),
+                files::RESTORE_MARKER
+            )));
+        }
+        let path = Self::engine_path(kind, data_dir);
         let kv: Box<dyn KvEngine> = match kind {
-            EngineKind::Redb => Box::new(RedbEngine::open(&data_dir.join("booking.redb"))?),
-            EngineKind::Sled => Box::new(SledEngine::open(&data_dir.join("sled"))?),
+            EngineKind::Redb => Box::new(RedbEngine::open(&path)?),
+            EngineKind::Sled => Box::new(SledEngine::open(&path)?),
         };
-        Ok(Self::with_engine(kv, keep_events))
+        files::private_tree(&path)?;
+        Ok(kv)
+    }
+
+    /// A consistent read view that writers do not wait for, if the engine
+    /// has one (see `KvEngine::snapshot`).
+    pub fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        self.kv.snapshot()
     }
 
     /// A store over any engine.
@@ -398,6 +435,17 @@ impl Store {
             out.len() < limit
         })?;
         Ok(out)
+    }
+
+    /// A small durable write that tells whether the disk takes writes
+    /// again after a failed sync.
+    pub fn probe(&self) -> Result<(), StoreError> {
+        let now = Timestamp::now().as_microsecond().to_be_bytes().to_vec();
+        self.kv.apply(&[Op::Put {
+            table: Table::Aux,
+            key: aux_key(PROBE_SPACE, b"probe"),
+            value: now,
+        }])
     }
 
     /// One auxiliary value.

@@ -7,7 +7,7 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, TableDefinition};
 
 use crate::store::StoreError;
-use crate::store::engine::{KvEngine, Op, Table};
+use crate::store::engine::{KvEngine, KvRead, Op, Table};
 
 type Def = TableDefinition<'static, &'static [u8], &'static [u8]>;
 
@@ -114,7 +114,41 @@ impl KvEngine for RedbEngine {
         to: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        let t = self.read(table)?;
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| err("begin read")(e.into()))?;
+        Snapshot(txn).scan(table, from, to, visit)
+    }
+
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| err("begin read")(e.into()))?;
+        Ok(Some(Box::new(Snapshot(txn))))
+    }
+
+    fn name(&self) -> &'static str {
+        "redb"
+    }
+}
+
+/// A redb read transaction: an MVCC view that commits do not wait for.
+struct Snapshot(redb::ReadTransaction);
+
+impl KvRead for Snapshot {
+    fn scan(
+        &self,
+        table: Table,
+        from: &[u8],
+        to: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let t = self
+            .0
+            .open_table(def(table))
+            .map_err(|e| err("open table")(e.into()))?;
         for item in t.range(from..to).map_err(|e| err("range")(e.into()))? {
             let (k, v) = item.map_err(|e| err("read")(e.into()))?;
             if !visit(k.value(), v.value()) {
@@ -122,9 +156,5 @@ impl KvEngine for RedbEngine {
             }
         }
         Ok(())
-    }
-
-    fn name(&self) -> &'static str {
-        "redb"
     }
 }

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::store::StoreError;
-use crate::store::engine::{KvEngine, Op, Table};
+use crate::store::engine::{KvEngine, KvRead, Op, Table};
 
 /// A sled database directory.
 pub struct SledEngine {
@@ -67,6 +67,11 @@ impl KvEngine for SledEngine {
             }
         }
         Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        // sled 0.34 has no read snapshots.
+        Ok(None)
     }
 
     fn name(&self) -> &'static str {

@@ -1,13 +1,13 @@
 //! The engine end to end: real actors, the real writer, a real store.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use booking_engine::actors::messages::{GetBooking, PlaceHold};
 use booking_engine::actors::{Engine, EngineError, EngineOptions, TokioClock, new_id};
 use booking_engine::domain::{self, Caller, Change, DomainError, HoldId, Reply};
-use booking_engine::store::{EngineKind, KvEngine, Op, RedbEngine, Store, StoreError, Table};
+use booking_engine::store::{EngineKind, RedbEngine, Store};
 use futures::future::join_all;
 use jiff::Timestamp;
 
@@ -182,50 +182,18 @@ async fn an_idle_venue_leaves_memory_and_comes_back_from_the_store_intact() {
     );
 }
 
-/// A real redb engine whose commits can be made to fail, as a full disk would.
-struct FailingDisk {
-    inner: RedbEngine,
-    broken: Arc<AtomicBool>,
-}
-
-impl KvEngine for FailingDisk {
-    fn apply(&self, ops: &[Op]) -> Result<(), StoreError> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(StoreError::Engine("No space left on device".into()));
-        }
-        self.inner.apply(ops)
-    }
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(table, key)
-    }
-    fn scan(
-        &self,
-        table: Table,
-        from: &[u8],
-        to: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), StoreError> {
-        self.inner.scan(table, from, to, visit)
-    }
-    fn name(&self) -> &'static str {
-        "redb"
-    }
-}
-
 #[actix_rt::test]
-async fn after_a_failed_sync_nothing_more_is_acknowledged_and_the_engine_is_not_ready() {
+async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back() {
+    use booking_engine::store::faults::{Fault, Faulty};
     let dir = tempfile::tempdir().unwrap();
-    let broken = Arc::new(AtomicBool::new(false));
-    let kv = FailingDisk {
-        inner: RedbEngine::open(&dir.path().join("db.redb")).unwrap(),
-        broken: broken.clone(),
-    };
+    let kv = RedbEngine::open(&dir.path().join("db.redb")).unwrap();
+    let (kv, disk) = Faulty::wrap(Box::new(kv));
     let engine = Engine::start(
         Store::with_engine(Box::new(kv), 100),
         Arc::new(booking_engine::actors::SystemClock),
         options(2),
     );
-    let venue = venue(&engine, bar_only(10)).await;
+    let venue = venue(&engine, bar_only(2)).await;
     let start = evening(engine.now(), 3);
     engine
         .execute(&venue, booking("ann", start, 1))
@@ -233,22 +201,45 @@ async fn after_a_failed_sync_nothing_more_is_acknowledged_and_the_engine_is_not_
         .unwrap();
     assert!(engine.is_ready());
 
-    broken.store(true, Ordering::SeqCst);
+    disk.fail_until_cleared(Fault::NoSpace);
     let failed = engine.execute(&venue, booking("bob", start, 1)).await;
     assert!(
         matches!(failed, Err(EngineError::Unavailable)),
         "{failed:?}"
     );
     assert!(!engine.is_ready());
+    // The refused booking left no trace: its seat is free in memory too.
+    let free = engine
+        .ask(&venue, booking_engine::actors::messages::GetAvailability {
+            date: engine.store().load_venue(&venue).unwrap().unwrap().settings.local_date(start),
+            party_size: 1,
+        })
+        .await
+        .unwrap();
+    let slot = free.0.iter().find(|s| s.start == start).unwrap();
+    assert_eq!(slot.max_party, 1, "one seat of two is taken, by ann only");
 
-    // Even with the disk back, the engine refuses rather than store changes
-    // made after the failure.
-    broken.store(false, Ordering::SeqCst);
+    // While the disk is full, everything is refused.
     let refused = engine.execute(&venue, booking("cat", start, 1)).await;
-    assert!(
-        matches!(refused, Err(EngineError::Unavailable)),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(EngineError::Unavailable)), "{refused:?}");
+
+    // Space is back: a probe succeeds within a few seconds and writes resume.
+    disk.clear();
+    let mut ready = false;
+    for _ in 0..100 {
+        if engine.is_ready() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the engine accepts writes again once the disk does");
+    engine
+        .execute(&venue, booking("dan", start, 1))
+        .await
+        .unwrap();
     let stored = engine.store().load_venue(&venue).unwrap().unwrap();
-    assert_eq!(stored.bookings.len(), 1);
+    let users: Vec<_> = stored.bookings.iter().map(|b| b.user_id.to_string()).collect();
+    assert_eq!(users.len(), 2, "{users:?}");
+    assert!(!users.contains(&"bob".to_string()) && !users.contains(&"cat".to_string()));
 }
