@@ -53,6 +53,10 @@ pub struct Settings {
     /// Lifetime of an access token (API.md: 15 minutes by default).
     pub access_token_minutes: u32,
     pub ws: WsSettings,
+    /// `BOOKING_TRUSTED_PROXIES`: addresses or CIDRs of reverse proxies
+    /// whose `X-Forwarded-For` is believed; none by default.
+    #[serde(deserialize_with = "comma_list")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Live push.
@@ -80,6 +84,10 @@ pub struct LimitSettings {
     pub burst: u32,
     /// `POST /auth/*` per minute per address.
     pub auth_per_minute: u32,
+    /// Open connections per client address; more are answered 429 and
+    /// closed. 256 leaves room for a building behind one NAT while keeping
+    /// one host from holding thousands of sockets.
+    pub connections_per_address: usize,
 }
 
 impl Default for LimitSettings {
@@ -88,6 +96,7 @@ impl Default for LimitSettings {
             per_second: 50,
             burst: 100,
             auth_per_minute: 10,
+            connections_per_address: 256,
         }
     }
 }
@@ -102,6 +111,9 @@ pub struct StoreSettings {
     pub keep_events: u64,
     /// ...as long as they are at most this many days old.
     pub keep_days: u32,
+    /// Production runs on sled only with this set: its flush survives a
+    /// killed process, not a power cut.
+    pub sled_accept_power_loss: bool,
 }
 
 /// Venue actors.
@@ -114,7 +126,10 @@ pub struct VenueSettings {
     pub threads: usize,
 }
 
-/// The shortest secret accepted in production: 256 bits for HS256.
+/// The shortest admin password production accepts.
+pub const MIN_PRODUCTION_ADMIN_PASSWORD: usize = 12;
+
+/// The shortest secret accepted: 256 bits for HS256.
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Default for Settings {
@@ -134,6 +149,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             access_token_minutes: 15,
             ws: WsSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -145,6 +161,7 @@ impl Default for StoreSettings {
             engine: EngineKind::Redb,
             keep_events: 10_000,
             keep_days: 7,
+            sled_accept_power_loss: false,
         }
     }
 }
@@ -232,16 +249,22 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Refuses settings the server must not run with.
+    /// Refuses settings the server must not run with, saying which.
     pub fn check(&self) -> anyhow::Result<()> {
-        if self.env == Environment::Production {
-            match &self.jwt_secret {
-                Some(s) if s.len() >= MIN_SECRET_BYTES => {}
-                _ => anyhow::bail!(
-                    "BOOKING_ENV=production needs BOOKING_JWT_SECRET of at least {MIN_SECRET_BYTES} bytes; refusing to start"
-                ),
-            }
+        // A short secret is guessable in any mode; unset, local mode makes
+        // a random one.
+        if let Some(secret) = self.jwt_secret.as_deref().filter(|s| !s.is_empty())
+            && secret.len() < MIN_SECRET_BYTES
+        {
+            anyhow::bail!(
+                "BOOKING_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (it has {}); refusing to start",
+                secret.len()
+            );
         }
+        if self.env == Environment::Production {
+            self.check_production()?;
+        }
+        self.trusted_networks()?;
         anyhow::ensure!(
             self.hold_ttl_seconds > 0,
             "BOOKING_HOLD_TTL_SECONDS must be positive"
@@ -251,6 +274,54 @@ impl Settings {
             "store.keep_events must be positive"
         );
         Ok(())
+    }
+
+    /// API v1.1 §10: production runs only with real protections on.
+    fn check_production(&self) -> anyhow::Result<()> {
+        let refuse = |why: &str| anyhow::anyhow!("BOOKING_ENV=production {why}; refusing to start");
+        if self.jwt_secret.as_deref().is_none_or(str::is_empty) {
+            return Err(refuse(&format!(
+                "needs BOOKING_JWT_SECRET of at least {MIN_SECRET_BYTES} bytes"
+            )));
+        }
+        if !self.rate_limit {
+            return Err(refuse("needs rate limits (BOOKING_RATE_LIMIT=off is for load tests)"));
+        }
+        if self.cors_origins.iter().any(|o| o.trim() == "*") {
+            return Err(refuse(
+                "does not allow BOOKING_CORS_ORIGINS=*: name the origins",
+            ));
+        }
+        if let Some(pw) = &self.admin_password
+            && pw.chars().count() < MIN_PRODUCTION_ADMIN_PASSWORD
+        {
+            return Err(refuse(&format!(
+                "needs BOOKING_ADMIN_PASSWORD of at least {MIN_PRODUCTION_ADMIN_PASSWORD} characters"
+            )));
+        }
+        if self.store.engine == EngineKind::Sled && !self.store.sled_accept_power_loss {
+            return Err(refuse(
+                "does not run on sled (its flush does not survive a power cut) unless \
+                 BOOKING_STORE__SLED_ACCEPT_POWER_LOSS=true",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The trusted proxies as networks (a bare address is a /32 or /128).
+    pub fn trusted_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|text| {
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "BOOKING_TRUSTED_PROXIES: {text:?} is not an address or a CIDR"
+                        )
+                    })
+            })
+            .collect()
     }
 
     /// Threads for venue actors.
@@ -278,6 +349,53 @@ mod tests {
         s.jwt_secret = Some("x".repeat(MIN_SECRET_BYTES));
         assert!(s.check().is_ok());
         assert!(Settings::default().check().is_ok());
+    }
+
+    #[test]
+    fn production_refuses_each_unsafe_setting_and_says_which() {
+        let safe = Settings {
+            env: Environment::Production,
+            jwt_secret: Some("x".repeat(MIN_SECRET_BYTES)),
+            admin_email: Some("root@example.com".into()),
+            admin_password: Some("a-long-password".into()),
+            ..Settings::default()
+        };
+        safe.check().unwrap();
+        let cases: [(&str, fn(&mut Settings)); 5] = [
+            ("BOOKING_RATE_LIMIT", |s| s.rate_limit = false),
+            ("BOOKING_CORS_ORIGINS", |s| s.cors_origins = vec!["*".into()]),
+            ("BOOKING_ADMIN_PASSWORD", |s| {
+                s.admin_password = Some("eleven-char".into())
+            }),
+            ("SLED_ACCEPT_POWER_LOSS", |s| s.store.engine = EngineKind::Sled),
+            ("BOOKING_JWT_SECRET", |s| s.jwt_secret = None),
+        ];
+        for (named, break_it) in cases {
+            let mut s = safe.clone();
+            break_it(&mut s);
+            let err = format!("{:#}", s.check().unwrap_err());
+            assert!(err.contains(named), "{named}: {err}");
+        }
+        let mut sled = safe.clone();
+        sled.store.engine = EngineKind::Sled;
+        sled.store.sled_accept_power_loss = true;
+        sled.check().unwrap();
+        // Local mode allows all of these, but not a short secret.
+        let mut local = Settings {
+            rate_limit: false,
+            cors_origins: vec!["*".into()],
+            admin_password: Some("short-pw".into()),
+            ..Settings::default()
+        };
+        local.check().unwrap();
+        local.jwt_secret = Some("x".into());
+        let err = format!("{:#}", local.check().unwrap_err());
+        assert!(err.contains("BOOKING_JWT_SECRET"), "{err}");
+        local.jwt_secret = None;
+        local.trusted_proxies = vec!["10.0.0.0/8".into(), "192.0.2.7".into()];
+        local.check().unwrap();
+        local.trusted_proxies = vec!["proxy.local".into()];
+        assert!(local.check().is_err());
     }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {

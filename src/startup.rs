@@ -76,6 +76,11 @@ impl Application {
             zones: Arc::new(Zones::default()),
             idempotency: Idempotency::default(),
             limits: settings.rate_limit.then(|| Limits::new(&settings.limits)),
+            connections: http::Connections::default(),
+            connection_cap: settings
+                .rate_limit
+                .then_some(settings.limits.connections_per_address),
+            trusted_proxies: settings.trusted_networks()?,
             cors_origins: settings.cors_origins.clone(),
             hub: Arc::new(http::ws::Hub::default()),
             groups: Arc::new(http::ws::Groups::default()),

@@ -2,7 +2,10 @@
 //! store's auxiliary space. Password hashing (argon2id) runs on the blocking
 //! pool, never on a request or actor thread.
 
+mod hashing;
 mod tokens;
+
+pub use hashing::Hashing;
 
 use std::sync::Arc;
 
@@ -33,6 +36,23 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// Refresh tokens live 30 days: a phone stays logged in for a month of disuse.
 pub const REFRESH_TTL_SECONDS: i64 = 30 * 24 * 3600;
+
+/// A refresh token presented again this soon after its first use, by the
+/// same login, gets the same new pair: a client retrying a refresh whose
+/// answer it lost must not be logged out (API v1.1 §10).
+pub const REFRESH_GRACE_SECONDS: i64 = 10;
+/// Most rotations remembered for the grace at once; beyond it a retry is
+/// treated as reuse. Refreshes are rate limited, so this is never reached
+/// in normal use.
+const MAX_GRACE_ENTRIES: usize = 10_000;
+
+/// The answer given to a refresh, kept for its grace period.
+struct Grace {
+    session: Session,
+    /// The hash of the refresh token that answer handed out.
+    successor: Vec<u8>,
+    until: Timestamp,
+}
 
 /// `customer` (default) or `admin` (everything).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +107,10 @@ pub enum AccountError {
     BadRefreshToken,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Every password-hashing slot stayed busy for the whole wait: 503
+    /// with `Retry-After`.
+    #[error("too many logins at once; retry in a moment")]
+    Busy,
     /// The store refused the write (a failed sync, shutdown): 503.
     #[error("the store is not accepting writes")]
     Unavailable,
@@ -106,6 +130,13 @@ pub struct Accounts {
     /// rotation are check-then-write without races. A tokio mutex: it is
     /// held across the store write. Account writes are rare (rate limited).
     writes: Mutex<()>,
+    /// Bounds the memory and CPU password hashing can take.
+    hashing: Hashing,
+    /// Recent rotations by the hash of the token they spent. In memory
+    /// only: the new pair is never written to disk in clear, and a restart
+    /// within ten seconds costs a retrying client one login at most. A std
+    /// mutex: held for a map operation, never across an await.
+    grace: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Grace>>,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -151,22 +182,26 @@ fn check_password(password: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-async fn hash_password(password: String) -> Result<String, AccountError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AccountError::Internal(e.to_string()))?
-    .map_err(|e| AccountError::Internal(e.to_string()))
+async fn hash_password(hashing: &Hashing, password: String) -> Result<String, AccountError> {
+    hashing
+        .run(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+        })
+        .await?
+        .map_err(|e| AccountError::Internal(e.to_string()))
 }
 
 /// Checks a password against a stored hash; with no hash (unknown email)
 /// against a throwaway one, so that a login takes as long either way.
-async fn verify_password(password: String, hash: Option<String>) -> bool {
+async fn verify_password(
+    hashing: &Hashing,
+    password: String,
+    hash: Option<String>,
+) -> Result<bool, AccountError> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    tokio::task::spawn_blocking(move || {
+    hashing.run(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| {
             DUMMY
@@ -187,7 +222,6 @@ async fn verify_password(password: String, hash: Option<String>) -> bool {
         known && matches
     })
     .await
-    .unwrap_or(false)
 }
 
 impl Accounts {
@@ -203,6 +237,8 @@ impl Accounts {
             tokens,
             clock,
             writes: Mutex::new(()),
+            hashing: Hashing::sized_for_this_machine(),
+            grace: Default::default(),
         }
     }
 
@@ -226,7 +262,7 @@ impl Accounts {
                 reason: "must be at most 200 characters".into(),
             });
         }
-        let password_hash = hash_password(password.to_string()).await?;
+        let password_hash = hash_password(&self.hashing, password.to_string()).await?;
         let _guard = self.writes.lock().await;
         if self.store.aux_get(EMAILS, email.as_bytes())?.is_some() {
             return Err(AccountError::EmailTaken);
@@ -253,7 +289,7 @@ impl Accounts {
         };
         // Hash even for an unknown email, so timing does not reveal accounts.
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let valid = verify_password(password.to_string(), hash).await;
+        let valid = verify_password(&self.hashing, password.to_string(), hash).await?;
         let user = user.filter(|_| valid).ok_or(AccountError::BadCredentials)?;
         let _guard = self.writes.lock().await;
         let mut ops = Vec::new();
@@ -267,6 +303,9 @@ impl Accounts {
     pub async fn refresh(&self, token: &str) -> Result<Session, AccountError> {
         let key = tokens::token_hash(token);
         let _guard = self.writes.lock().await;
+        if let Some(session) = self.retried(&key)? {
+            return Ok(session);
+        }
         let record: RefreshRecord = match self.store.aux_get(REFRESH, &key)? {
             Some(bytes) => decode(&bytes)?,
             None => return Err(AccountError::BadRefreshToken),
@@ -300,19 +339,72 @@ impl Accounts {
         };
         let mut ops = vec![AuxOp::Put {
             space: REFRESH,
-            key,
+            key: key.clone(),
             value: encode(&used),
         }];
         let session = self.session_in_family(user, record.family, &mut ops);
         self.write(ops).await?;
+        self.remember(key, &session);
         Ok(session)
     }
 
-    /// Makes sure this admin exists with this password (from the configuration).
+    /// The pair handed out for this token moments ago, once, while its
+    /// successor is unused (a client's retry); `None` otherwise.
+    fn retried(&self, key: &[u8]) -> Result<Option<Session>, AccountError> {
+        let now = self.now();
+        let entry = {
+            let mut grace = self.grace.lock().unwrap_or_else(|e| e.into_inner());
+            grace.retain(|_, g| g.until > now);
+            grace.remove(key)
+        };
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        let successor_unused = match self.store.aux_get(REFRESH, &entry.successor)? {
+            Some(bytes) => !decode::<RefreshRecord>(&bytes)?.used,
+            None => false,
+        };
+        Ok(successor_unused.then_some(entry.session))
+    }
+
+    fn remember(&self, key: Vec<u8>, session: &Session) {
+        let until = self
+            .now()
+            .saturating_add(jiff::SignedDuration::from_secs(REFRESH_GRACE_SECONDS))
+            .unwrap_or(Timestamp::MAX);
+        let mut grace = self.grace.lock().unwrap_or_else(|e| e.into_inner());
+        if grace.len() < MAX_GRACE_ENTRIES {
+            grace.insert(
+                key,
+                Grace {
+                    session: session.clone(),
+                    successor: tokens::token_hash(&session.refresh_token),
+                    until,
+                },
+            );
+        }
+    }
+
+    /// Makes sure this admin exists with this password (from the
+    /// configuration). An existing account that is not an admin is never
+    /// promoted: whoever registered that email first would inherit the
+    /// admin's rights (and keep their refresh tokens).
     pub async fn ensure_admin(&self, email: &str, password: &str) -> Result<User, AccountError> {
         let email = normalize_email(email)?;
         check_password(password)?;
-        let password_hash = hash_password(password.to_string()).await?;
+        if let Some(existing) = self.user_by_email(&email)?
+            && existing.role != Role::Admin
+        {
+            return Err(AccountError::Invalid {
+                field: "BOOKING_ADMIN_EMAIL",
+                reason: format!(
+                    "{email} belongs to an existing customer account ({}); it is not promoted \
+                     to admin. Choose another admin email",
+                    existing.id
+                ),
+            });
+        }
+        let password_hash = hash_password(&self.hashing, password.to_string()).await?;
         let _guard = self.writes.lock().await;
         let user = match self.user_by_email(&email)? {
             Some(u) => User {

@@ -73,6 +73,16 @@ impl ApiError {
         )
     }
 
+    /// `408 request_timeout`: the body did not arrive in time (an addition
+    /// to the contract's table, like `unavailable`).
+    pub fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time",
+        )
+    }
+
     /// `500 internal`; the cause is logged once, here, and never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -158,6 +168,11 @@ impl From<crate::accounts::AccountError> for ApiError {
             A::BadCredentials | A::BadRefreshToken => Self::unauthorized(e.to_string()),
             A::Store(cause) => Self::internal(cause),
             A::Unavailable => EngineError::Unavailable.into(),
+            A::Busy => {
+                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string());
+                e.details = json!({"retry_after_seconds": 2});
+                e
+            }
             A::Internal(cause) => Self::internal(cause),
         }
     }

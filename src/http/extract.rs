@@ -92,6 +92,11 @@ impl FromRequest for MaybeAuth {
     }
 }
 
+/// The whole body must arrive within this: 64 KiB at 2G speeds takes a
+/// few seconds; a client trickling a byte every few seconds is holding a
+/// connection and a worker's buffer on purpose.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A JSON body: bad JSON or a wrong type is `malformed_request`; a missing
 /// or invalid field is `validation_failed` naming it; over 64 KiB is
 /// `payload_too_large`. Keeps the raw bytes for idempotency fingerprints.
@@ -115,12 +120,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if too_long {
                 return Err(ApiError::too_large());
             }
-            let raw =
-                body.await
-                    .map_err(|e| match e.as_response_error().status_code().as_u16() {
-                        413 => ApiError::too_large(),
-                        _ => ApiError::malformed(format!("could not read the body: {e}")),
-                    })?;
+            let raw = actix_web::rt::time::timeout(BODY_TIMEOUT, body)
+                .await
+                .map_err(|_| ApiError::body_timeout())?
+                .map_err(|e| match e.as_response_error().status_code().as_u16() {
+                    413 => ApiError::too_large(),
+                    _ => ApiError::malformed(format!("could not read the body: {e}")),
+                })?;
             let value = parse_json(&raw)?;
             Ok(JsonBody { value, raw })
         })

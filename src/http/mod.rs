@@ -17,7 +17,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, Service};
+use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::middleware::{Condition, DefaultHeaders};
 use actix_web::{App, HttpServer, ResponseError, web};
 
@@ -25,7 +25,7 @@ use crate::accounts::Accounts;
 use crate::actors::Engine;
 pub use error::ApiError;
 pub use idempotency::Idempotency;
-pub use limits::Limits;
+pub use limits::{Connections, Limits};
 pub use zones::Zones;
 
 /// What every handler can reach.
@@ -36,6 +36,12 @@ pub struct AppState {
     pub idempotency: Idempotency,
     /// `None` when rate limiting is off (`BOOKING_RATE_LIMIT=off`).
     pub limits: Option<Limits>,
+    /// Open connections per address, capped at `connection_cap` (off with
+    /// the rate limits).
+    pub connections: Connections,
+    pub connection_cap: Option<usize>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins allowed to call the API from a browser; `*` for any.
     pub cors_origins: Vec<String>,
     /// Who listens to which live topic.
@@ -70,6 +76,18 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
     crate::telemetry::metrics();
     state.zones.follow(&state.engine);
     state.hub.run(state.engine.clone(), state.zones.clone());
+    let sweeper = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Some(limits) = &sweeper.limits {
+                limits.sweep();
+            }
+            sweeper.connections.sweep();
+        }
+    });
+    let counted = state.clone();
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         let origins = data.cors_origins.clone();
@@ -78,15 +96,34 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .wrap_fn(move |req, srv| {
+                let over = req
+                    .conn_data::<limits::ConnectionSlot>()
+                    .is_some_and(|slot| slot.over);
                 let verdict = match &limited.limits {
-                    Some(limits) => limits.check(req.request(), limited.accounts.tokens()),
+                    _ if over => Err(Connections::refused()),
+                    Some(limits) => {
+                        let ip = limits::client_ip(req.request(), &limited.trusted_proxies);
+                        limits.check(req.request(), ip, limited.accounts.tokens())
+                    }
                     None => Ok(()),
                 };
-                let fut = verdict.map(|()| srv.call(req));
+                let next = match verdict {
+                    Ok(()) => Ok(srv.call(req)),
+                    Err(e) => {
+                        let mut response = e.error_response();
+                        if over {
+                            // Closing is the point: the socket is given back.
+                            response
+                                .head_mut()
+                                .set_connection_type(actix_web::http::ConnectionType::Close);
+                        }
+                        Err(req.into_response(response))
+                    }
+                };
                 async move {
-                    match fut {
-                        Ok(fut) => fut.await,
-                        Err(e) => Err(e.into()),
+                    match next {
+                        Ok(fut) => fut.await.map(ServiceResponse::map_into_left_body),
+                        Err(refused) => Ok(refused.map_into_right_body()),
                     }
                 }
             })
@@ -107,6 +144,21 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             .configure(tablet::routes)
             .service(web::scope("/api/v1").configure(routes::configure))
             .default_service(web::to(not_found))
+    })
+    // Every connection is counted against its address's cap.
+    .on_connect(move |conn, extensions| {
+        let Some(cap) = counted.connection_cap else {
+            return;
+        };
+        let peer = conn
+            .downcast_ref::<actix_web::rt::net::TcpStream>()
+            .and_then(|tcp| tcp.peer_addr().ok());
+        if let Some(peer) = peer {
+            // A trusted proxy carries many clients on its connections.
+            if !counted.trusted_proxies.iter().any(|n| n.contains(&peer.ip())) {
+                extensions.insert(counted.connections.open(peer.ip(), cap));
+            }
+        }
     })
     // Signals are handled by `startup`, which closes WebSocket sessions first.
     .disable_signals()

@@ -16,6 +16,7 @@ async fn past_its_rate_a_client_gets_429_with_retry_after() {
             per_second: 1,
             burst: 3,
             auth_per_minute: 2,
+            ..LimitSettings::default()
         };
     })
     .await;
