@@ -57,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
     // Everything this process creates (store, secret, backups, temporary
     // files of the engines) is its owner's alone.
     booking_engine::startup::private_files();
+    booking_engine::startup::return_large_blocks();
     let config_dir = std::env::var_os("BOOKING_CONFIG_DIR")
         .map_or_else(|| PathBuf::from("config"), PathBuf::from);
     match cli.command {

@@ -88,6 +88,9 @@ pub struct LimitSettings {
     /// closed. 256 leaves room for a building behind one NAT while keeping
     /// one host from holding thousands of sockets.
     pub connections_per_address: usize,
+    /// Seconds a request body may take to arrive in full (64 KiB at 2G
+    /// speeds takes a few; a trickle of a byte every few seconds is an attack).
+    pub body_timeout_seconds: u64,
 }
 
 impl Default for LimitSettings {
@@ -97,6 +100,7 @@ impl Default for LimitSettings {
             burst: 100,
             auth_per_minute: 10,
             connections_per_address: 256,
+            body_timeout_seconds: 15,
         }
     }
 }

@@ -261,6 +261,16 @@ impl Engine {
         &self.writer
     }
 
+    /// Fault injection for tests: ends the writer task abruptly, as a
+    /// panic in it would. The engine must then refuse writes and not be ready.
+    #[doc(hidden)]
+    pub fn kill_writer(&self) {
+        let threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(writer) = &threads.0 {
+            writer.abort();
+        }
+    }
+
     /// Writer counters (syncs, commits).
     pub fn stats(&self) -> &WriterStats {
         &self.stats

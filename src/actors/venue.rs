@@ -67,8 +67,12 @@ pub struct VenueActor {
     /// The armed expiry timer and the instant it is for.
     timer: Option<(Timestamp, SpawnHandle)>,
     /// Never let `now` go backwards, even if the wall clock does: hold
-    /// expiry must be monotonic for the ledgers to stay consistent.
+    /// expiry must be monotonic for the ledgers to stay consistent...
     last_now: Timestamp,
+    /// ...and never stand still while real time passes: after the wall
+    /// clock jumps back, `now` goes on from `last_now` by the monotonic
+    /// clock, so holds still expire on time.
+    last_tick: tokio::time::Instant,
 }
 
 impl VenueActor {
@@ -80,11 +84,17 @@ impl VenueActor {
             last_active: tokio::time::Instant::now(),
             timer: None,
             last_now: Timestamp::MIN,
+            last_tick: tokio::time::Instant::now(),
         }
     }
 
     pub(crate) fn now(&mut self) -> Timestamp {
-        self.last_now = self.last_now.max(self.shared.clock.now());
+        let tick = tokio::time::Instant::now();
+        let elapsed = jiff::SignedDuration::try_from(tick - self.last_tick)
+            .unwrap_or(jiff::SignedDuration::ZERO);
+        self.last_tick = tick;
+        let carried = self.last_now.saturating_add(elapsed).unwrap_or(self.last_now);
+        self.last_now = carried.max(self.shared.clock.now());
         self.last_now
     }
 

@@ -92,11 +92,6 @@ impl FromRequest for MaybeAuth {
     }
 }
 
-/// The whole body must arrive within this: 64 KiB at 2G speeds takes a
-/// few seconds; a client trickling a byte every few seconds is holding a
-/// connection and a worker's buffer on purpose.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
-
 /// A JSON body: bad JSON or a wrong type is `malformed_request`; a missing
 /// or invalid field is `validation_failed` naming it; over 64 KiB is
 /// `payload_too_large`. Keeps the raw bytes for idempotency fingerprints.
@@ -116,11 +111,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
             .is_some_and(|n| n > MAX_BODY_BYTES);
         let body = web::Bytes::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().unwrap(); // unwrap: the app always has its state.
+        let deadline = state.body_timeout;
         Box::pin(async move {
             if too_long {
                 return Err(ApiError::too_large());
             }
-            let raw = actix_web::rt::time::timeout(BODY_TIMEOUT, body)
+            let raw = actix_web::rt::time::timeout(deadline, body)
                 .await
                 .map_err(|_| ApiError::body_timeout())?
                 .map_err(|e| match e.as_response_error().status_code().as_u16() {

@@ -31,6 +31,7 @@ impl Routes {
     pub fn register(self, cfg: &mut web::ServiceConfig) {
         for (path, routes) in self.paths {
             let mut allow: Vec<String> = routes.iter().map(|(m, _)| m.to_uppercase()).collect();
+            allow.sort();
             allow.dedup();
             let allow = allow.join(", ");
             let resource = routes

@@ -40,6 +40,8 @@ pub struct AppState {
     /// the rate limits).
     pub connections: Connections,
     pub connection_cap: Option<usize>,
+    /// How long a request body may take to arrive.
+    pub body_timeout: std::time::Duration,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins allowed to call the API from a browser; `*` for any.

@@ -111,7 +111,13 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_login() {
     assert_eq!(r.status().as_u16(), 200);
     let second = body(r).await["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(first, second);
-    // The old one is used: refused, and the whole family goes with it.
+    let r = app
+        .post("/auth/refresh", None, &json!({"refresh_token": second}))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let third = body(r).await["refresh_token"].as_str().unwrap().to_string();
+    // The first one again, after its successor was used (no retry grace):
+    // refused, and the whole family goes with it.
     assert_eq!(
         app.post("/auth/refresh", None, &json!({"refresh_token": first}))
             .await
@@ -120,7 +126,7 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_whole_login() {
         401
     );
     assert_eq!(
-        app.post("/auth/refresh", None, &json!({"refresh_token": second}))
+        app.post("/auth/refresh", None, &json!({"refresh_token": third}))
             .await
             .status()
             .as_u16(),

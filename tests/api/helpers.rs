@@ -86,14 +86,25 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     spawn_app_on(tempfile::tempdir().unwrap(), |_| {}, clock).await
 }
 
-async fn spawn_app_on(
+pub async fn spawn_app_on(
     dir: TempDir,
     adjust: impl FnOnce(&mut Settings),
     clock: Arc<dyn Clock>,
 ) -> TestApp {
     let mut settings = test_settings(dir.path());
     adjust(&mut settings);
-    let app = Application::build_with_clock(&settings, clock)
+    let store = Store::open(settings.store.engine, dir.path(), settings.store.keep_events).unwrap();
+    spawn_app_on_store(dir, settings, clock, store).await
+}
+
+/// Starts the application on a store of the test's making (a faulty disk).
+pub async fn spawn_app_on_store(
+    dir: TempDir,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    store: Store,
+) -> TestApp {
+    let app = Application::build_with_store(&settings, clock, store)
         .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}/api/v1", app.port());

@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod bookings;
 mod engine;
+mod hardening;
 mod health;
 mod load;
 mod operations;

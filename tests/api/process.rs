@@ -12,9 +12,9 @@ use serde_json::json;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, body, evening_text, restaurant};
 
 /// A server process and the lines it prints.
-struct Process {
-    child: Child,
-    base: String,
+pub(crate) struct Process {
+    pub child: Child,
+    pub base: String,
     lines: mpsc::Receiver<String>,
 }
 
@@ -27,7 +27,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts `booking-engine` on a free port over `dir` and waits until it answers.
-async fn start(dir: &Path, args: &[&str]) -> Process {
+pub(crate) async fn start(dir: &Path, args: &[&str]) -> Process {
     start_with(dir, args, &[]).await
 }
 
@@ -289,6 +289,8 @@ async fn production_logs_are_json_with_request_ids_and_never_show_secrets() {
         ("BOOKING_ENV", "production"),
         ("BOOKING_JWT_SECRET", secret),
         ("RUST_LOG", "debug"),
+        // Production refuses to run without rate limits.
+        ("BOOKING_RATE_LIMIT", "on"),
     ];
     let mut server = start_with(dir.path(), &[], &env).await;
     let api = format!("{}/api/v1", server.base);
