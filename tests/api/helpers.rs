@@ -93,7 +93,12 @@ pub async fn spawn_app_on(
 ) -> TestApp {
     let mut settings = test_settings(dir.path());
     adjust(&mut settings);
-    let store = Store::open(settings.store.engine, dir.path(), settings.store.keep_events).unwrap();
+    let store = Store::open(
+        settings.store.engine,
+        &settings.data_dir,
+        settings.store.keep_events,
+    )
+    .unwrap();
     spawn_app_on_store(dir, settings, clock, store).await
 }
 
