@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
 use booking_engine::actors::messages::SetStaff;
 use booking_engine::demo;
 use booking_engine::domain::Caller;
 use booking_engine::settings::Settings;
 use booking_engine::startup::Application;
 use booking_engine::telemetry;
+use clap::{Parser, Subcommand};
 
 /// The booking engine: serves the API, the live push and the tablet.
 ///

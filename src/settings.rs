@@ -289,7 +289,9 @@ impl Settings {
             )));
         }
         if !self.rate_limit {
-            return Err(refuse("needs rate limits (BOOKING_RATE_LIMIT=off is for load tests)"));
+            return Err(refuse(
+                "needs rate limits (BOOKING_RATE_LIMIT=off is for load tests)",
+            ));
         }
         if self.cors_origins.iter().any(|o| o.trim() == "*") {
             return Err(refuse(
@@ -367,11 +369,15 @@ mod tests {
         safe.check().unwrap();
         let cases: [(&str, fn(&mut Settings)); 5] = [
             ("BOOKING_RATE_LIMIT", |s| s.rate_limit = false),
-            ("BOOKING_CORS_ORIGINS", |s| s.cors_origins = vec!["*".into()]),
+            ("BOOKING_CORS_ORIGINS", |s| {
+                s.cors_origins = vec!["*".into()]
+            }),
             ("BOOKING_ADMIN_PASSWORD", |s| {
                 s.admin_password = Some("eleven-char".into())
             }),
-            ("SLED_ACCEPT_POWER_LOSS", |s| s.store.engine = EngineKind::Sled),
+            ("SLED_ACCEPT_POWER_LOSS", |s| {
+                s.store.engine = EngineKind::Sled
+            }),
             ("BOOKING_JWT_SECRET", |s| s.jwt_secret = None),
         ];
         for (named, break_it) in cases {

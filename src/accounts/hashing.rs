@@ -37,8 +37,8 @@ impl Hashing {
     /// pool), fewer if an eighth of the available memory holds fewer.
     pub fn sized_for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let by_memory = available_memory()
-            .map_or(usize::MAX, |m| (m / MEMORY_SHARE / HASH_BYTES) as usize);
+        let by_memory =
+            available_memory().map_or(usize::MAX, |m| (m / MEMORY_SHARE / HASH_BYTES) as usize);
         Self::with_slots((cores * 2).min(by_memory).max(1))
     }
 

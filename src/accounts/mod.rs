@@ -18,10 +18,10 @@ use tokio::sync::Mutex;
 
 pub use tokens::{Claims, Tokens, random_bytes};
 
+use crate::actors::writer::StoreWriter;
 use crate::actors::{Clock, new_id};
 use crate::domain::UserId;
 use crate::domain::time::micros;
-use crate::actors::writer::StoreWriter;
 use crate::store::{AuxOp, Commit, Store, StoreError};
 
 /// Auxiliary key spaces of this module.
@@ -201,27 +201,28 @@ async fn verify_password(
     hash: Option<String>,
 ) -> Result<bool, AccountError> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    hashing.run(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| {
-            DUMMY
-                .get_or_init(|| {
-                    let throwaway = random_bytes(16);
-                    Argon2::default()
-                        .hash_password(&throwaway)
-                        .map(|h| h.to_string())
-                        .unwrap_or_default()
-                })
-                .clone()
-        });
-        let matches = PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        });
-        known && matches
-    })
-    .await
+    hashing
+        .run(move || {
+            let known = hash.is_some();
+            let hash = hash.unwrap_or_else(|| {
+                DUMMY
+                    .get_or_init(|| {
+                        let throwaway = random_bytes(16);
+                        Argon2::default()
+                            .hash_password(&throwaway)
+                            .map(|h| h.to_string())
+                            .unwrap_or_default()
+                    })
+                    .clone()
+            });
+            let matches = PasswordHash::new(&hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            });
+            known && matches
+        })
+        .await
 }
 
 impl Accounts {

@@ -93,7 +93,10 @@ impl VenueActor {
         let elapsed = jiff::SignedDuration::try_from(tick - self.last_tick)
             .unwrap_or(jiff::SignedDuration::ZERO);
         self.last_tick = tick;
-        let carried = self.last_now.saturating_add(elapsed).unwrap_or(self.last_now);
+        let carried = self
+            .last_now
+            .saturating_add(elapsed)
+            .unwrap_or(self.last_now);
         self.last_now = carried.max(self.shared.clock.now());
         self.last_now
     }

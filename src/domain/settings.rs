@@ -432,7 +432,11 @@ pub(crate) mod tests {
         );
         s.validate().unwrap();
         let grid = s.day_grid(jiff::civil::date(2026, 12, 22));
-        assert_eq!(grid.len(), 10, "09:00, 09:45, ... 15:45 (16:30 would end at 17:15)");
+        assert_eq!(
+            grid.len(),
+            10,
+            "09:00, 09:45, ... 15:45 (16:30 would end at 17:15)"
+        );
         let last = s.timezone.tz().to_datetime(grid[9]);
         assert_eq!((last.hour(), last.minute()), (15, 45));
     }

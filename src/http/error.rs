@@ -169,7 +169,11 @@ impl From<crate::accounts::AccountError> for ApiError {
             A::Store(cause) => Self::internal(cause),
             A::Unavailable => EngineError::Unavailable.into(),
             A::Busy => {
-                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string());
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    e.to_string(),
+                );
                 e.details = json!({"retry_after_seconds": 2});
                 e
             }

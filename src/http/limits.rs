@@ -145,7 +145,10 @@ impl Connections {
     pub fn open(&self, ip: IpAddr, cap: usize) -> ConnectionSlot {
         let count = self.open.entry(ip).or_default().clone();
         let n = count.fetch_add(1, Ordering::AcqRel) + 1;
-        ConnectionSlot { count, over: n > cap }
+        ConnectionSlot {
+            count,
+            over: n > cap,
+        }
     }
 
     /// Forgets addresses with no open connection.

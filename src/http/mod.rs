@@ -157,7 +157,11 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             .and_then(|tcp| tcp.peer_addr().ok());
         if let Some(peer) = peer {
             // A trusted proxy carries many clients on its connections.
-            if !counted.trusted_proxies.iter().any(|n| n.contains(&peer.ip())) {
+            if !counted
+                .trusted_proxies
+                .iter()
+                .any(|n| n.contains(&peer.ip()))
+            {
                 extensions.insert(counted.connections.open(peer.ip(), cap));
             }
         }

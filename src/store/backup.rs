@@ -214,7 +214,10 @@ pub fn restore(
     let total = verify(path)?;
     let target = Store::engine_path(kind, data_dir);
     let marker = data_dir.join(files::RESTORE_MARKER);
-    let existing = [Store::engine_path(EngineKind::Redb, data_dir), Store::engine_path(EngineKind::Sled, data_dir)];
+    let existing = [
+        Store::engine_path(EngineKind::Redb, data_dir),
+        Store::engine_path(EngineKind::Sled, data_dir),
+    ];
     if existing.iter().any(|p| p.exists()) || marker.exists() {
         return Err(StoreError::Engine(format!(
             "{} already holds a store (or an unfinished restore); restore into an empty directory",
@@ -222,7 +225,9 @@ pub fn restore(
         )));
     }
     files::private_dir(data_dir)?;
-    files::create_private(&marker)?.sync_all().map_err(io("sync the restore marker"))?;
+    files::create_private(&marker)?
+        .sync_all()
+        .map_err(io("sync the restore marker"))?;
     files::sync_dir(data_dir)?;
     let scratch = data_dir.join(".restore.tmp");
     if scratch.exists() {
@@ -251,7 +256,8 @@ pub fn restore(
             )));
         }
     }
-    std::fs::rename(Store::engine_path(kind, &scratch), &target).map_err(io("move the restored store into place"))?;
+    std::fs::rename(Store::engine_path(kind, &scratch), &target)
+        .map_err(io("move the restored store into place"))?;
     std::fs::remove_dir_all(&scratch).map_err(io("remove the restore's scratch directory"))?;
     files::sync_dir(data_dir)?;
     std::fs::remove_file(&marker).map_err(io("remove the restore marker"))?;

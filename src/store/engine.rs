@@ -139,4 +139,3 @@ impl<T: KvEngine + ?Sized> KvRead for T {
         KvEngine::scan(self, table, from, to, visit)
     }
 }
-

@@ -210,10 +210,19 @@ async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back(
     assert!(!engine.is_ready());
     // The refused booking left no trace: its seat is free in memory too.
     let free = engine
-        .ask(&venue, booking_engine::actors::messages::GetAvailability {
-            date: engine.store().load_venue(&venue).unwrap().unwrap().settings.local_date(start),
-            party_size: 1,
-        })
+        .ask(
+            &venue,
+            booking_engine::actors::messages::GetAvailability {
+                date: engine
+                    .store()
+                    .load_venue(&venue)
+                    .unwrap()
+                    .unwrap()
+                    .settings
+                    .local_date(start),
+                party_size: 1,
+            },
+        )
         .await
         .unwrap();
     let slot = free.0.iter().find(|s| s.start == start).unwrap();
@@ -221,7 +230,10 @@ async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back(
 
     // While the disk is full, everything is refused.
     let refused = engine.execute(&venue, booking("cat", start, 1)).await;
-    assert!(matches!(refused, Err(EngineError::Unavailable)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(EngineError::Unavailable)),
+        "{refused:?}"
+    );
 
     // Space is back: a probe succeeds within a few seconds and writes resume.
     disk.clear();
@@ -239,7 +251,11 @@ async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back(
         .await
         .unwrap();
     let stored = engine.store().load_venue(&venue).unwrap().unwrap();
-    let users: Vec<_> = stored.bookings.iter().map(|b| b.user_id.to_string()).collect();
+    let users: Vec<_> = stored
+        .bookings
+        .iter()
+        .map(|b| b.user_id.to_string())
+        .collect();
     assert_eq!(users.len(), 2, "{users:?}");
     assert!(!users.contains(&"bob".to_string()) && !users.contains(&"cat".to_string()));
 }

@@ -54,16 +54,27 @@ async fn staff_cannot_appoint_staff_through_a_venue_patch_and_customers_never_se
     let path = format!("/venues/{venue}");
 
     let r = app
-        .patch(&path, Some(&staff), &json!({"staff": [staff_id, customer_id]}))
+        .patch(
+            &path,
+            Some(&staff),
+            &json!({"staff": [staff_id, customer_id]}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 403);
     assert_eq!(body(r).await["error"]["code"], "forbidden");
     let sheet = format!("/venues/{venue}/bookings?date=2030-01-01");
-    assert_eq!(app.get(&sheet, Some(&customer)).await.status().as_u16(), 403);
+    assert_eq!(
+        app.get(&sheet, Some(&customer)).await.status().as_u16(),
+        403
+    );
 
     // The admin may, but only with real accounts.
     let r = app
-        .patch(&path, Some(&app.admin), &json!({"staff": [staff_id, "made-up"]}))
+        .patch(
+            &path,
+            Some(&app.admin),
+            &json!({"staff": [staff_id, "made-up"]}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     assert_eq!(body(r).await["error"]["details"]["field"], "staff[1]");
@@ -166,7 +177,11 @@ async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
     for _ in 0..2 {
         assert_eq!(login_status(&app, "9.9.9.9, 5.5.5.5").await, 401);
     }
-    assert_eq!(login_status(&app, "6.6.6.6, 5.5.5.5").await, 429, "the spoofed left part is ignored");
+    assert_eq!(
+        login_status(&app, "6.6.6.6, 5.5.5.5").await,
+        429,
+        "the spoofed left part is ignored"
+    );
     assert_eq!(login_status(&app, "7.7.7.7").await, 401);
     assert_eq!(login_status(&app, "5.5.5.5, 127.0.0.1").await, 429);
 }
@@ -209,7 +224,10 @@ async fn three_hundred_concurrent_logins_stay_under_a_memory_ceiling() {
     let peak = peak_rss_kib(server.child.id());
     // Unbounded, this took 7.5 GiB. Bounded: a few hashes of 19 MiB at once.
     assert!(peak < 256 * 1024, "peak RSS {peak} KiB (ceiling 256 MiB)");
-    println!("peak RSS with 300 concurrent logins: {} MiB, {ok} of 300 logged in", peak / 1024);
+    println!(
+        "peak RSS with 300 concurrent logins: {} MiB, {ok} of 300 logged in",
+        peak / 1024
+    );
 }
 
 // 4. An email registered before it became the admin's is not promoted.
@@ -230,14 +248,20 @@ async fn a_squatted_admin_email_is_not_promoted_and_the_server_refuses_to_start(
         .env_clear()
         .env("BOOKING_LISTEN", "127.0.0.1:0")
         .env("BOOKING_DATA_DIR", dir.path())
-        .env("BOOKING_CONFIG_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/config"))
+        .env(
+            "BOOKING_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
         .env("BOOKING_ADMIN_EMAIL", "boss@example.com")
         .env("BOOKING_ADMIN_PASSWORD", "the-operators-password")
         .output()
         .unwrap();
     assert!(!output.status.success());
     let said = String::from_utf8_lossy(&output.stderr);
-    assert!(said.contains("BOOKING_ADMIN_EMAIL") && said.contains("not promoted"), "{said}");
+    assert!(
+        said.contains("BOOKING_ADMIN_EMAIL") && said.contains("not promoted"),
+        "{said}"
+    );
 }
 
 // 5. Hoarding.
@@ -250,14 +274,32 @@ async fn a_fourth_live_hold_of_one_customer_is_refused_and_staff_are_not_limited
     let hold = |time: &str| json!({"start": format!("{day}T{time}:00+08:00"), "party_size": 2});
     let path = format!("/venues/{venue}/holds");
     for time in ["17:00", "17:15", "17:30"] {
-        assert_eq!(app.post(&path, Some(&ann), &hold(time)).await.status().as_u16(), 201);
+        assert_eq!(
+            app.post(&path, Some(&ann), &hold(time))
+                .await
+                .status()
+                .as_u16(),
+            201
+        );
     }
     let r = app.post(&path, Some(&ann), &hold("17:45")).await;
     assert_eq!(r.status().as_u16(), 409);
     let e = body(r).await;
-    assert_eq!((e["error"]["code"].as_str(), e["error"]["details"]["reason"].as_str()), (Some("conflict"), Some("limit")));
+    assert_eq!(
+        (
+            e["error"]["code"].as_str(),
+            e["error"]["details"]["reason"].as_str()
+        ),
+        (Some("conflict"), Some("limit"))
+    );
     for time in ["19:00", "19:15", "19:30", "19:45"] {
-        assert_eq!(app.post(&path, Some(&app.admin), &hold(time)).await.status().as_u16(), 201);
+        assert_eq!(
+            app.post(&path, Some(&app.admin), &hold(time))
+                .await
+                .status()
+                .as_u16(),
+            201
+        );
     }
     let v = body(app.get(&format!("/venues/{venue}"), None).await).await;
     assert_eq!(v["max_live_holds_per_customer"], 3);
@@ -269,7 +311,13 @@ async fn faulty_app() -> (TestApp, booking_engine::store::faults::FaultSwitch) {
     let kv = Store::open_engine(EngineKind::Redb, dir.path()).unwrap();
     let (kv, switch) = Faulty::wrap(kv);
     let store = Store::with_engine(Box::new(kv), 100);
-    let app = spawn_app_on_store(dir, settings, Arc::new(booking_engine::actors::SystemClock), store).await;
+    let app = spawn_app_on_store(
+        dir,
+        settings,
+        Arc::new(booking_engine::actors::SystemClock),
+        store,
+    )
+    .await;
     (app, switch)
 }
 
@@ -277,45 +325,98 @@ async fn faulty_app() -> (TestApp, booking_engine::store::faults::FaultSwitch) {
 #[actix_rt::test]
 async fn after_a_failed_sync_nothing_refused_is_visible_every_write_is_503_and_freed_space_heals() {
     let (app, disk) = faulty_app().await;
-    let venue = app.create_venue(&restaurant(json!([
-        {"id": "t2", "name": "Table 2", "capacity": 2, "min_party": 1, "mode": "exclusive"}
-    ]))).await;
+    let venue = app
+        .create_venue(&restaurant(json!([
+            {"id": "t2", "name": "Table 2", "capacity": 2, "min_party": 1, "mode": "exclusive"}
+        ])))
+        .await;
     let (ann, _) = app.register("ann@example.com").await;
     let start = evening_text(2);
     let date = &start[..10];
     let free = || async {
-        let a = body(app.get(&format!("/venues/{venue}/availability?date={date}&party_size=2"), None).await).await;
-        a["slots"].as_array().unwrap().iter().find(|s| s["start"] == start.as_str()).unwrap()["available"].clone()
+        let a = body(
+            app.get(
+                &format!("/venues/{venue}/availability?date={date}&party_size=2"),
+                None,
+            )
+            .await,
+        )
+        .await;
+        a["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["start"] == start.as_str())
+            .unwrap()["available"]
+            .clone()
     };
     assert_eq!(free().await, json!(true));
 
     disk.fail_until_cleared(Fault::NoSpace);
     let book = json!({"start": start, "party_size": 2});
-    let r = app.post(&format!("/venues/{venue}/bookings"), Some(&ann), &book).await;
+    let r = app
+        .post(&format!("/venues/{venue}/bookings"), Some(&ann), &book)
+        .await;
     assert_eq!(r.status().as_u16(), 503);
     assert_eq!(body(r).await["error"]["code"], "unavailable");
-    assert_eq!(free().await, json!(true), "the refused booking holds no table");
-    let sheet = body(app.get(&format!("/venues/{venue}/bookings?date={date}"), Some(&app.admin)).await).await;
+    assert_eq!(
+        free().await,
+        json!(true),
+        "the refused booking holds no table"
+    );
+    let sheet = body(
+        app.get(
+            &format!("/venues/{venue}/bookings?date={date}"),
+            Some(&app.admin),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(sheet["items"], json!([]));
     // Account writes are refused too, with the same code.
-    let r = app.post("/auth/register", None, &json!({"email": "bob@example.com", "password": "password-123"})).await;
+    let r = app
+        .post(
+            "/auth/register",
+            None,
+            &json!({"email": "bob@example.com", "password": "password-123"}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 503);
     assert_eq!(body(r).await["error"]["code"], "unavailable");
-    let r = app.post("/auth/login", None, &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
+    let r = app
+        .post(
+            "/auth/login",
+            None,
+            &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 503);
-    assert_eq!(app.get(&format!("{}/ready", app.root()), None).await.status().as_u16(), 503);
+    assert_eq!(
+        app.get(&format!("{}/ready", app.root()), None)
+            .await
+            .status()
+            .as_u16(),
+        503
+    );
 
     disk.clear();
     let mut ready = false;
     for _ in 0..100 {
-        if app.get(&format!("{}/ready", app.root()), None).await.status().is_success() {
+        if app
+            .get(&format!("{}/ready", app.root()), None)
+            .await
+            .status()
+            .is_success()
+        {
             ready = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(ready, "freed space lets the server heal without a restart");
-    let r = app.post(&format!("/venues/{venue}/bookings"), Some(&ann), &book).await;
+    let r = app
+        .post(&format!("/venues/{venue}/bookings"), Some(&ann), &book)
+        .await;
     assert_eq!(r.status().as_u16(), 201);
     assert_eq!(free().await, json!(false));
 }
@@ -326,8 +427,20 @@ async fn a_dead_writer_task_makes_the_server_unready_and_refuses_writes() {
     let app = spawn_app().await;
     app.engine.kill_writer();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(app.get(&format!("{}/ready", app.root()), None).await.status().as_u16(), 503);
-    let r = app.post("/auth/register", None, &json!({"email": "bob@example.com", "password": "password-123"})).await;
+    assert_eq!(
+        app.get(&format!("{}/ready", app.root()), None)
+            .await
+            .status()
+            .as_u16(),
+        503
+    );
+    let r = app
+        .post(
+            "/auth/register",
+            None,
+            &json!({"email": "bob@example.com", "password": "password-123"}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 503);
 }
 
@@ -335,21 +448,50 @@ async fn a_dead_writer_task_makes_the_server_unready_and_refuses_writes() {
 #[actix_rt::test]
 async fn converting_a_hold_whose_time_has_passed_is_410_and_the_venue_lives_on() {
     let clock = ManualClock::new();
-    let app = spawn_app_on(tempfile::tempdir().unwrap(), |s| s.hold_ttl_seconds = 3 * 24 * 3600, clock.clone()).await;
+    let app = spawn_app_on(
+        tempfile::tempdir().unwrap(),
+        |s| s.hold_ttl_seconds = 3 * 24 * 3600,
+        clock.clone(),
+    )
+    .await;
     let venue = app.create_venue(&restaurant(tables())).await;
     let (ann, _) = app.register("ann@example.com").await;
     let start = evening_text(1);
-    let r = app.post(&format!("/venues/{venue}/holds"), Some(&ann), &json!({"start": start, "party_size": 2})).await;
+    let r = app
+        .post(
+            &format!("/venues/{venue}/holds"),
+            Some(&ann),
+            &json!({"start": start, "party_size": 2}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 201);
     let hold = body(r).await["id"].as_str().unwrap().to_string();
     clock.advance(jiff::SignedDuration::from_hours(48));
-    let r = app.patch(&format!("/venues/{venue}"), Some(&app.admin), &json!({"name": "Renamed"})).await;
+    let r = app
+        .patch(
+            &format!("/venues/{venue}"),
+            Some(&app.admin),
+            &json!({"name": "Renamed"}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     for _ in 0..2 {
-        let r = app.post(&format!("/venues/{venue}/bookings"), Some(&ann), &json!({"hold_id": hold})).await;
+        let r = app
+            .post(
+                &format!("/venues/{venue}/bookings"),
+                Some(&ann),
+                &json!({"hold_id": hold}),
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 410);
     }
-    assert_eq!(app.get(&format!("/venues/{venue}"), None).await.status().as_u16(), 200);
+    assert_eq!(
+        app.get(&format!("/venues/{venue}"), None)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
     let mine = body(app.get("/bookings", Some(&ann)).await).await;
     assert_eq!(mine["items"], json!([]));
 }
@@ -358,13 +500,26 @@ async fn converting_a_hold_whose_time_has_passed_is_410_and_the_venue_lives_on()
 #[actix_rt::test]
 async fn holds_expire_on_time_after_the_wall_clock_jumps_back() {
     let clock = ManualClock::new();
-    let app = spawn_app_on(tempfile::tempdir().unwrap(), |s| s.hold_ttl_seconds = 1, clock.clone()).await;
-    let venue = app.create_venue(&restaurant(json!([
-        {"id": "t2", "name": "Table 2", "capacity": 2, "min_party": 1, "mode": "exclusive"}
-    ]))).await;
+    let app = spawn_app_on(
+        tempfile::tempdir().unwrap(),
+        |s| s.hold_ttl_seconds = 1,
+        clock.clone(),
+    )
+    .await;
+    let venue = app
+        .create_venue(&restaurant(json!([
+            {"id": "t2", "name": "Table 2", "capacity": 2, "min_party": 1, "mode": "exclusive"}
+        ])))
+        .await;
     let (ann, _) = app.register("ann@example.com").await;
     let start = evening_text(2);
-    let r = app.post(&format!("/venues/{venue}/holds"), Some(&ann), &json!({"start": start, "party_size": 2})).await;
+    let r = app
+        .post(
+            &format!("/venues/{venue}/holds"),
+            Some(&ann),
+            &json!({"start": start, "party_size": 2}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 201);
     // Tokens are checked against real time: get bob's before the jump.
     let (bob, _) = app.register("bob@example.com").await;
@@ -373,19 +528,32 @@ async fn holds_expire_on_time_after_the_wall_clock_jumps_back() {
     let mut status = 0;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        status = app.post(&format!("/venues/{venue}/bookings"), Some(&bob), &book).await.status().as_u16();
+        status = app
+            .post(&format!("/venues/{venue}/bookings"), Some(&bob), &book)
+            .await
+            .status()
+            .as_u16();
         if status == 201 {
             break;
         }
     }
-    assert_eq!(status, 201, "the one-second hold expired although the wall clock went back an hour");
+    assert_eq!(
+        status, 201,
+        "the one-second hold expired although the wall clock went back an hour"
+    );
 }
 
 // 11. A client's retried refresh.
 #[actix_rt::test]
 async fn two_concurrent_refreshes_with_one_token_get_the_same_pair_and_later_reuse_still_revokes() {
     let app = spawn_app().await;
-    let r = app.post("/auth/register", None, &json!({"email": "ann@example.com", "password": "password-123"})).await;
+    let r = app
+        .post(
+            "/auth/register",
+            None,
+            &json!({"email": "ann@example.com", "password": "password-123"}),
+        )
+        .await;
     let first = body(r).await["refresh_token"].as_str().unwrap().to_string();
     let spend = json!({"refresh_token": first});
     let refresh = || app.post("/auth/refresh", None, &spend);
@@ -396,12 +564,20 @@ async fn two_concurrent_refreshes_with_one_token_get_the_same_pair_and_later_reu
     assert_eq!(a["access_token"], b["access_token"]);
     // At most once more: a third presentation is reuse.
     assert_eq!(refresh().await.status().as_u16(), 401);
-    let r = app.post("/auth/refresh", None, &json!({"refresh_token": a["refresh_token"]})).await;
+    let r = app
+        .post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": a["refresh_token"]}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 401, "the login was revoked");
 }
 
 async fn raw(port: u16, request: &[u8]) -> String {
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     tcp.write_all(request).await.unwrap();
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut out)).await;
@@ -418,7 +594,9 @@ async fn a_trickled_body_times_out_and_connections_per_address_are_capped() {
     })
     .await;
     let port = port_of(&app);
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     tcp.write_all(b"POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").await.unwrap();
     let started = std::time::Instant::now();
     let mut out = vec![0u8; 4096];
@@ -442,15 +620,26 @@ async fn a_trickled_body_times_out_and_connections_per_address_are_capped() {
     // The test client's keep-alive connection (the admin login) is one of four.
     let mut held = Vec::new();
     for _ in 0..3 {
-        held.push(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+        held.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap(),
+        );
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let over = raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(over.starts_with("HTTP/1.1 429"), "{over}");
-    assert!(over.to_ascii_lowercase().contains("connection: close"), "{over}");
+    assert!(
+        over.to_ascii_lowercase().contains("connection: close"),
+        "{over}"
+    );
     held.pop();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let fine = raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    let fine = raw(
+        port,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(fine.starts_with("HTTP/1.1 200"), "{fine}");
 }
 
@@ -461,15 +650,28 @@ async fn offsets_arrays_odd_periods_methods_and_head_follow_the_contract() {
     let venue = app.create_venue(&restaurant(tables())).await;
     let (ann, _) = app.register("ann@example.com").await;
     let start = evening_text(2).replace("+08:00", "+25:00");
-    let r = app.post(&format!("/venues/{venue}/bookings"), Some(&ann), &json!({"start": start, "party_size": 2})).await;
+    let r = app
+        .post(
+            &format!("/venues/{venue}/bookings"),
+            Some(&ann),
+            &json!({"start": start, "party_size": 2}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     assert_eq!(body(r).await["error"]["details"]["field"], "start");
 
-    let r = app.post(&format!("/venues/{venue}/bookings"), Some(&ann), &json!([evening_text(2), 2])).await;
+    let r = app
+        .post(
+            &format!("/venues/{venue}/bookings"),
+            Some(&ann),
+            &json!([evening_text(2), 2]),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(body(r).await["error"]["code"], "malformed_request");
 
-    let mut clinic = restaurant(json!([{"id": "dr_li", "name": "Dr Li", "capacity": 1, "mode": "exclusive"}]));
+    let mut clinic =
+        restaurant(json!([{"id": "dr_li", "name": "Dr Li", "capacity": 1, "mode": "exclusive"}]));
     clinic["slot_minutes"] = json!(45);
     clinic["booking_minutes"] = json!(45);
     let day = json!([["09:00", "17:00"]]);
@@ -477,16 +679,37 @@ async fn offsets_arrays_odd_periods_methods_and_head_follow_the_contract() {
     let r = app.post("/venues", Some(&app.admin), &clinic).await;
     assert_eq!(r.status().as_u16(), 201, "{}", body(r).await);
 
-    let r = app.request(reqwest::Method::DELETE, "/venues", Some(&app.admin), None).await;
+    let r = app
+        .request(reqwest::Method::DELETE, "/venues", Some(&app.admin), None)
+        .await;
     assert_eq!(r.status().as_u16(), 405);
     let allow = r.headers()["Allow"].to_str().unwrap().to_string();
     assert_eq!(allow, "GET, HEAD, POST");
     assert_eq!(body(r).await["error"]["code"], "method_not_allowed");
-    let r = app.request(reqwest::Method::PUT, &format!("{}/health", app.root()), None, None).await;
+    let r = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("{}/health", app.root()),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 405);
 
-    for path in ["/tablet/", "/health", "/api/v1/venues", "/api/v1/openapi.json"] {
-        let r = app.request(reqwest::Method::HEAD, &format!("{}{path}", app.root()), None, None).await;
+    for path in [
+        "/tablet/",
+        "/health",
+        "/api/v1/venues",
+        "/api/v1/openapi.json",
+    ] {
+        let r = app
+            .request(
+                reqwest::Method::HEAD,
+                &format!("{}{path}", app.root()),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 200, "HEAD {path}");
     }
 }
@@ -508,9 +731,18 @@ async fn the_store_the_secret_and_backups_are_private_to_their_owner() {
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     // An old secret file left readable by everyone.
     std::fs::write(data.join("jwt_secret"), "s".repeat(48)).unwrap();
-    std::fs::set_permissions(data.join("jwt_secret"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        data.join("jwt_secret"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let (keep, data_dir) = (dir, data.clone());
-    let app = spawn_app_on(tempfile::tempdir().unwrap(), move |s| s.data_dir = data_dir, Arc::new(booking_engine::actors::SystemClock)).await;
+    let app = spawn_app_on(
+        tempfile::tempdir().unwrap(),
+        move |s| s.data_dir = data_dir,
+        Arc::new(booking_engine::actors::SystemClock),
+    )
+    .await;
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("booking.redb")), 0o600);
     assert_eq!(mode(&data.join("jwt_secret")), 0o600);
@@ -519,7 +751,8 @@ async fn the_store_the_secret_and_backups_are_private_to_their_owner() {
     assert_eq!(mode(&backup), 0o600);
     // A restore's store and directory are private too.
     let restored = keep.path().join("restored");
-    booking_engine::store::backup::restore(&backup, EngineKind::Redb, &restored, &mut |_| {}).unwrap();
+    booking_engine::store::backup::restore(&backup, EngineKind::Redb, &restored, &mut |_| {})
+        .unwrap();
     assert_eq!(mode(&restored), 0o700);
     assert_eq!(mode(&restored.join("booking.redb")), 0o600);
 }
@@ -533,9 +766,13 @@ async fn a_restore_that_did_not_finish_is_refused_at_start_and_a_finished_one_le
     let file = dir.path().join("b.backup");
     app.engine.backup(file.clone()).await.unwrap();
     let target = dir.path().join("restored");
-    let n = booking_engine::store::backup::restore(&file, EngineKind::Redb, &target, &mut |_| {}).unwrap();
+    let n = booking_engine::store::backup::restore(&file, EngineKind::Redb, &target, &mut |_| {})
+        .unwrap();
     assert!(n > 0);
-    let names: Vec<_> = std::fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&target)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["booking.redb"], "no marker, no scratch directory");
     // A restore cut short (a full disk, a kill) leaves its marker; the
     // server refuses the directory and says why.
@@ -544,11 +781,16 @@ async fn a_restore_that_did_not_finish_is_refused_at_start_and_a_finished_one_le
     std::fs::write(cut.join(booking_engine::store::files::RESTORE_MARKER), "").unwrap();
     let mut settings = test_settings(&cut);
     settings.listen = "127.0.0.1:0".into();
-    let err = booking_engine::startup::Application::build(&settings).await.err().unwrap();
+    let err = booking_engine::startup::Application::build(&settings)
+        .await
+        .err()
+        .unwrap();
     assert!(format!("{err:#}").contains("restore"), "{err:#}");
     assert!(!cut.join("booking.redb").exists());
     // And a second restore refuses to run over it.
-    assert!(booking_engine::store::backup::restore(&file, EngineKind::Redb, &cut, &mut |_| {}).is_err());
+    assert!(
+        booking_engine::store::backup::restore(&file, EngineKind::Redb, &cut, &mut |_| {}).is_err()
+    );
 }
 
 // 15a. A damaged length in a backup.
@@ -568,9 +810,11 @@ fn a_backup_stating_a_four_gibibyte_key_is_refused_without_reading_it() {
 #[actix_rt::test]
 async fn bookings_go_on_while_a_backup_is_written() {
     let app = spawn_app().await;
-    let venue = app.create_venue(&restaurant(json!([
-        {"id": "bar", "name": "Bar", "capacity": 1000, "mode": "shared"}
-    ]))).await;
+    let venue = app
+        .create_venue(&restaurant(json!([
+            {"id": "bar", "name": "Bar", "capacity": 1000, "mode": "shared"}
+        ])))
+        .await;
     let (ann, _) = app.register("ann@example.com").await;
     let dir = tempfile::tempdir().unwrap();
     let engine = app.engine.clone();
@@ -578,7 +822,13 @@ async fn bookings_go_on_while_a_backup_is_written() {
     let backup = actix_web::rt::spawn(async move { engine.backup(file).await });
     let path = format!("/venues/{venue}/bookings");
     for _ in 0..5 {
-        let r = app.post(&path, Some(&ann), &json!({"start": evening_text(2), "party_size": 1})).await;
+        let r = app
+            .post(
+                &path,
+                Some(&ann),
+                &json!({"start": evening_text(2), "party_size": 1}),
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 201);
     }
     assert!(backup.await.unwrap().unwrap() > 0);
@@ -587,11 +837,22 @@ async fn bookings_go_on_while_a_backup_is_written() {
 // 15i. The binary's help.
 #[test]
 fn help_and_version_exit_zero_and_every_subcommand_has_help() {
-    for args in [&["--help"][..], &["--version"], &["backup", "--help"], &["restore", "--help"]] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_booking-engine")).args(args).output().unwrap();
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["backup", "--help"],
+        &["restore", "--help"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+            .args(args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}");
         assert!(!out.stdout.is_empty(), "{args:?}");
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_booking-engine")).arg("--no-such-flag").output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+        .arg("--no-such-flag")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

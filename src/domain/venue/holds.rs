@@ -144,7 +144,11 @@ mod tests {
         }
         let seq = v.seq();
         let out = v.execute(hold("h3", "ann", starts[3], 2), now());
-        assert!(matches!(out.reply, Err(DomainError::Limit(_))), "{:?}", out.reply);
+        assert!(
+            matches!(out.reply, Err(DomainError::Limit(_))),
+            "{:?}",
+            out.reply
+        );
         assert_eq!(v.seq(), seq, "a refused hold changes nothing");
         // Another customer is not limited by ann's holds.
         let out = v.execute(hold("b0", "bob", starts[3], 2), now());
@@ -194,7 +198,10 @@ mod tests {
                 ..Default::default()
             }),
         };
-        assert!(matches!(v.execute(rename, later).reply, Ok(Reply::Venue(_))));
+        assert!(matches!(
+            v.execute(rename, later).reply,
+            Ok(Reply::Venue(_))
+        ));
         let convert = || {
             Command::CreateBooking(crate::domain::commands::CreateBooking {
                 id: crate::domain::BookingId::from("b1"),

@@ -93,7 +93,9 @@ pub async fn update(
         .await?;
     let (_, seq) = state.engine.ask(&id, GetVenue).await?;
     match reply {
-        Reply::Venue(settings) => Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq, true))),
+        Reply::Venue(settings) => {
+            Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq, true)))
+        }
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
 }

@@ -1,0 +1,306 @@
+//! The authorization matrix: every route of the API for each kind of
+//! caller: anonymous, the customer who owns the thing, another customer,
+//! staff of another venue, the venue's staff, and an admin. A route added
+//! to the route table without a row here fails the coverage check.
+
+use booking_engine::http::routes::ROUTES;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const ROLES: [&str; 6] = [
+    "anonymous",
+    "owner",
+    "other customer",
+    "other staff",
+    "staff",
+    "admin",
+];
+
+struct World {
+    app: TestApp,
+    venue: String,
+    /// Tokens by role (anonymous: None).
+    tokens: [Option<String>; 6],
+    owner_id: String,
+    n: std::sync::atomic::AtomicUsize,
+}
+
+impl World {
+    fn token(&self, role: usize) -> Option<&str> {
+        self.tokens[role].as_deref()
+    }
+
+    fn fresh(&self) -> usize {
+        self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A booking of the owner, then moved by the admin through `steps`.
+    async fn booking(&self, steps: &[&str]) -> String {
+        let days = 2 + (self.fresh() % 50) as i64;
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/bookings", self.venue),
+                self.token(1),
+                &json!({"start": evening_text(days), "party_size": 1}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        let id = body(r).await["id"].as_str().unwrap().to_string();
+        for step in steps {
+            let r = self
+                .app
+                .post(
+                    &format!("/bookings/{id}/{step}"),
+                    Some(&self.app.admin),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(r.status().as_u16(), 200, "{step}");
+        }
+        id
+    }
+
+    async fn hold(&self) -> String {
+        let days = 2 + (self.fresh() % 50) as i64;
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/holds", self.venue),
+                self.token(1),
+                &json!({"start": evening_text(days), "party_size": 1}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+
+    async fn refresh_token(&self) -> String {
+        let r = self
+            .app
+            .post(
+                "/auth/login",
+                None,
+                &json!({"email": "owner@example.com", "password": "password-123"}),
+            )
+            .await;
+        body(r).await["refresh_token"].as_str().unwrap().to_string()
+    }
+}
+
+/// One request: method, path under /api/v1, body.
+type Call = (reqwest::Method, String, Option<Value>);
+
+async fn call_for(w: &World, method: &str, path: &str) -> Call {
+    use reqwest::Method as M;
+    let v = &w.venue;
+    let n = w.fresh();
+    match (method, path) {
+        ("post", "/auth/register") => (
+            M::POST,
+            path.into(),
+            Some(json!({"email": format!("new{n}@example.com"), "password": "password-123"})),
+        ),
+        ("post", "/auth/login") => (
+            M::POST,
+            path.into(),
+            Some(json!({"email": "owner@example.com", "password": "password-123"})),
+        ),
+        ("post", "/auth/refresh") => (
+            M::POST,
+            path.into(),
+            Some(json!({"refresh_token": w.refresh_token().await})),
+        ),
+        ("get", "/me") => (M::GET, path.into(), None),
+        ("post", "/venues") => (
+            M::POST,
+            path.into(),
+            Some(restaurant(
+                json!([{"id": "bar", "name": "Bar", "capacity": 10, "mode": "shared"}]),
+            )),
+        ),
+        ("get", "/venues") => (M::GET, path.into(), None),
+        ("get", "/venues/{id}") => (M::GET, format!("/venues/{v}"), None),
+        ("patch", "/venues/{id}") => (
+            M::PATCH,
+            format!("/venues/{v}"),
+            Some(json!({"name": format!("Renamed {n}")})),
+        ),
+        ("put", "/venues/{id}/staff/{user_id}") => {
+            (M::PUT, format!("/venues/{v}/staff/{}", w.owner_id), None)
+        }
+        ("delete", "/venues/{id}/staff/{user_id}") => {
+            (M::DELETE, format!("/venues/{v}/staff/{}", w.owner_id), None)
+        }
+        ("get", "/venues/{id}/availability") => (
+            M::GET,
+            format!(
+                "/venues/{v}/availability?date={}&party_size=2",
+                &evening_text(2)[..10]
+            ),
+            None,
+        ),
+        ("get", "/venues/{id}/bookings") => (
+            M::GET,
+            format!("/venues/{v}/bookings?date={}", &evening_text(2)[..10]),
+            None,
+        ),
+        ("post", "/venues/{id}/holds") => (
+            M::POST,
+            format!("/venues/{v}/holds"),
+            Some(json!({"start": evening_text(2 + (n % 50) as i64), "party_size": 1})),
+        ),
+        ("delete", "/holds/{id}") => (M::DELETE, format!("/holds/{}", w.hold().await), None),
+        ("post", "/venues/{id}/bookings") => (
+            M::POST,
+            format!("/venues/{v}/bookings"),
+            Some(json!({"start": evening_text(2 + (n % 50) as i64), "party_size": 1})),
+        ),
+        ("get", "/bookings") => (M::GET, path.into(), None),
+        ("get", "/bookings/{id}") => (M::GET, format!("/bookings/{}", w.booking(&[]).await), None),
+        ("patch", "/bookings/{id}") => (
+            M::PATCH,
+            format!("/bookings/{}", w.booking(&[]).await),
+            Some(json!({"note": "window"})),
+        ),
+        ("post", "/bookings/{id}/cancel") => (
+            M::POST,
+            format!("/bookings/{}/cancel", w.booking(&[]).await),
+            None,
+        ),
+        ("post", "/bookings/{id}/confirm") => (
+            M::POST,
+            format!("/bookings/{}/confirm", w.booking(&[]).await),
+            None,
+        ),
+        ("post", "/bookings/{id}/seat") => (
+            M::POST,
+            format!("/bookings/{}/seat", w.booking(&["confirm"]).await),
+            None,
+        ),
+        ("post", "/bookings/{id}/complete") => (
+            M::POST,
+            format!(
+                "/bookings/{}/complete",
+                w.booking(&["confirm", "seat"]).await
+            ),
+            None,
+        ),
+        ("post", "/bookings/{id}/no-show") => (
+            M::POST,
+            format!("/bookings/{}/no-show", w.booking(&["confirm"]).await),
+            None,
+        ),
+        ("get", "/admin/backup") => (M::GET, path.into(), None),
+        ("get", "/ws") => (M::GET, path.into(), None),
+        other => panic!("the authorization matrix has no row for {other:?}: add one"),
+    }
+}
+
+/// The expected status for each role, in `ROLES` order.
+fn expected(method: &str, path: &str) -> [u16; 6] {
+    match (method, path) {
+        ("post", "/auth/register") => [201; 6],
+        ("post", "/auth/login" | "/auth/refresh") => [200; 6],
+        ("get", "/me" | "/bookings") => [401, 200, 200, 200, 200, 200],
+        ("post", "/venues") => [401, 403, 403, 403, 403, 201],
+        ("get", "/venues" | "/venues/{id}" | "/venues/{id}/availability") => [200; 6],
+        ("patch", "/venues/{id}") => [401, 403, 403, 403, 200, 200],
+        ("put" | "delete", "/venues/{id}/staff/{user_id}") => [401, 403, 403, 403, 403, 204],
+        ("get", "/venues/{id}/bookings") => [401, 403, 403, 403, 200, 200],
+        ("post", "/venues/{id}/holds" | "/venues/{id}/bookings") => [401, 201, 201, 201, 201, 201],
+        ("delete", "/holds/{id}") => [401, 204, 404, 404, 204, 204],
+        ("get" | "patch", "/bookings/{id}") | ("post", "/bookings/{id}/cancel") => {
+            [401, 200, 404, 404, 200, 200]
+        }
+        ("post", _) if path.starts_with("/bookings/{id}/") => [401, 403, 404, 404, 200, 200],
+        ("get", "/admin/backup") => [401, 403, 403, 403, 403, 200],
+        // Not a WebSocket handshake: refused alike for everyone (topic
+        // rights are checked per subscription, see the ws tests).
+        ("get", "/ws") => [400; 6],
+        other => panic!("no expectation for {other:?}"),
+    }
+}
+
+#[actix_rt::test]
+async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
+    let app = spawn_app().await;
+    let mut venue =
+        restaurant(json!([{"id": "bar", "name": "Bar", "capacity": 1000, "mode": "shared"}]));
+    venue["auto_confirm"] = json!(false);
+    // The hold cap has its own test; here the owner places many fixtures.
+    venue["max_live_holds_per_customer"] = json!(0);
+    let a = app.create_venue(&venue).await;
+    let b = app.create_venue(&venue).await;
+    let (owner, owner_id) = {
+        let r = app
+            .post(
+                "/auth/register",
+                None,
+                &json!({"email": "owner@example.com", "password": "password-123"}),
+            )
+            .await;
+        let v = body(r).await;
+        (
+            v["access_token"].as_str().unwrap().to_string(),
+            v["user"]["id"].as_str().unwrap().to_string(),
+        )
+    };
+    let (other, _) = app.register("other@example.com").await;
+    let (other_staff, other_staff_id) = app.register("host-b@example.com").await;
+    let (staff, staff_id) = app.register("host-a@example.com").await;
+    for (venue, who) in [(&a, &staff_id), (&b, &other_staff_id)] {
+        let r = app
+            .request(
+                reqwest::Method::PUT,
+                &format!("/venues/{venue}/staff/{who}"),
+                Some(&app.admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 204);
+    }
+    let admin = app.admin.clone();
+    let world = World {
+        app,
+        venue: a,
+        tokens: [
+            None,
+            Some(owner),
+            Some(other),
+            Some(other_staff),
+            Some(staff),
+            Some(admin),
+        ],
+        owner_id,
+        n: Default::default(),
+    };
+    let mut failures = Vec::new();
+    for route in ROUTES {
+        let want = expected(route.method, route.path);
+        for (role, name) in ROLES.iter().enumerate() {
+            let (method, path, json) = call_for(&world, route.method, route.path).await;
+            let r = world
+                .app
+                .request(method, &path, world.token(role), json.as_ref())
+                .await;
+            let got = r.status().as_u16();
+            if got != want[role] {
+                failures.push(format!(
+                    "{} {} as {name}: {got}, expected {}",
+                    route.method, route.path, want[role]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+
+    // A field only an admin may set.
+    let path = format!("/venues/{}", world.venue);
+    let appoint = json!({"staff": [world.owner_id]});
+    for (role, want) in [(1, 403), (2, 403), (3, 403), (4, 403), (5, 200)] {
+        let r = world.app.patch(&path, world.token(role), &appoint).await;
+        assert_eq!(r.status().as_u16(), want, "staff field as {}", ROLES[role]);
+    }
+}
