@@ -367,7 +367,8 @@ mod tests {
             ..Settings::default()
         };
         safe.check().unwrap();
-        let cases: [(&str, fn(&mut Settings)); 5] = [
+        type Breaks = fn(&mut Settings);
+        let cases: [(&str, Breaks); 5] = [
             ("BOOKING_RATE_LIMIT", |s| s.rate_limit = false),
             ("BOOKING_CORS_ORIGINS", |s| {
                 s.cors_origins = vec!["*".into()]

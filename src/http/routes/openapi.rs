@@ -11,7 +11,12 @@ const ERRORS: &[(&str, &str)] = &[
     ("401", "unauthorized"),
     ("403", "forbidden"),
     ("404", "not_found"),
-    ("409", "slot_unavailable or conflict"),
+    ("405", "method_not_allowed (with Allow)"),
+    ("408", "request_timeout (the body did not arrive in time)"),
+    (
+        "409",
+        "slot_unavailable or conflict (details.reason \"limit\": a per-customer limit)",
+    ),
     ("410", "hold_expired"),
     ("413", "payload_too_large"),
     ("422", "validation_failed or idempotency_key_reused"),
@@ -19,7 +24,7 @@ const ERRORS: &[(&str, &str)] = &[
     ("500", "internal"),
     (
         "503",
-        "unavailable (the store refused a write; retry later)",
+        "unavailable (the store refused a write, or logins are queued too long; retry later, see Retry-After)",
     ),
 ];
 
