@@ -250,17 +250,8 @@ async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
     let (other, _) = app.register("other@example.com").await;
     let (other_staff, other_staff_id) = app.register("host-b@example.com").await;
     let (staff, staff_id) = app.register("host-a@example.com").await;
-    for (venue, who) in [(&a, &staff_id), (&b, &other_staff_id)] {
-        let r = app
-            .request(
-                reqwest::Method::PUT,
-                &format!("/venues/{venue}/staff/{who}"),
-                Some(&app.admin),
-                None,
-            )
-            .await;
-        assert_eq!(r.status().as_u16(), 204);
-    }
+    app.appoint(&a, &staff_id).await;
+    app.appoint(&b, &other_staff_id).await;
     let admin = app.admin.clone();
     let world = World {
         app,

@@ -30,19 +30,6 @@ fn port_of(app: &TestApp) -> u16 {
         .unwrap()
 }
 
-/// Makes `who` staff of `venue` through the admin route.
-async fn appoint(app: &TestApp, venue: &str, who: &str) {
-    let r = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("/venues/{venue}/staff/{who}"),
-            Some(&app.admin),
-            None,
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 204);
-}
-
 // 1. Privilege escalation through PATCH /venues/{id}.
 #[actix_rt::test]
 async fn staff_cannot_appoint_staff_through_a_venue_patch_and_customers_never_see_the_list() {
@@ -50,7 +37,7 @@ async fn staff_cannot_appoint_staff_through_a_venue_patch_and_customers_never_se
     let venue = app.create_venue(&restaurant(tables())).await;
     let (staff, staff_id) = app.register("host@example.com").await;
     let (customer, customer_id) = app.register("ann@example.com").await;
-    appoint(&app, &venue, &staff_id).await;
+    app.appoint(&venue, &staff_id).await;
     let path = format!("/venues/{venue}");
 
     let r = app

@@ -215,6 +215,19 @@ impl TestApp {
         )
     }
 
+    /// Makes `who` staff of `venue` through the admin route.
+    pub async fn appoint(&self, venue: &str, who: &str) {
+        let r = self
+            .request(
+                reqwest::Method::PUT,
+                &format!("/venues/{venue}/staff/{who}"),
+                Some(&self.admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 204);
+    }
+
     /// Creates a venue as the admin from a JSON body; returns its id.
     pub async fn create_venue(&self, venue: &Value) -> String {
         let r = self.post("/venues", Some(&self.admin), venue).await;
