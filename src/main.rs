@@ -86,8 +86,8 @@ async fn main() -> anyhow::Result<()> {
 async fn create_demo(app: &Application, settings: &Settings) -> anyhow::Result<()> {
     let engine = app.engine();
     if let Some(id) = engine
-        .store()
-        .venue_ids()
+        .venue_ids_after(None, 1)
+        .await
         .context("Failed to read the store")?
         .first()
     {

@@ -55,7 +55,7 @@ pub fn new_id() -> String {
 /// The running engine.
 pub struct Engine {
     registry: Arc<Registry>,
-    store: Arc<Store>,
+    pub(super) store: Arc<Store>,
     writer: StoreWriter,
     health: Arc<Health>,
     stats: Arc<WriterStats>,

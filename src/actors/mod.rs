@@ -7,6 +7,7 @@ mod clock;
 mod engine;
 mod error;
 pub mod messages;
+mod reads;
 mod registry;
 pub mod venue;
 pub mod writer;

@@ -48,7 +48,12 @@ pub type Pending<T> = Pin<Box<dyn Future<Output = Result<T, EngineError>>>>;
 pub struct RecordWith(pub Arc<RecordFn>);
 
 /// Makes the extra records from the reply and the venue's settings.
-pub type RecordFn = dyn Fn(&Reply, &crate::domain::VenueSettings) -> Vec<AuxOp> + Send + Sync;
+/// It returns (the request's idempotency slot, the stored response).
+pub type RecordFn =
+    dyn Fn(&Reply, &crate::domain::VenueSettings) -> (Vec<u8>, Vec<u8>) + Send + Sync;
+
+/// The auxiliary key space of idempotency records.
+pub const IDEMPOTENCY_SPACE: u8 = 5;
 
 impl std::fmt::Debug for RecordWith {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,7 +126,14 @@ impl VenueActor {
         self.last_active = tokio::time::Instant::now();
         let Outcome { events, reply } = self.venue.execute(command, now);
         let aux = match (&reply, record) {
-            (Ok(r), Some(record)) => (record.0)(r, self.venue.settings()),
+            (Ok(r), Some(record)) => {
+                let (key, value) = (record.0)(r, self.venue.settings());
+                vec![AuxOp::Put {
+                    space: IDEMPOTENCY_SPACE,
+                    key,
+                    value,
+                }]
+            }
             _ => Vec::new(),
         };
         let durable = self.persist(Commit { events, aux });

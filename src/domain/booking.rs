@@ -38,6 +38,24 @@ impl BookingStatus {
     }
 }
 
+/// What a customer's list of bookings asks for (`GET /bookings`): a status,
+/// and a window on the start (`from` inclusive, `to` exclusive).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookingFilter {
+    pub status: Option<BookingStatus>,
+    pub from: Option<jiff::Timestamp>,
+    pub to: Option<jiff::Timestamp>,
+}
+
+impl BookingFilter {
+    /// Whether a booking is in the list.
+    pub fn matches(&self, b: &Booking) -> bool {
+        self.status.is_none_or(|s| b.status == s)
+            && self.from.is_none_or(|f| b.start >= f)
+            && self.to.is_none_or(|t| b.start < t)
+    }
+}
+
 /// A requested status change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transition {

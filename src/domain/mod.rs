@@ -14,7 +14,7 @@ pub mod settings;
 pub mod time;
 mod venue;
 
-pub use booking::{Booking, BookingStatus, Hold, HoldStatus, Transition};
+pub use booking::{Booking, BookingFilter, BookingStatus, Hold, HoldStatus, Transition};
 pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Reply, Reschedule};
 pub use error::DomainError;
 pub use event::{Change, Event};

@@ -182,12 +182,6 @@ impl From<crate::accounts::AccountError> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        Self::internal(e)
-    }
-}
-
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
@@ -231,9 +225,7 @@ mod tests {
             let api = ApiError::from(e);
             assert_eq!((api.status.as_u16(), api.code), (status, code));
         }
-        let internal = ApiError::from(EngineError::Store(crate::store::StoreError::Engine(
-            "disk on fire".into(),
-        )));
+        let internal = ApiError::internal("disk on fire");
         assert_eq!(
             (internal.status.as_u16(), internal.message.as_str()),
             (500, "internal error")

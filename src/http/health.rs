@@ -21,7 +21,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let engine = &state.engine;
     let body = json!({
         "ready": engine.is_ready(),
-        "store": engine.store().engine_name(),
+        "store": engine.store_name(),
         "venues_resident": engine.resident_venues(),
     });
     if engine.is_ready() {

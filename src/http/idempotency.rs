@@ -13,15 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::actors::Engine;
 use crate::actors::EngineError;
 use crate::actors::venue::RecordWith;
 use crate::domain::time::micros;
 use crate::domain::{Reply, UserId, VenueSettings};
 use crate::http::ApiError;
-use crate::store::{AuxOp, Store};
 
-/// The auxiliary key space of idempotency records.
-const SPACE: u8 = 5;
 /// How long a response is replayed (API.md).
 pub const KEEP: SignedDuration = SignedDuration::from_hours(24);
 
@@ -91,7 +89,7 @@ impl Idempotency {
     #[allow(clippy::too_many_arguments)]
     pub async fn once<F, Fut>(
         &self,
-        store: &Store,
+        engine: &Engine,
         user: &UserId,
         req: &HttpRequest,
         body: &[u8],
@@ -104,7 +102,7 @@ impl Idempotency {
         Fut: std::future::Future<Output = Result<Reply, EngineError>>,
     {
         let keyed = match key(req)? {
-            Some(k) => match self.begin(store, user, &k, req, body, now).await? {
+            Some(k) => match self.begin(engine, user, &k, req, body, now).await? {
                 Decision::Replay(response) => return Ok(Once::Replayed(response)),
                 Decision::Run(keyed) => Some(keyed),
             },
@@ -123,7 +121,7 @@ impl Idempotency {
     /// Takes the key's lock, then replays a kept response or says to run.
     async fn begin(
         &self,
-        store: &Store,
+        engine: &Engine,
         user: &UserId,
         key: &str,
         req: &HttpRequest,
@@ -142,7 +140,7 @@ impl Idempotency {
         let fingerprint = hasher.finalize().to_vec();
         let lock = self.locks.entry(slot.clone()).or_default().clone();
         let guard = lock.lock_owned().await;
-        if let Some(bytes) = store.aux_get(SPACE, &slot)? {
+        if let Some(bytes) = engine.idempotency_record(slot.clone()).await? {
             let record: Option<Record> = postcard::from_bytes(&bytes).ok();
             if let Some(record) =
                 record.filter(|r| r.created_at.saturating_add(KEEP).unwrap_or(Timestamp::MAX) > now)
@@ -196,11 +194,8 @@ impl Keyed {
                 body: render(reply, settings).to_string().into_bytes(),
                 created_at: now,
             };
-            vec![AuxOp::Put {
-                space: SPACE,
-                key: slot.clone(),
-                value: postcard::to_stdvec(&record).unwrap(), // unwrap: the record always serializes.
-            }]
+            let value = postcard::to_stdvec(&record).unwrap(); // unwrap: the record always serializes.
+            (slot.clone(), value)
         }))
     }
 }

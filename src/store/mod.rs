@@ -448,6 +448,40 @@ impl Store {
         }])
     }
 
+    /// Up to `limit` of a user's bookings that match `filter`, oldest
+    /// first, after the booking `after`; and whether more match. One call
+    /// walks the user's index in pages, so a filter that matches little
+    /// costs one store pass, not a request per booking.
+    pub fn user_bookings_matching(
+        &self,
+        user: &UserId,
+        filter: &crate::domain::BookingFilter,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<(Vec<Booking>, bool), StoreError> {
+        const PAGE: usize = 200;
+        let mut cursor = after.cloned();
+        let mut out = Vec::new();
+        loop {
+            let batch = self.user_bookings(user, cursor.as_ref(), PAGE)?;
+            for (id, venue) in &batch {
+                let Some(b) = self.booking(venue, id)? else {
+                    continue;
+                };
+                if filter.matches(&b) {
+                    if out.len() == limit {
+                        return Ok((out, true));
+                    }
+                    out.push(b);
+                }
+            }
+            match batch.last() {
+                Some((id, _)) if batch.len() == PAGE => cursor = Some(id.clone()),
+                _ => return Ok((out, false)),
+            }
+        }
+    }
+
     /// One auxiliary value.
     pub fn aux_get(&self, space: u8, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.kv.get(Table::Aux, &aux_key(space, key))

@@ -73,7 +73,7 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, 
         .user(&auth.user())?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
     let mut staff_of = Vec::new();
-    for venue in state.engine.store().staff_venue_hints(&user.id)? {
+    for venue in state.engine.staff_venue_hints(user.id.clone()).await? {
         match state.engine.ask(&venue, GetVenue).await {
             Ok((settings, _)) if settings.is_staff(&user.id) => staff_of.push(venue),
             _ => {}

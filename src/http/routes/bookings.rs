@@ -10,9 +10,11 @@ use crate::actors::messages::{
     RescheduleBooking, SeatBooking,
 };
 use crate::actors::new_id;
-use crate::domain::{self, BookingId, BookingTarget, HoldId, Reply, VenueId, VenueSettings};
+use crate::domain::{
+    self, BookingFilter, BookingId, BookingTarget, HoldId, Reply, VenueId, VenueSettings,
+};
 use crate::http::dto;
-use crate::http::extract::{Auth, JsonBody, MAX_LIMIT, Page, page_of, query};
+use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
 use crate::http::idempotency::Once;
 use crate::http::routes::venues::status_filter;
 use crate::http::{ApiError, AppState};
@@ -83,7 +85,7 @@ pub async fn create(
         target: target(&body.value)?,
         note: body.value.note.clone(),
     };
-    let (store, user, now) = (state.engine.store(), auth.user(), state.engine.now());
+    let (user, now) = (auth.user(), state.engine.now());
     let run = |record| {
         state
             .engine
@@ -91,7 +93,7 @@ pub async fn create(
     };
     let result = match state
         .idempotency
-        .once(store, &user, &req, &body.raw, now, render, run)
+        .once(&state.engine, &user, &req, &body.raw, now, render, run)
         .await?
     {
         Once::Replayed(response) => return Ok(response),
@@ -118,47 +120,28 @@ pub async fn list_own(
         .get("to")
         .map(|t| dto::parse_instant("to", t))
         .transpose()?;
-    let store = state.engine.store();
-    let user = auth.user();
-    let mut cursor = page.cursor.as_deref().map(BookingId::from);
-    let mut items = Vec::new();
-    let mut more = false;
-    'pages: loop {
-        let batch = store.user_bookings(&user, cursor.as_ref(), MAX_LIMIT)?;
-        if batch.is_empty() {
-            break;
-        }
-        for (id, venue) in &batch {
-            let Some(b) = store.booking(venue, id)? else {
-                continue;
-            };
-            let keep = status.is_none_or(|s| b.status == s)
-                && from.is_none_or(|f| b.start >= f)
-                && to.is_none_or(|t| b.start < t);
-            if keep {
-                if items.len() == page.limit {
-                    more = true;
-                    break 'pages;
-                }
-                let zone = state.zones.get(&state.engine, venue).await?;
-                items.push((id.clone(), dto::booking(&b, &zone)));
-            }
-        }
-        cursor = batch.last().map(|(id, _)| id.clone());
+    let filter = BookingFilter { status, from, to };
+    let after = page.cursor.as_deref().map(BookingId::from);
+    let (bookings, more) = state
+        .engine
+        .user_bookings(auth.user(), filter, after, page.limit)
+        .await?;
+    let mut items = Vec::with_capacity(bookings.len());
+    for b in &bookings {
+        let zone = state.zones.get(&state.engine, &b.venue_id).await?;
+        items.push(dto::booking(b, &zone));
     }
-    let next = if more {
-        items.last().map(|(id, _)| id.to_string())
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(page_of(items.into_iter().map(|(_, v)| v).collect(), next)))
+    let next = more
+        .then(|| bookings.last().map(|b| b.id.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(page_of(items, next)))
 }
 
 async fn venue_of(state: &AppState, id: &BookingId) -> Result<VenueId, ApiError> {
     state
         .engine
-        .store()
-        .venue_of(id.as_str())?
+        .venue_of(id.as_str())
+        .await?
         .ok_or_else(|| ApiError::not_found("booking"))
 }
 

@@ -40,11 +40,11 @@ pub async fn place(
         party_size: body.value.party_size,
         ttl_seconds: state.engine.hold_ttl_seconds(),
     };
-    let (store, user, now) = (state.engine.store(), auth.user(), state.engine.now());
+    let (user, now) = (auth.user(), state.engine.now());
     let run = |record| state.engine.execute(&venue, PlaceHold { hold, record });
     let result = match state
         .idempotency
-        .once(store, &user, &req, &body.raw, now, render, run)
+        .once(&state.engine, &user, &req, &body.raw, now, render, run)
         .await?
     {
         Once::Replayed(response) => return Ok(response),
@@ -66,8 +66,8 @@ pub async fn release(
     let id = HoldId::from(path.as_str());
     let venue = state
         .engine
-        .store()
-        .venue_of(id.as_str())?
+        .venue_of(id.as_str())
+        .await?
         .ok_or_else(|| ApiError::not_found("hold"))?;
     state
         .engine

@@ -44,8 +44,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let page = Page::from(&query(&req)?)?;
     let after = page.cursor.as_deref().map(VenueId::from);
-    let store = state.engine.store();
-    let ids = store.venue_ids_after(after.as_ref(), page.limit + 1)?;
+    let ids = state.engine.venue_ids_after(after, page.limit + 1).await?;
     let more = ids.len() > page.limit;
     let mut items = Vec::new();
     for id in ids.iter().take(page.limit) {

@@ -444,12 +444,12 @@ impl Connection {
             );
             return self.send(protocol::subscribed(&topic, now)).await;
         };
-        let store = self.state.engine.store().clone();
-        let key = venue.clone();
-        let oldest = tokio::task::spawn_blocking(move || store.oldest_event(&key))
+        let oldest = self
+            .state
+            .engine
+            .oldest_event(venue.clone())
             .await
             .ok()
-            .and_then(Result::ok)
             .flatten();
         let missed_forgotten = since < now && oldest.is_none_or(|o| o > since + 1);
         if since > now || missed_forgotten {
@@ -461,14 +461,12 @@ impl Connection {
         }
         let mut last = since;
         loop {
-            let store = self.state.engine.store().clone();
-            let key = venue.clone();
-            let page =
-                tokio::task::spawn_blocking(move || store.events_after(&key, last, REPLAY_PAGE))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .unwrap_or_default();
+            let page = self
+                .state
+                .engine
+                .events_after(venue.clone(), last, REPLAY_PAGE)
+                .await
+                .unwrap_or_default();
             for event in &page {
                 if let Some(end) = self
                     .send(

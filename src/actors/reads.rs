@@ -1,0 +1,83 @@
+//! The engine's store reads, for callers above it (HTTP, the WebSocket
+//! session, the demo): each runs on the blocking pool, so a read that waits
+//! for the disk never holds up a request thread, and no caller needs the
+//! store itself.
+
+use crate::actors::{Engine, EngineError};
+use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId};
+use crate::store::{Store, StoreError};
+
+impl Engine {
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || read(&store))
+            .await
+            .map_err(|_| EngineError::Unavailable)?
+            .map_err(EngineError::from)
+    }
+
+    /// Up to `limit` venue ids after `after`, in id (creation) order.
+    pub async fn venue_ids_after(
+        &self,
+        after: Option<VenueId>,
+        limit: usize,
+    ) -> Result<Vec<VenueId>, EngineError> {
+        self.read(move |s| s.venue_ids_after(after.as_ref(), limit))
+            .await
+    }
+
+    /// Up to `limit` of a user's bookings matching `filter` after `after`,
+    /// oldest first, and whether more match.
+    pub async fn user_bookings(
+        &self,
+        user: UserId,
+        filter: BookingFilter,
+        after: Option<BookingId>,
+        limit: usize,
+    ) -> Result<(Vec<Booking>, bool), EngineError> {
+        self.read(move |s| s.user_bookings_matching(&user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    /// The venue a booking or hold belongs to (ids are globally unique).
+    pub async fn venue_of(&self, record: &str) -> Result<Option<VenueId>, EngineError> {
+        let record = record.to_string();
+        self.read(move |s| s.venue_of(&record)).await
+    }
+
+    /// Venues that listed the user as staff at some point; check each
+    /// venue's current list before trusting one.
+    pub async fn staff_venue_hints(&self, user: UserId) -> Result<Vec<VenueId>, EngineError> {
+        self.read(move |s| s.staff_venue_hints(&user)).await
+    }
+
+    /// The oldest kept event's seq of a venue.
+    pub async fn oldest_event(&self, venue: VenueId) -> Result<Option<u64>, EngineError> {
+        self.read(move |s| s.oldest_event(&venue)).await
+    }
+
+    /// Up to `limit` of a venue's stored events after `seq`, in order.
+    pub async fn events_after(
+        &self,
+        venue: VenueId,
+        seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, EngineError> {
+        self.read(move |s| s.events_after(&venue, seq, limit)).await
+    }
+
+    /// The idempotency record stored for a request's slot, if any.
+    pub async fn idempotency_record(&self, slot: Vec<u8>) -> Result<Option<Vec<u8>>, EngineError> {
+        use crate::actors::venue::IDEMPOTENCY_SPACE;
+        self.read(move |s| s.aux_get(IDEMPOTENCY_SPACE, &slot))
+            .await
+    }
+
+    /// The store engine's name (`redb`, `sled`), for `/ready`.
+    pub fn store_name(&self) -> &'static str {
+        self.store.engine_name()
+    }
+}
