@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use booking_engine::actors::messages::CreateBooking;
-use booking_engine::actors::{Engine, EngineOptions, SystemClock, new_id};
+use booking_engine::actors::{Engine, EngineOptions};
+use booking_engine::clock::SystemClock;
 use booking_engine::demo;
 use booking_engine::domain::{
     self, BookingId, BookingTarget, Caller, Resource, ResourceId, ResourceMode, VenueId,
     VenueSettings,
 };
+use booking_engine::ids::new_id;
 use booking_engine::store::{EngineKind, RedbEngine, Store};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::future::join_all;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
-use booking_engine::actors::{Engine, EngineOptions, SystemClock};
+use booking_engine::actors::{Engine, EngineOptions};
+use booking_engine::clock::SystemClock;
 use booking_engine::demo;
 use booking_engine::domain::{
     BookingId, BookingTarget, Caller, Command, CreateBooking, Resource, ResourceId, ResourceMode,

@@ -8,20 +8,27 @@
 //!   event log, written in group commits. Imports `domain` only.
 //! - [`actors`]: one actix actor per venue (the only writer of its state), the
 //!   registry, the store writer and the event bus. No business rule here.
-//! - [`http`]: actix-web routes, DTOs and the error table. Talks to `actors`.
+//! - [`http`]: actix-web routes, DTOs and the error table. Talks to the
+//!   engine handle (`actors::Engine`) only; never imports `store`.
 //! - [`settings`], [`telemetry`], [`startup`]: configuration, logs, and the
 //!   assembly of the whole application from an already-bound listener.
+//! - [`clock`], [`ids`]: where `now` and fresh ids come from; small and
+//!   free of the actors, so that accounts and the load tool can use them.
+//! - [`accounts`]: users, password hashes, tokens; writes go through the
+//!   engine's store writer.
 //! - [`commands`]: the binary's `backup` and `restore`.
 //! - [`demo`]: the demo restaurant.
 //! - [`load`]: the load generator behind `booking-load` (an HTTP client of
-//!   the server; it uses nothing of the engine but ids).
+//!   the server; it uses nothing of the engine but [`ids`]).
 
 pub mod accounts;
 pub mod actors;
+pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod ids;
 pub mod load;
 pub mod settings;
 pub mod startup;

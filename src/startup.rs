@@ -10,7 +10,8 @@ use actix_web::dev::Server;
 use anyhow::Context;
 
 use crate::accounts::{self, Accounts, Tokens};
-use crate::actors::{Clock, Engine, EngineOptions, SystemClock};
+use crate::actors::{Engine, EngineOptions};
+use crate::clock::{Clock, SystemClock};
 use crate::http::{self, AppState, Idempotency, Limits, Zones};
 use crate::settings::Settings;
 use crate::store::Store;

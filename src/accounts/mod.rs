@@ -19,9 +19,10 @@ use tokio::sync::Mutex;
 pub use tokens::{Claims, Tokens, random_bytes};
 
 use crate::actors::writer::StoreWriter;
-use crate::actors::{Clock, new_id};
+use crate::clock::Clock;
 use crate::domain::UserId;
 use crate::domain::time::micros;
+use crate::ids::new_id;
 use crate::store::{AuxOp, Commit, Store, StoreError};
 
 /// Auxiliary key spaces of this module.

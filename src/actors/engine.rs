@@ -8,11 +8,13 @@ use actix::prelude::*;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use crate::actors::EngineError;
 use crate::actors::registry::Registry;
 use crate::actors::venue::{Shared, VenueActor};
 use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStats};
-use crate::actors::{Clock, EngineError};
+use crate::clock::Clock;
 use crate::domain::{Event, Reply, Venue, VenueId, VenueSettings};
+use crate::ids::new_id;
 use crate::store::{Commit, Store};
 
 /// Tunables of the engine.
@@ -45,11 +47,6 @@ impl Default for EngineOptions {
             event_max_age: Duration::from_secs(7 * 24 * 3600),
         }
     }
-}
-
-/// A fresh time-ordered id (UUIDv7).
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 /// The running engine.

@@ -3,7 +3,6 @@
 //! the group-committing store writer and the event bus. No business rule
 //! lives here: a handler calls the domain once, persists, replies, publishes.
 
-mod clock;
 mod engine;
 mod error;
 pub mod messages;
@@ -12,7 +11,6 @@ mod registry;
 pub mod venue;
 pub mod writer;
 
-pub use clock::{Clock, SystemClock, TokioClock};
-pub use engine::{Engine, EngineOptions, new_id};
+pub use engine::{Engine, EngineOptions};
 pub use error::EngineError;
 pub use venue::VenueActor;

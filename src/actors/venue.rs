@@ -14,9 +14,10 @@ use std::time::Duration;
 use actix::prelude::*;
 use jiff::Timestamp;
 
+use crate::actors::EngineError;
 use crate::actors::registry::Registry;
 use crate::actors::writer::{Health, StoreWriter};
-use crate::actors::{Clock, EngineError};
+use crate::clock::Clock;
 use crate::domain::{Command, Outcome, Reply, Venue};
 use crate::store::{AuxOp, Commit};
 

@@ -11,7 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
-use crate::actors::new_id;
+use crate::ids::new_id;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

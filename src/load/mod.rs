@@ -129,7 +129,7 @@ async fn setup(client: &reqwest::Client, o: &Options) -> anyhow::Result<Setup> {
         .as_str()
         .context("no token")?
         .to_string();
-    let run = crate::actors::new_id();
+    let run = crate::ids::new_id();
     let mut customers = Vec::new();
     for i in 0..16 {
         let email = format!("load-{run}-{i}@example.com");

@@ -5,8 +5,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use booking_engine::actors::messages::{GetBooking, PlaceHold};
-use booking_engine::actors::{Engine, EngineError, EngineOptions, TokioClock, new_id};
+use booking_engine::actors::{Engine, EngineError, EngineOptions};
+use booking_engine::clock::TokioClock;
 use booking_engine::domain::{self, Caller, Change, DomainError, HoldId, Reply};
+use booking_engine::ids::new_id;
 use booking_engine::store::{EngineKind, RedbEngine, Store};
 use futures::future::join_all;
 use jiff::Timestamp;
@@ -190,7 +192,7 @@ async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back(
     let (kv, disk) = Faulty::wrap(Box::new(kv));
     let engine = Engine::start(
         Store::with_engine(Box::new(kv), 100),
-        Arc::new(booking_engine::actors::SystemClock),
+        Arc::new(booking_engine::clock::SystemClock),
         options(2),
     );
     let venue = venue(&engine, bar_only(2)).await;

@@ -301,7 +301,7 @@ async fn faulty_app() -> (TestApp, booking_engine::store::faults::FaultSwitch) {
     let app = spawn_app_on_store(
         dir,
         settings,
-        Arc::new(booking_engine::actors::SystemClock),
+        Arc::new(booking_engine::clock::SystemClock),
         store,
     )
     .await;
@@ -727,7 +727,7 @@ async fn the_store_the_secret_and_backups_are_private_to_their_owner() {
     let app = spawn_app_on(
         tempfile::tempdir().unwrap(),
         move |s| s.data_dir = data_dir,
-        Arc::new(booking_engine::actors::SystemClock),
+        Arc::new(booking_engine::clock::SystemClock),
     )
     .await;
     assert_eq!(mode(&data), 0o700);

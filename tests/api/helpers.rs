@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use booking_engine::actors::messages::{CreateBooking, GetAvailability};
-use booking_engine::actors::{Clock, Engine, EngineOptions, SystemClock, new_id};
+use booking_engine::actors::{Engine, EngineOptions};
+use booking_engine::clock::{Clock, SystemClock};
 use booking_engine::demo;
 use booking_engine::domain::{
     self, BookingId, BookingTarget, Caller, SlotAvailability, VenueId, VenueSettings,
 };
+use booking_engine::ids::new_id;
 use booking_engine::settings::Settings;
 use booking_engine::startup::Application;
 use booking_engine::store::{EngineKind, Store};

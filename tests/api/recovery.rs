@@ -276,7 +276,7 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
         let store = Store::open(kind, dir.path(), 10_000).unwrap();
         let again = Engine::start(
             store,
-            std::sync::Arc::new(booking_engine::actors::SystemClock),
+            std::sync::Arc::new(booking_engine::clock::SystemClock),
             options(2),
         );
         assert_eq!(again.warm_up().await.unwrap(), 1);

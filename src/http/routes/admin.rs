@@ -4,9 +4,9 @@ use std::io::Read;
 
 use actix_web::{HttpResponse, web};
 
-use crate::actors::new_id;
 use crate::http::extract::Auth;
 use crate::http::{ApiError, AppState};
+use crate::ids::new_id;
 
 /// Chunks of the backup file on their way to the client.
 const CHUNK: usize = 64 * 1024;

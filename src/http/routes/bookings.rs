@@ -9,7 +9,6 @@ use crate::actors::messages::{
     CancelBooking, CompleteBooking, ConfirmBooking, CreateBooking, GetBooking, MarkNoShow,
     RescheduleBooking, SeatBooking,
 };
-use crate::actors::new_id;
 use crate::domain::{
     self, BookingFilter, BookingId, BookingTarget, HoldId, Reply, VenueId, VenueSettings,
 };
@@ -18,6 +17,7 @@ use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
 use crate::http::idempotency::Once;
 use crate::http::routes::venues::status_filter;
 use crate::http::{ApiError, AppState};
+use crate::ids::new_id;
 
 #[derive(Deserialize)]
 pub struct BookingIn {

@@ -4,12 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::actors::messages::{PlaceHold, ReleaseHold};
-use crate::actors::new_id;
 use crate::domain::{self, HoldId, Reply, VenueId, VenueSettings};
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::idempotency::Once;
 use crate::http::{ApiError, AppState};
+use crate::ids::new_id;
 
 #[derive(Deserialize)]
 pub struct HoldIn {
