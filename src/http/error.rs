@@ -1,6 +1,6 @@
-//! The one error table: every failure becomes API.md's error body with a
-//! stable code and its status. 5xx bodies say "internal error"; the cause is
-//! logged once, here.
+//! The one error table: every failure becomes the API's error body with a
+//! stable code (`codes::ErrorCode`, which carries its status). 5xx bodies
+//! say "internal error"; the cause is logged once, here.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -8,42 +8,41 @@ use serde_json::{Value, json};
 
 use crate::actors::EngineError;
 use crate::domain::DomainError;
+pub use crate::http::codes::ErrorCode;
 
 /// An error as the client sees it.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Value,
 }
 
 impl ApiError {
     /// An error with empty details.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             details: json!({}),
         }
     }
 
+    /// Its HTTP status (the code's).
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
     /// `404 not_found`.
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
 
     /// `422 validation_failed` naming the field.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         let (field, reason) = (field.into(), reason.into());
         Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "validation_failed",
+            code: ErrorCode::ValidationFailed,
             message: format!("{field}: {reason}"),
             details: json!({"field": field, "reason": reason}),
         }
@@ -51,46 +50,46 @@ impl ApiError {
 
     /// `400 malformed_request`.
     pub fn malformed(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed_request", message)
+        Self::new(ErrorCode::MalformedRequest, message)
     }
 
     /// `401 unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(ErrorCode::Unauthorized, message)
     }
 
     /// `403 forbidden`.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     /// `413 payload_too_large`.
     pub fn too_large() -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "request bodies are limited to 64 KiB",
         )
     }
 
-    /// `408 request_timeout`: the body did not arrive in time (an addition
-    /// to the contract's table, like `unavailable`).
+    /// `408 request_timeout`: the body did not arrive in time.
     pub fn body_timeout() -> Self {
         Self::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             "the request body did not arrive in time",
         )
+    }
+
+    /// `429 rate_limited` with `Retry-After: seconds`.
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> Self {
+        let mut e = Self::new(ErrorCode::RateLimited, message);
+        e.details = json!({"retry_after_seconds": seconds.max(1)});
+        e
     }
 
     /// `500 internal`; the cause is logged once, here, and never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        Self::new(ErrorCode::Internal, "internal error")
     }
 }
 
@@ -99,7 +98,7 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} {}: {}",
-            self.status.as_u16(),
+            self.status().as_u16(),
             self.code,
             self.message
         )
@@ -108,11 +107,11 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.status());
         if let Some(seconds) = self
             .details
             .get("retry_after_seconds")
@@ -129,29 +128,26 @@ impl ResponseError for ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         let message = e.to_string();
-        let (status, code, details) = match e {
+        let (code, details) = match e {
             DomainError::Invalid { field, reason } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 json!({"field": field, "reason": reason}),
             ),
             DomainError::SlotUnavailable => {
                 metrics::counter!("booking_conflicts_total").increment(1);
-                (StatusCode::CONFLICT, "slot_unavailable", json!({}))
+                (ErrorCode::SlotUnavailable, json!({}))
             }
-            DomainError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
-            DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
-            DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict", json!({})),
-            DomainError::Limit(_) => (StatusCode::CONFLICT, "conflict", json!({"reason": "limit"})),
+            DomainError::NotFound(_) => (ErrorCode::NotFound, json!({})),
+            DomainError::Forbidden(_) => (ErrorCode::Forbidden, json!({})),
+            DomainError::Conflict(_) => (ErrorCode::Conflict, json!({})),
+            DomainError::Limit(_) => (ErrorCode::Conflict, json!({"reason": "limit"})),
             DomainError::Strands { bookings, holds } => (
-                StatusCode::CONFLICT,
-                "conflict",
+                ErrorCode::Conflict,
                 json!({"bookings": bookings, "holds": holds}),
             ),
-            DomainError::HoldExpired => (StatusCode::GONE, "hold_expired", json!({})),
+            DomainError::HoldExpired => (ErrorCode::HoldExpired, json!({})),
         };
         Self {
-            status,
             code,
             message,
             details,
@@ -163,17 +159,13 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError as A;
         match e {
-            A::EmailTaken => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            A::EmailTaken => Self::new(ErrorCode::Conflict, e.to_string()),
             A::Invalid { field, reason } => Self::invalid(field, reason),
             A::BadCredentials | A::BadRefreshToken => Self::unauthorized(e.to_string()),
             A::Store(cause) => Self::internal(cause),
             A::Unavailable => EngineError::Unavailable.into(),
             A::Busy => {
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    e.to_string(),
-                );
+                let mut e = Self::new(ErrorCode::Unavailable, e.to_string());
                 e.details = json!({"retry_after_seconds": 2});
                 e
             }
@@ -187,10 +179,8 @@ impl From<EngineError> for ApiError {
         match e {
             EngineError::Domain(d) => d.into(),
             EngineError::VenueNotFound => Self::not_found("venue"),
-            // An addition to API.md's table: retrying later may succeed.
             EngineError::Unavailable => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                ErrorCode::Unavailable,
                 "the service is not accepting writes right now",
             ),
             EngineError::Store(cause) => Self::internal(cause),
@@ -223,11 +213,11 @@ mod tests {
         ];
         for (e, status, code) in cases {
             let api = ApiError::from(e);
-            assert_eq!((api.status.as_u16(), api.code), (status, code));
+            assert_eq!((api.status().as_u16(), api.code.as_str()), (status, code));
         }
         let internal = ApiError::internal("disk on fire");
         assert_eq!(
-            (internal.status.as_u16(), internal.message.as_str()),
+            (internal.status().as_u16(), internal.message.as_str()),
             (500, "internal error")
         );
     }

@@ -18,7 +18,7 @@ use crate::actors::EngineError;
 use crate::actors::venue::RecordWith;
 use crate::domain::time::micros;
 use crate::domain::{Reply, UserId, VenueSettings};
-use crate::http::ApiError;
+use crate::http::{ApiError, ErrorCode};
 
 /// How long a response is replayed (API.md).
 pub const KEEP: SignedDuration = SignedDuration::from_hours(24);
@@ -147,8 +147,7 @@ impl Idempotency {
             {
                 if record.fingerprint != fingerprint {
                     return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "idempotency_key_reused",
+                        ErrorCode::IdempotencyKeyReused,
                         "this Idempotency-Key was used with a different request",
                     ));
                 }

@@ -14,7 +14,6 @@ use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
-use serde_json::json;
 
 use crate::accounts::Tokens;
 use crate::http::ApiError;
@@ -76,13 +75,7 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> IpAddr {
 }
 
 fn rate_limited(seconds: u64) -> ApiError {
-    let mut e = ApiError::new(
-        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "too many requests; retry later",
-    );
-    e.details = json!({"retry_after_seconds": seconds.max(1)});
-    e
+    ApiError::rate_limited("too many requests; retry later", seconds)
 }
 
 impl Limits {
@@ -158,8 +151,6 @@ impl Connections {
 
     /// The answer to a request on a connection over the cap.
     pub fn refused() -> ApiError {
-        let mut e = rate_limited(1);
-        e.message = "too many connections from this address".into();
-        e
+        ApiError::rate_limited("too many connections from this address", 1)
     }
 }

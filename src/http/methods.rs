@@ -2,10 +2,9 @@
 //! method a path does not serve answered `405 method_not_allowed` with
 //! `Allow` (API v1.1 §10), instead of falling through to 404.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, Route, web};
 
-use crate::http::ApiError;
+use crate::http::{ApiError, ErrorCode};
 
 /// A path's routes as (method name, route), in the order declared.
 pub struct Routes {
@@ -54,8 +53,7 @@ impl Default for Routes {
 
 fn method_not_allowed(allow: &str) -> HttpResponse {
     let mut response = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("this path serves {allow}"),
     )
     .error_response();

@@ -1,5 +1,6 @@
 //! HTTP: routes, DTOs, extractors and the error table over the engine.
 
+mod codes;
 mod dto;
 pub mod error;
 mod extract;
@@ -23,7 +24,7 @@ use actix_web::{App, HttpServer, ResponseError, web};
 
 use crate::accounts::Accounts;
 use crate::actors::Engine;
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use idempotency::Idempotency;
 pub use limits::{Connections, Limits};
 pub use zones::Zones;

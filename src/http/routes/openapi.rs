@@ -1,32 +1,23 @@
 //! `GET /api/v1/openapi.json`, generated from the route table.
 
 use actix_web::HttpResponse;
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
+use crate::http::ErrorCode;
 use crate::http::routes::ROUTES;
 
-/// The error codes of API.md's table, by status.
-const ERRORS: &[(&str, &str)] = &[
-    ("400", "malformed_request"),
-    ("401", "unauthorized"),
-    ("403", "forbidden"),
-    ("404", "not_found"),
-    ("405", "method_not_allowed (with Allow)"),
-    ("408", "request_timeout (the body did not arrive in time)"),
-    (
-        "409",
-        "slot_unavailable or conflict (details.reason \"limit\": a per-customer limit)",
-    ),
-    ("410", "hold_expired"),
-    ("413", "payload_too_large"),
-    ("422", "validation_failed or idempotency_key_reused"),
-    ("429", "rate_limited (with Retry-After)"),
-    ("500", "internal"),
-    (
-        "503",
-        "unavailable (the store refused a write, or logins are queued too long; retry later, see Retry-After)",
-    ),
-];
+/// The error codes by status, from the one table (`ErrorCode::ALL`).
+fn errors_by_status() -> BTreeMap<u16, Vec<&'static str>> {
+    let mut by = BTreeMap::<u16, Vec<&'static str>>::new();
+    for code in ErrorCode::ALL {
+        by.entry(code.status().as_u16())
+            .or_default()
+            .push(code.as_str());
+    }
+    by
+}
 
 /// The OpenAPI 3.1 document of every route.
 pub fn build() -> Value {
@@ -40,8 +31,8 @@ pub fn build() -> Value {
             .collect();
         let mut responses = Map::new();
         responses.insert(route.status.to_string(), json!({"description": "success"}));
-        for (status, codes) in ERRORS {
-            responses.insert((*status).to_string(), json!({"description": codes, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
+        for (status, codes) in errors_by_status() {
+            responses.insert(status.to_string(), json!({"description": codes.join(" or "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
         }
         let mut op =
             json!({"summary": route.summary, "parameters": params, "responses": responses});
@@ -56,12 +47,12 @@ pub fn build() -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "booking-engine", "version": env!("CARGO_PKG_VERSION"), "description": "The booking engine's REST API (see API.md)."},
+        "info": {"title": "booking-engine", "version": env!("CARGO_PKG_VERSION"), "description": "The booking engine's REST API. Errors: 409 conflict may carry details.reason \"limit\" (a per-customer limit); 429 and 503 carry Retry-After."},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}
+                "code": {"type": "string", "enum": ErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()}, "message": {"type": "string"}, "details": {"type": "object"}
             }}}}}
         }
     })

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use crate::actors::Engine;
 use crate::domain::{Change, Event, UserId, VenueId, Zone};
+use crate::http::ErrorCode;
 use crate::http::dto;
 use crate::http::ws::protocol::{self, Frame, Viewer};
 use crate::http::zones::Zones;
@@ -160,8 +161,10 @@ impl Hub {
                 subs.retain(|s| {
                     let allowed = s.viewer.caller().is_some_and(|c| settings.managed_by(&c));
                     if !allowed {
-                        let text =
-                            protocol::error("forbidden", "you are no longer staff of this venue");
+                        let text = protocol::error(
+                            ErrorCode::Forbidden,
+                            "you are no longer staff of this venue",
+                        );
                         s.push(Frame {
                             topic: s.topic.clone(),
                             seq: 0,

@@ -26,6 +26,7 @@ use crate::actors::EngineError;
 use crate::actors::messages::GetVenue;
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::{Caller, UserId, VenueId};
+use crate::http::ErrorCode;
 use crate::http::extract::{bearer, query};
 use crate::http::{ApiError, AppState, dto};
 
@@ -217,14 +218,14 @@ impl Connection {
             }
             Some(Ok(AggregatedMessage::Pong(_))) => None,
             Some(Ok(AggregatedMessage::Binary(_))) => {
-                self.error("malformed_request", "send text frames of JSON")
+                self.error(ErrorCode::MalformedRequest, "send text frames of JSON")
                     .await
             }
             Some(Ok(AggregatedMessage::Text(text))) => {
                 match serde_json::from_str::<ClientFrame>(&text) {
                     Err(e) => {
                         self.error(
-                            "malformed_request",
+                            ErrorCode::MalformedRequest,
                             &format!("not a frame this server understands: {e}"),
                         )
                         .await
@@ -266,7 +267,7 @@ impl Connection {
         }
     }
 
-    async fn error(&mut self, code: &str, message: &str) -> Option<End> {
+    async fn error(&mut self, code: ErrorCode, message: &str) -> Option<End> {
         self.send(protocol::error(code, message)).await
     }
 
@@ -291,7 +292,7 @@ impl Connection {
         let Some(parsed) = Topic::parse(&topic) else {
             return self
                 .error(
-                    "validation_failed",
+                    ErrorCode::ValidationFailed,
                     "topic must be venue:{id}:bookings, venue:{id}:availability or user:bookings",
                 )
                 .await;
@@ -300,7 +301,7 @@ impl Connection {
         if self.subs.len() >= MAX_SUBSCRIPTIONS {
             return self
                 .error(
-                    "validation_failed",
+                    ErrorCode::ValidationFailed,
                     &format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
                 )
                 .await;
@@ -317,7 +318,7 @@ impl Connection {
             Topic::UserBookings => {
                 let Some(user) = self.viewer.user.clone() else {
                     return self
-                        .error("forbidden", "log in to follow your bookings")
+                        .error(ErrorCode::Forbidden, "log in to follow your bookings")
                         .await;
                 };
                 self.state.hub.add_user(&user, sub);
@@ -351,7 +352,7 @@ impl Connection {
             _ => {
                 return self
                     .error(
-                        "validation_failed",
+                        ErrorCode::ValidationFailed,
                         "date: a date as YYYY-MM-DD is required",
                     )
                     .await;
@@ -359,7 +360,10 @@ impl Connection {
         };
         let Some(party) = party.filter(|p| (1..=MAX_PARTY).contains(p)) else {
             return self
-                .error("validation_failed", "party_size: 1 to 1000 is required")
+                .error(
+                    ErrorCode::ValidationFailed,
+                    "party_size: 1 to 1000 is required",
+                )
                 .await;
         };
         let key = (venue, date, party);
@@ -379,10 +383,12 @@ impl Connection {
                 );
                 self.send(protocol::subscribed(&topic, seq)).await
             }
-            Err(EngineError::VenueNotFound) => self.error("not_found", "venue not found").await,
+            Err(EngineError::VenueNotFound) => {
+                self.error(ErrorCode::NotFound, "venue not found").await
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "availability subscription failed");
-                self.error("internal", "internal error").await
+                self.error(ErrorCode::Internal, "internal error").await
             }
         }
     }
@@ -399,7 +405,7 @@ impl Connection {
         let Some(user) = self.viewer.user.clone() else {
             return self
                 .error(
-                    "forbidden",
+                    ErrorCode::Forbidden,
                     "only venue staff may follow a venue's bookings",
                 )
                 .await;
@@ -417,8 +423,10 @@ impl Connection {
             Err(e) => {
                 self.unsubscribe(&topic);
                 return match e {
-                    EngineError::VenueNotFound => self.error("not_found", "venue not found").await,
-                    _ => self.error("internal", "internal error").await,
+                    EngineError::VenueNotFound => {
+                        self.error(ErrorCode::NotFound, "venue not found").await
+                    }
+                    _ => self.error(ErrorCode::Internal, "internal error").await,
                 };
             }
         };
@@ -429,7 +437,7 @@ impl Connection {
             self.unsubscribe(&topic);
             return self
                 .error(
-                    "forbidden",
+                    ErrorCode::Forbidden,
                     "only venue staff may follow a venue's bookings",
                 )
                 .await;

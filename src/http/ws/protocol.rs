@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::http::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -96,8 +97,8 @@ pub fn resync(topic: &str) -> String {
     json!({"type": "resync", "topic": topic}).to_string()
 }
 
-pub fn error(code: &str, message: &str) -> String {
-    json!({"type": "error", "code": code, "message": message}).to_string()
+pub fn error(code: ErrorCode, message: &str) -> String {
+    json!({"type": "error", "code": code.as_str(), "message": message}).to_string()
 }
 
 pub fn pong() -> String {
