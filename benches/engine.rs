@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use booking_engine::actors::messages::CreateBooking;
 use booking_engine::actors::{Engine, EngineOptions};
 use booking_engine::clock::SystemClock;
 use booking_engine::demo;
@@ -64,7 +63,7 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
         ids.extend(created.into_iter().map(|r| r.unwrap().0));
     }
     let now = engine.now();
-    let messages: Vec<(VenueId, CreateBooking)> = (0..ROUND)
+    let messages: Vec<(VenueId, domain::Command)> = (0..ROUND)
         .map(|i| {
             let booking = domain::CreateBooking {
                 id: BookingId::from(new_id().as_str()),
@@ -77,10 +76,7 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
             };
             (
                 ids[i % venues].clone(),
-                CreateBooking {
-                    booking,
-                    record: None,
-                },
+                domain::Command::CreateBooking(booking),
             )
         })
         .collect();

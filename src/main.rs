@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use booking_engine::actors::messages::SetStaff;
 use booking_engine::demo;
 use booking_engine::domain::Caller;
 use booking_engine::settings::Settings;
@@ -110,7 +109,7 @@ async fn create_demo(app: &Application, settings: &Settings) -> anyhow::Result<(
     let (venue, _) = engine
         .create_venue(demo::restaurant_settings(Vec::new()))
         .await?;
-    let add = SetStaff {
+    let add = booking_engine::domain::Command::SetStaff {
         caller: Caller::admin("demo-setup"),
         user: staff.user.id.clone(),
         member: true,

@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::actors::EngineError;
+use crate::actors::messages::Execute;
 use crate::actors::registry::Registry;
 use crate::actors::venue::{Shared, VenueActor};
 use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStats};
@@ -184,13 +185,13 @@ impl Engine {
         Err(EngineError::Unavailable)
     }
 
-    /// Sends a command and flattens its reply.
-    pub async fn execute<M>(&self, venue: &VenueId, msg: M) -> Result<Reply, EngineError>
-    where
-        M: Message<Result = Result<Reply, EngineError>> + Send + Clone + 'static,
-        VenueActor: Handler<M>,
-    {
-        self.ask(venue, msg).await?
+    /// Executes a command at a venue; answers once its change is durable.
+    pub async fn execute(
+        &self,
+        venue: &VenueId,
+        command: impl Into<Execute>,
+    ) -> Result<Reply, EngineError> {
+        self.ask(venue, command.into()).await?
     }
 
     /// Activates every stored venue, so that holds left live by the last run

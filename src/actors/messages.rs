@@ -1,5 +1,5 @@
-//! The venue actor's messages, one per operation, named as verbs. Commands
-//! go through `VenueActor::run`; queries answer from memory.
+//! The venue actor's messages: `Execute` carries every command (through
+//! `VenueActor::run_with`); the queries, named as verbs, answer from memory.
 
 use actix::prelude::*;
 use jiff::civil::Date;
@@ -7,109 +7,44 @@ use jiff::civil::Date;
 use crate::actors::EngineError;
 use crate::actors::venue::{Pending, RecordWith, VenueActor};
 use crate::domain::{
-    self, Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, Transition,
-    UserId, VenuePatch, VenueSettings,
+    Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, VenueSettings,
 };
 
-macro_rules! command {
-    ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? } => |$m:ident| $cmd:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $name { $(pub $field: $ty),* }
-
-        impl Message for $name {
-            type Result = Result<Reply, EngineError>;
-        }
-
-        impl Handler<$name> for VenueActor {
-            type Result = Pending<Reply>;
-
-            fn handle(&mut self, $m: $name, ctx: &mut Context<Self>) -> Self::Result {
-                let command = $cmd;
-                self.run(command, ctx)
-            }
-        }
-    };
-}
-
-command!(
-    /// Release a hold (owner or staff).
-    ReleaseHold { id: HoldId, caller: Caller } => |m| Command::ReleaseHold { id: m.id, caller: m.caller }
-);
-command!(
-    /// Cancel a booking (owner or staff).
-    CancelBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Cancel }
-);
-command!(
-    /// Confirm a pending booking (staff).
-    ConfirmBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Confirm }
-);
-command!(
-    /// Seat a confirmed booking (staff).
-    SeatBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Seat }
-);
-command!(
-    /// Complete a seated booking (staff).
-    CompleteBooking { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::Complete }
-);
-command!(
-    /// Mark a confirmed booking as a no-show (staff).
-    MarkNoShow { id: BookingId, caller: Caller } => |m| Command::Transition { id: m.id, caller: m.caller, to: Transition::NoShow }
-);
-command!(
-    /// Move, resize or annotate a booking atomically.
-    RescheduleBooking { change: domain::Reschedule } => |m| Command::Reschedule(m.change)
-);
-command!(
-    /// Change the venue's settings (staff or admin).
-    UpdateVenue { caller: Caller, patch: VenuePatch } => |m| Command::UpdateVenue { caller: m.caller, patch: Box::new(m.patch) }
-);
-command!(
-    /// Add or remove a staff member (admin).
-    SetStaff { caller: Caller, user: UserId, member: bool } => |m| Command::SetStaff { caller: m.caller, user: m.user, member: m.member }
-);
-command!(
-    /// Sweep holds whose time is up (the venue's timer does this by itself).
-    ExpireHolds {} => |_m| Command::ExpireHolds
-);
-
-/// Lock capacity for the configured hold lifetime.
+/// Every change of a venue: one domain command, and optionally the
+/// idempotency record to store in the same commit when it succeeds. One
+/// message for all commands, so that a new command touches the domain and a
+/// route, nothing in between.
 #[derive(Clone, Debug)]
-pub struct PlaceHold {
-    pub hold: domain::PlaceHold,
-    /// Stored with the hold when it is placed (idempotency).
+pub struct Execute {
+    pub command: Command,
     pub record: Option<RecordWith>,
 }
 
-/// Book directly or by converting a hold.
-#[derive(Clone, Debug)]
-pub struct CreateBooking {
-    pub booking: domain::CreateBooking,
-    /// Stored with the booking when it is made (idempotency).
-    pub record: Option<RecordWith>,
-}
-
-impl Message for PlaceHold {
-    type Result = Result<Reply, EngineError>;
-}
-
-impl Message for CreateBooking {
-    type Result = Result<Reply, EngineError>;
-}
-
-impl Handler<PlaceHold> for VenueActor {
-    type Result = Pending<Reply>;
-
-    fn handle(&mut self, m: PlaceHold, ctx: &mut Context<Self>) -> Self::Result {
-        self.run_with(Command::PlaceHold(m.hold), m.record, ctx)
+impl Execute {
+    /// A command with nothing stored beside it.
+    pub fn new(command: Command) -> Self {
+        Self {
+            command,
+            record: None,
+        }
     }
 }
 
-impl Handler<CreateBooking> for VenueActor {
+impl From<Command> for Execute {
+    fn from(command: Command) -> Self {
+        Self::new(command)
+    }
+}
+
+impl Message for Execute {
+    type Result = Result<Reply, EngineError>;
+}
+
+impl Handler<Execute> for VenueActor {
     type Result = Pending<Reply>;
 
-    fn handle(&mut self, m: CreateBooking, ctx: &mut Context<Self>) -> Self::Result {
-        self.run_with(Command::CreateBooking(m.booking), m.record, ctx)
+    fn handle(&mut self, m: Execute, ctx: &mut Context<Self>) -> Self::Result {
+        self.run_with(m.command, m.record, ctx)
     }
 }
 

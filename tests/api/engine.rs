@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use booking_engine::actors::messages::{GetBooking, PlaceHold};
+use booking_engine::actors::messages::GetBooking;
 use booking_engine::actors::{Engine, EngineError, EngineOptions};
 use booking_engine::clock::TokioClock;
 use booking_engine::domain::{self, Caller, Change, DomainError, HoldId, Reply};
@@ -109,13 +109,7 @@ async fn an_expired_hold_is_pushed_and_its_capacity_comes_back_by_the_venues_own
         ttl_seconds: t.engine.hold_ttl_seconds(),
     };
     t.engine
-        .execute(
-            &venue,
-            PlaceHold {
-                hold: hold.clone(),
-                record: None,
-            },
-        )
+        .execute(&venue, domain::Command::PlaceHold(hold.clone()))
         .await
         .unwrap();
     let full = availability_on_day_of(&t.engine, &venue, start).await;

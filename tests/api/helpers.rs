@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use booking_engine::actors::messages::{CreateBooking, GetAvailability};
+use booking_engine::actors::messages::GetAvailability;
 use booking_engine::actors::{Engine, EngineOptions};
 use booking_engine::clock::{Clock, SystemClock};
 use booking_engine::demo;
@@ -321,20 +321,17 @@ pub fn evening(now: Timestamp, days: i64) -> Timestamp {
         .timestamp()
 }
 
-/// A booking message for `user`.
-pub fn booking(user: &str, start: Timestamp, party: u32) -> CreateBooking {
-    CreateBooking {
-        record: None,
-        booking: domain::CreateBooking {
-            id: BookingId::from(new_id().as_str()),
-            caller: Caller::user(user),
-            target: BookingTarget::Start {
-                start,
-                party_size: party,
-            },
-            note: None,
+/// A booking command for `user`.
+pub fn booking(user: &str, start: Timestamp, party: u32) -> domain::Command {
+    domain::Command::CreateBooking(domain::CreateBooking {
+        id: BookingId::from(new_id().as_str()),
+        caller: Caller::user(user),
+        target: BookingTarget::Start {
+            start,
+            party_size: party,
         },
-    }
+        note: None,
+    })
 }
 
 /// The availability of the (Shanghai) local date of `start` for a party of two.

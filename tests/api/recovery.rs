@@ -2,7 +2,6 @@
 //! engines, after a process that dies without any clean shutdown.
 
 use booking_engine::actors::Engine;
-use booking_engine::actors::messages::CancelBooking;
 use booking_engine::demo;
 use booking_engine::domain::{
     self, Booking, BookingId, BookingTarget, Caller, Command, CreateBooking, Hold, HoldId,
@@ -261,9 +260,10 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
         t.engine
             .execute(
                 &venue,
-                CancelBooking {
+                Command::Transition {
                     id: booked[0].id.clone(),
                     caller: Caller::user("ann"),
+                    to: Transition::Cancel,
                 },
             )
             .await

@@ -5,12 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::actors::messages::{
-    CancelBooking, CompleteBooking, ConfirmBooking, CreateBooking, GetBooking, MarkNoShow,
-    RescheduleBooking, SeatBooking,
-};
+use crate::actors::messages::{Execute, GetBooking};
 use crate::domain::{
-    self, BookingFilter, BookingId, BookingTarget, HoldId, Reply, VenueId, VenueSettings,
+    self, BookingFilter, BookingId, BookingTarget, Command, HoldId, Reply, Transition, VenueId,
+    VenueSettings,
 };
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
@@ -87,9 +85,8 @@ pub async fn create(
     };
     let (user, now) = (auth.user(), state.engine.now());
     let run = |record| {
-        state
-            .engine
-            .execute(&venue, CreateBooking { booking, record })
+        let command = Command::CreateBooking(booking);
+        state.engine.execute(&venue, Execute { command, record })
     };
     let result = match state
         .idempotency
@@ -189,13 +186,13 @@ pub async fn update(
     };
     let reply = state
         .engine
-        .execute(&venue, RescheduleBooking { change })
+        .execute(&venue, Command::Reschedule(change))
         .await?;
     respond(&state, &venue, StatusCode::OK, reply).await
 }
 
 macro_rules! transition {
-    ($name:ident, $message:ident) => {
+    ($name:ident, $to:ident) => {
         pub async fn $name(
             state: web::Data<AppState>,
             auth: Auth,
@@ -207,9 +204,10 @@ macro_rules! transition {
                 .engine
                 .execute(
                     &venue,
-                    $message {
+                    Command::Transition {
                         id,
                         caller: auth.caller(),
+                        to: Transition::$to,
                     },
                 )
                 .await?;
@@ -218,8 +216,8 @@ macro_rules! transition {
     };
 }
 
-transition!(cancel, CancelBooking);
-transition!(confirm, ConfirmBooking);
-transition!(seat, SeatBooking);
-transition!(complete, CompleteBooking);
-transition!(no_show, MarkNoShow);
+transition!(cancel, Cancel);
+transition!(confirm, Confirm);
+transition!(seat, Seat);
+transition!(complete, Complete);
+transition!(no_show, NoShow);

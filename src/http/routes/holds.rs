@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::actors::messages::{PlaceHold, ReleaseHold};
-use crate::domain::{self, HoldId, Reply, VenueId, VenueSettings};
+use crate::actors::messages::Execute;
+use crate::domain::{self, Command, HoldId, Reply, VenueId, VenueSettings};
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::idempotency::Once;
@@ -41,7 +41,10 @@ pub async fn place(
         ttl_seconds: state.engine.hold_ttl_seconds(),
     };
     let (user, now) = (auth.user(), state.engine.now());
-    let run = |record| state.engine.execute(&venue, PlaceHold { hold, record });
+    let run = |record| {
+        let command = Command::PlaceHold(hold);
+        state.engine.execute(&venue, Execute { command, record })
+    };
     let result = match state
         .idempotency
         .once(&state.engine, &user, &req, &body.raw, now, render, run)
@@ -73,7 +76,7 @@ pub async fn release(
         .engine
         .execute(
             &venue,
-            ReleaseHold {
+            Command::ReleaseHold {
                 id,
                 caller: auth.caller(),
             },

@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::actors::messages::{GetAvailability, GetDaySheet, GetVenue, SetStaff, UpdateVenue};
+use crate::actors::messages::{GetAvailability, GetDaySheet, GetVenue};
 use crate::domain::settings::MAX_PARTY;
-use crate::domain::{BookingStatus, Reply, UserId, VenueId, VenuePatch, VenueSettings};
+use crate::domain::{BookingStatus, Command, Reply, UserId, VenueId, VenuePatch, VenueSettings};
 use crate::http::dto::{self, VenueIn, VenuePatchIn};
 use crate::http::extract::{Auth, JsonBody, MaybeAuth, Page, page_of, query};
 use crate::http::{ApiError, AppState};
@@ -84,9 +84,9 @@ pub async fn update(
         .engine
         .execute(
             &id,
-            UpdateVenue {
+            Command::UpdateVenue {
                 caller: auth.caller(),
-                patch,
+                patch: Box::new(patch),
             },
         )
         .await?;
@@ -119,7 +119,7 @@ async fn set_staff(
         .engine
         .execute(
             &VenueId::from(venue.as_str()),
-            SetStaff {
+            Command::SetStaff {
                 caller: auth.caller(),
                 user,
                 member,
