@@ -140,6 +140,14 @@ impl Application {
         stop: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let engine = self.state.engine.clone();
+        let swept = self.state.clone();
+        actix_web::rt::spawn(async move {
+            let mut every = actix_web::rt::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                sweep(&swept).await;
+            }
+        });
         let warm = engine.clone();
         actix_web::rt::spawn(async move {
             let started = std::time::Instant::now();
@@ -166,6 +174,26 @@ impl Application {
         engine.shutdown().await;
         tracing::info!("stopped; everything acknowledged is stored");
         Ok(())
+    }
+}
+
+/// How often expired records (idempotency responses, refresh tokens,
+/// revoked logins) are deleted: their lifetimes are a day and a month, so
+/// an hour keeps them within a few percent of it.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes what has expired; a failure is logged and retried next time.
+pub async fn sweep(state: &AppState) {
+    let now = state.engine.now();
+    match http::sweep_idempotency(&state.engine, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(records = n, "swept expired idempotency records"),
+        Err(e) => tracing::warn!(error = %e, "sweeping idempotency records failed"),
+    }
+    match state.accounts.sweep(&state.engine).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(records = n, "swept expired refresh tokens and logins"),
+        Err(e) => tracing::warn!(error = %e, "sweeping refresh tokens failed"),
     }
 }
 

@@ -324,7 +324,13 @@ impl Accounts {
             self.write(vec![AuxOp::Put {
                 space: FAMILIES,
                 key: record.family.into_bytes(),
-                value: b"revoked".to_vec(),
+                // Until every token of the family has expired; then the
+                // sweep forgets the family.
+                value: self
+                    .in_refresh_ttl()
+                    .as_microsecond()
+                    .to_be_bytes()
+                    .to_vec(),
             }])
             .await?;
             return Err(AccountError::BadRefreshToken);
@@ -478,9 +484,7 @@ impl Accounts {
     fn session_in_family(&self, user: User, family: String, ops: &mut Vec<AuxOp>) -> Session {
         let now = self.now();
         let refresh_token = tokens::new_refresh_token();
-        let expires_at = now
-            .saturating_add(jiff::SignedDuration::from_secs(REFRESH_TTL_SECONDS))
-            .unwrap_or(Timestamp::MAX);
+        let expires_at = self.in_refresh_ttl();
         let record = RefreshRecord {
             user: user.id.clone(),
             family,
@@ -501,6 +505,41 @@ impl Accounts {
             refresh_token,
             expires_in: self.tokens.access_ttl,
         }
+    }
+
+    /// Forgets refresh tokens past their expiry (spent or not) and revoked
+    /// families whose every token has expired. Returns how many went.
+    pub async fn sweep(&self, engine: &crate::actors::Engine) -> Result<usize, AccountError> {
+        let now = self.now();
+        let spent = move |value: &[u8]| {
+            postcard::from_bytes::<RefreshRecord>(value).is_ok_and(|r| r.expires_at <= now)
+        };
+        let revoked_long_ago = move |value: &[u8]| {
+            <[u8; 8]>::try_from(value).is_ok_and(|b| {
+                Timestamp::from_microsecond(i64::from_be_bytes(b)).is_ok_and(|until| until <= now)
+            })
+        };
+        let mut removed = 0;
+        for (space, stale) in [
+            (
+                REFRESH,
+                Box::new(spent) as Box<dyn Fn(&[u8]) -> bool + Send + Sync>,
+            ),
+            (FAMILIES, Box::new(revoked_long_ago)),
+        ] {
+            removed += engine
+                .sweep_aux(space, stale)
+                .await
+                .map_err(|_| AccountError::Unavailable)?;
+        }
+        Ok(removed)
+    }
+
+    /// The expiry of a refresh token issued now.
+    fn in_refresh_ttl(&self) -> Timestamp {
+        self.now()
+            .saturating_add(jiff::SignedDuration::from_secs(REFRESH_TTL_SECONDS))
+            .unwrap_or(Timestamp::MAX)
     }
 
     fn now(&self) -> Timestamp {

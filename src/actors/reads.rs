@@ -5,7 +5,7 @@
 
 use crate::actors::{Engine, EngineError};
 use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId};
-use crate::store::{Store, StoreError};
+use crate::store::{AuxOp, Commit, Store, StoreError};
 
 impl Engine {
     async fn read<T: Send + 'static>(
@@ -74,6 +74,50 @@ impl Engine {
         use crate::actors::venue::IDEMPOTENCY_SPACE;
         self.read(move |s| s.aux_get(IDEMPOTENCY_SPACE, &slot))
             .await
+    }
+
+    /// Deletes the entries of an auxiliary space that `stale` says are
+    /// past their time (idempotency records, spent refresh tokens): read
+    /// in pages on the blocking pool, deleted through the store writer
+    /// like every other write. Returns how many went.
+    pub async fn sweep_aux(
+        &self,
+        space: u8,
+        stale: impl Fn(&[u8]) -> bool + Send + Sync + 'static,
+    ) -> Result<usize, EngineError> {
+        /// Entries read (and at most deleted) per round trip.
+        const PAGE: usize = 1000;
+        let mut after: Option<Vec<u8>> = None;
+        let mut removed = 0;
+        loop {
+            let from = after.clone();
+            let page = self
+                .read(move |s| s.aux_page(space, from.as_deref(), PAGE))
+                .await?;
+            let doomed: Vec<AuxOp> = page
+                .iter()
+                .filter(|(_, value)| stale(value))
+                .map(|(key, _)| AuxOp::Delete {
+                    space,
+                    key: key.clone(),
+                })
+                .collect();
+            if !doomed.is_empty() {
+                removed += doomed.len();
+                let commit = Commit {
+                    events: Vec::new(),
+                    aux: doomed,
+                };
+                self.writer()
+                    .submit(commit)
+                    .await
+                    .map_err(|_| EngineError::Unavailable)??;
+            }
+            match page.last() {
+                Some((key, _)) if page.len() == PAGE => after = Some(key.clone()),
+                _ => return Ok(removed),
+            }
+        }
     }
 
     /// The store engine's name (`redb`, `sled`), for `/ready`.

@@ -176,6 +176,19 @@ impl Idempotency {
     }
 }
 
+/// Forgets idempotency records older than `KEEP` (they are no longer
+/// replayed). Returns how many went.
+pub async fn sweep(engine: &Engine, now: Timestamp) -> Result<usize, EngineError> {
+    let space = crate::actors::venue::IDEMPOTENCY_SPACE;
+    engine
+        .sweep_aux(space, move |value| {
+            postcard::from_bytes::<Record>(value).map_or(true, |r| {
+                r.created_at.saturating_add(KEEP).unwrap_or(Timestamp::MAX) <= now
+            })
+        })
+        .await
+}
+
 impl Keyed {
     /// The record to store with the change: `render` makes the response
     /// body from the reply, exactly as the handler will send it.

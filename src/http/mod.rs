@@ -25,7 +25,7 @@ use actix_web::{App, HttpServer, ResponseError, web};
 use crate::accounts::Accounts;
 use crate::actors::Engine;
 pub use error::{ApiError, ErrorCode};
-pub use idempotency::Idempotency;
+pub use idempotency::{Idempotency, sweep as sweep_idempotency};
 pub use limits::{Connections, Limits};
 pub use zones::Zones;
 

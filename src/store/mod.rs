@@ -495,15 +495,24 @@ impl Store {
         }])
     }
 
-    /// Up to `limit` auxiliary (key, value) pairs of a space whose key starts with `prefix`.
-    pub fn aux_scan(
+    /// Up to `limit` (key, value) pairs of an auxiliary space in key
+    /// order, after the key `after` (for sweeps that walk a space in pages).
+    pub fn aux_page(
         &self,
         space: u8,
-        prefix: &[u8],
+        after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<AuxEntry>, StoreError> {
-        let from = aux_key(space, prefix);
-        let to = keys::prefix_end(&from);
+        let start = aux_key(space, &[]);
+        let to = keys::prefix_end(&start);
+        let from = match after {
+            Some(key) => {
+                let mut k = aux_key(space, key);
+                k.push(0);
+                k
+            }
+            None => start,
+        };
         let mut out = Vec::new();
         self.kv.scan(Table::Aux, &from, &to, &mut |k, v| {
             out.push((k[1..].to_vec(), v.to_vec()));

@@ -14,5 +14,6 @@ mod load;
 mod operations;
 mod process;
 mod recovery;
+mod sweeps;
 mod venues;
 mod ws;
