@@ -96,6 +96,7 @@ function follow() {
   state.feed = new LiveFeed({
     baseUrl: location.origin,
     token: () => client.accessToken,
+    renew: () => client.refreshOnce().then(() => client.accessToken),
     socket: webSocketFactory(),
     onResync: () => loadDay().catch(showError),
     onState: (s) => connection(s),

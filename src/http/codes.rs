@@ -35,6 +35,9 @@ error_codes! {
     MalformedRequest = "malformed_request", BAD_REQUEST;
     /// Missing, invalid or expired token.
     Unauthorized = "unauthorized", UNAUTHORIZED;
+    /// WebSocket frames only: the socket's token expired, so the topics
+    /// that needed it ended (send an `auth` frame, then subscribe again).
+    TokenExpired = "token_expired", UNAUTHORIZED;
     Forbidden = "forbidden", FORBIDDEN;
     /// Also what a caller gets for what they may not see.
     NotFound = "not_found", NOT_FOUND;

@@ -429,3 +429,104 @@ async fn shutdown_closes_sockets_with_1001() {
     .unwrap();
     assert_eq!(closed, Some(CloseCode::Away));
 }
+
+/// A token of the same user as `token` that expires `seconds` from now.
+fn expiring(w: &World, token: &str, seconds: u64) -> String {
+    let tokens = w.app.state.accounts.tokens();
+    let claims = tokens.verify(token).unwrap();
+    let now = jiff::Timestamp::now().as_second() as u64;
+    tokens.issue(&claims.sub, claims.role, now + seconds - tokens.access_ttl)
+}
+
+#[actix_rt::test]
+async fn when_the_sockets_token_expires_staff_and_user_topics_end_and_availability_goes_on() {
+    let w = world_with(|_| {}).await;
+    let short = expiring(&w, &w.staff, 2);
+    let mut socket = connect(&w.app, Some(&short)).await;
+    socket
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    socket
+        .subscribe(json!({"type": "subscribe", "topic": "user:bookings"}))
+        .await;
+    let availability = format!("venue:{}:availability", w.venue);
+    let date = &evening_text(2)[..10];
+    socket
+        .subscribe(
+            json!({"type": "subscribe", "topic": availability, "date": date, "party_size": 4}),
+        )
+        .await;
+    let mut ended = Vec::new();
+    for _ in 0..2 {
+        let frame = socket.next().await;
+        assert_eq!(
+            (frame["type"].as_str(), frame["code"].as_str()),
+            (Some("error"), Some("token_expired")),
+            "{frame}"
+        );
+        assert!(frame["message"].as_str().is_some_and(|m| !m.is_empty()));
+        ended.push(frame["topic"].as_str().unwrap().to_string());
+    }
+    ended.sort();
+    let mut want = vec![w.bookings_topic(), "user:bookings".to_string()];
+    want.sort();
+    assert_eq!(ended, want);
+    // The staff topic sends nothing more; availability still does.
+    w.book(2, 10).await;
+    let frame = socket.next().await;
+    assert_eq!(frame["type"], "availability", "{frame}");
+    // Topics that need a token are refused until an auth frame.
+    socket
+        .send(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    assert_eq!(socket.next().await["code"], "forbidden");
+}
+
+#[actix_rt::test]
+async fn an_auth_frame_renews_the_socket_only_with_a_token_of_the_same_user() {
+    let w = world_with(|_| {}).await;
+    let short = expiring(&w, &w.staff, 3);
+    let mut socket = connect(&w.app, Some(&short)).await;
+    socket
+        .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
+        .await;
+    // Another user's token, or garbage: refused, nothing changes.
+    for token in [w.ann.as_str(), "not-a-token"] {
+        socket
+            .send(json!({"type": "auth", "access_token": token}))
+            .await;
+        let frame = socket.next().await;
+        assert_eq!(
+            (frame["type"].as_str(), frame["code"].as_str()),
+            (Some("error"), Some("unauthorized")),
+            "{frame}"
+        );
+    }
+    socket
+        .send(json!({"type": "auth", "access_token": w.staff}))
+        .await;
+    let authed = socket.next().await;
+    assert_eq!(authed["type"], "authed", "{authed}");
+    let expires: jiff::Timestamp = authed["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(expires > jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60));
+    // Past the old expiry the staff topic still delivers.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let booked = w.book(2, 2).await;
+    let event = socket.next().await;
+    assert_eq!(
+        (event["type"].as_str(), event["data"]["id"].as_str()),
+        (Some("event"), booked["id"].as_str()),
+        "{event}"
+    );
+
+    // An anonymous socket gets an identity with an auth frame.
+    let mut anon = connect(&w.app, None).await;
+    anon.send(json!({"type": "subscribe", "topic": "user:bookings"}))
+        .await;
+    assert_eq!(anon.next().await["code"], "forbidden");
+    anon.send(json!({"type": "auth", "access_token": w.ann}))
+        .await;
+    assert_eq!(anon.next().await["type"], "authed");
+    anon.subscribe(json!({"type": "subscribe", "topic": "user:bookings"}))
+        .await;
+}

@@ -50,13 +50,22 @@ const BACKOFF_MS = { initial: 250, max: 10_000 };
 
 export class LiveFeed {
   /**
+   * A socket is bound to its token's expiry: with `renew` (a fresh access
+   * token, e.g. `() => client.refreshOnce().then(() => client.accessToken)`)
+   * the feed renews it a minute before it runs out and, should the server
+   * end a topic with `token_expired`, renews and subscribes again.
    * @param {{baseUrl: string, token?: () => string | null, socket: SocketFactory,
+   *   renew?: (() => Promise<string | null>) | null,
    *   onResync?: (topic: string) => void, onState?: (state: 'open' | 'closed') => void,
    *   backoff?: {initial: number, max: number}}} options
    */
-  constructor({ baseUrl, token = () => null, socket, onResync = () => {}, onState = () => {}, backoff = BACKOFF_MS }) {
+  constructor({ baseUrl, token = () => null, socket, renew = null, onResync = () => {}, onState = () => {}, backoff = BACKOFF_MS }) {
     this.url = `${baseUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/ws`;
     this.token = token;
+    this.renew = renew;
+    /** Topics the server ended with `token_expired`, subscribed again once authed. */
+    this.expired = new Set();
+    this.renewTimer = null;
     this.factory = socket;
     this.onResync = onResync;
     this.onState = onState;
@@ -90,7 +99,33 @@ export class LiveFeed {
 
   close() {
     this.stopped = true;
+    clearTimeout(this.renewTimer);
     this.socket?.close(1000);
+  }
+
+  /** Sends an `auth` frame with a fresh token from `renew`. */
+  async reauth() {
+    if (!this.renew || this.stopped) return;
+    try {
+      const token = await this.renew();
+      if (token) this.send({ type: 'auth', access_token: token });
+    } catch {
+      // logged out: the topics that need a token stay ended
+    }
+  }
+
+  /** After `authed`: renew a minute before expiry, and resubscribe what ended. */
+  authed(frame) {
+    clearTimeout(this.renewTimer);
+    const left = Date.parse(frame.expires_at) - Date.now();
+    if (this.renew && Number.isFinite(left)) {
+      this.renewTimer = setTimeout(() => this.reauth(), Math.max(1_000, left - 60_000));
+    }
+    for (const topic of this.expired) {
+      const entry = this.topics.get(topic);
+      if (entry) this.sendSubscribe(entry);
+    }
+    this.expired.clear();
   }
 
   connect() {
@@ -100,6 +135,9 @@ export class LiveFeed {
     socket.onopen = () => {
       this.attempt = 0;
       this.onState('open');
+      // Learn the token's expiry (the `authed` answer) to renew in time.
+      const token = this.token();
+      if (token && this.renew) this.send({ type: 'auth', access_token: token });
       for (const entry of this.topics.values()) this.sendSubscribe(entry);
     };
     socket.onmessage = (text) => this.receive(text);
@@ -137,9 +175,19 @@ export class LiveFeed {
     } catch {
       return;
     }
+    if (frame.type === 'authed') {
+      this.authed(frame);
+      return;
+    }
     const entry = frame.topic ? this.topics.get(frame.topic) : undefined;
     if (!entry) return;
     switch (frame.type) {
+      case 'error':
+        if (frame.code === 'token_expired') {
+          this.expired.add(frame.topic);
+          this.reauth();
+        }
+        break;
       case 'subscribed':
         if (entry.lastSeq === undefined && frame.topic.startsWith('venue:')) entry.lastSeq = frame.seq;
         entry.onSubscribed?.(frame);

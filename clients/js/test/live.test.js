@@ -105,3 +105,33 @@ test('the wx socket adapter follows a topic through wx.connectSocket', async () 
   assert.ok(opened[0].Authorization.startsWith('Bearer '));
   feed.close();
 });
+
+test('the feed renews its token before expiry and resubscribes topics that ended with token_expired', async () => {
+  const sent = [];
+  let socket;
+  const factory = () => {
+    socket = { send: (t) => sent.push(JSON.parse(t)), close: () => {}, onopen: null, onmessage: null, onclose: null };
+    return socket;
+  };
+  let renewed = 0;
+  const feed = new LiveFeed({
+    baseUrl: 'http://127.0.0.1:1',
+    token: () => 'first',
+    renew: async () => { renewed += 1; return `fresh-${renewed}`; },
+    socket: factory,
+  });
+  feed.subscribe('venue:v1:bookings', {}, () => {});
+  socket.onopen();
+  assert.deepEqual(sent.find((f) => f.type === 'auth'), { type: 'auth', access_token: 'first' });
+  // The server says the token lasts 61 s more: renewal comes a minute early.
+  socket.onmessage(JSON.stringify({ type: 'authed', expires_at: new Date(Date.now() + 61_000).toISOString() }));
+  await until(() => renewed === 1, 'the renewal');
+  await until(() => sent.some((f) => f.type === 'auth' && f.access_token === 'fresh-1'), 'the auth frame');
+  // A topic ended anyway: renew, then subscribe again once authed.
+  socket.onmessage(JSON.stringify({ type: 'error', code: 'token_expired', topic: 'venue:v1:bookings', message: 'expired' }));
+  await until(() => renewed === 2, 'the second renewal');
+  const before = sent.filter((f) => f.type === 'subscribe').length;
+  socket.onmessage(JSON.stringify({ type: 'authed', expires_at: new Date(Date.now() + 900_000).toISOString() }));
+  assert.equal(sent.filter((f) => f.type === 'subscribe').length, before + 1);
+  feed.close();
+});

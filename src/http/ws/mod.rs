@@ -50,7 +50,7 @@ pub async fn upgrade(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&req, &state)?;
+    let (viewer, expires) = viewer(&req, &state)?;
     let (response, session, stream) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::malformed(e.to_string()))?;
     let stream = stream
@@ -60,7 +60,7 @@ pub async fn upgrade(
     let state = state.into_inner();
     let (tx, rx) = mpsc::channel(state.ws_queue.max(1));
     let id = state.hub.connection_id();
-    let connection = Connection {
+    let mut connection = Connection {
         state,
         viewer,
         session,
@@ -69,12 +69,17 @@ pub async fn upgrade(
         rx,
         slow: Arc::new(Notify::new()),
         subs: HashMap::new(),
+        bound: None,
+        expires: None,
     };
+    connection.bind(expires);
     actix_web::rt::spawn(connection.run(stream));
     Ok(response)
 }
 
-fn viewer(req: &HttpRequest, state: &AppState) -> Result<Viewer, ApiError> {
+/// The caller of a socket and when their token expires (seconds since the
+/// epoch); anonymous without a token.
+fn viewer(req: &HttpRequest, state: &AppState) -> Result<(Viewer, Option<u64>), ApiError> {
     let token = match bearer(req) {
         Some(t) => Some(t.to_string()),
         None if req.headers().contains_key("Authorization") => {
@@ -83,18 +88,34 @@ fn viewer(req: &HttpRequest, state: &AppState) -> Result<Viewer, ApiError> {
         None => query(req)?.get("access_token").cloned(),
     };
     match token {
-        None => Ok(Viewer {
-            user: None,
-            admin: false,
-        }),
-        Some(t) => match state.accounts.tokens().verify(&t) {
-            Some(c) => Ok(Viewer {
-                user: Some(UserId::from(c.sub.as_str())),
-                admin: c.role == Role::Admin,
-            }),
-            None => Err(ApiError::unauthorized("the token is invalid or expired")),
-        },
+        None => Ok((anonymous(), None)),
+        Some(t) => token_viewer(state, &t)
+            .ok_or_else(|| ApiError::unauthorized("the token is invalid or expired")),
     }
+}
+
+fn anonymous() -> Viewer {
+    Viewer {
+        user: None,
+        admin: false,
+    }
+}
+
+/// The viewer a valid token names, with its expiry.
+fn token_viewer(state: &AppState, token: &str) -> Option<(Viewer, Option<u64>)> {
+    let claims = state.accounts.tokens().verify(token)?;
+    let viewer = Viewer {
+        user: Some(UserId::from(claims.sub.as_str())),
+        admin: claims.role == Role::Admin,
+    };
+    Some((viewer, Some(claims.exp)))
+}
+
+/// The instant (tokio's clock) at which a token expiring at `exp` (wall
+/// seconds) runs out.
+fn deadline(exp: u64) -> Instant {
+    let now = jiff::Timestamp::now().as_second().max(0) as u64;
+    Instant::now() + Duration::from_secs(exp.saturating_sub(now))
 }
 
 /// What a subscription is, to undo it.
@@ -120,6 +141,7 @@ enum End {
 }
 
 enum Step {
+    Expired,
     Slow,
     Shutdown,
     Incoming(Option<Result<AggregatedMessage, actix_ws::ProtocolError>>),
@@ -138,6 +160,11 @@ struct Connection {
     rx: mpsc::Receiver<Frame>,
     slow: Arc<Notify>,
     subs: HashMap<Arc<str>, Active>,
+    /// The user the socket belongs to once a token named one: a later
+    /// `auth` frame must be for the same user.
+    bound: Option<UserId>,
+    /// When the current token expires (API v1.1 §9).
+    expires: Option<Instant>,
 }
 
 impl Connection {
@@ -156,15 +183,18 @@ impl Connection {
             if *shutdown.borrow() {
                 break End::Shutdown;
             }
+            let expiry = self.expires;
             let step = tokio::select! {
                 biased;
                 _ = self.slow.notified() => Step::Slow,
+                () = tokio::time::sleep_until(expiry.unwrap_or_else(Instant::now)), if expiry.is_some() => Step::Expired,
                 _ = shutdown.changed() => Step::Shutdown,
                 msg = stream.recv() => Step::Incoming(msg),
                 frame = self.rx.recv() => Step::Outgoing(frame),
                 _ = ping.tick() => Step::Tick,
             };
             let ended = match step {
+                Step::Expired => self.expire().await,
                 Step::Slow => Some(End::Slow),
                 Step::Shutdown => Some(End::Shutdown),
                 Step::Incoming(msg) => {
@@ -231,6 +261,7 @@ impl Connection {
                         .await
                     }
                     Ok(ClientFrame::Ping) => self.send(protocol::pong()).await,
+                    Ok(ClientFrame::Auth { access_token }) => self.auth(&access_token).await,
                     Ok(ClientFrame::Unsubscribe { topic }) => {
                         self.unsubscribe(&topic);
                         None
@@ -244,6 +275,55 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Binds the socket to a token's expiry and remembers its user.
+    fn bind(&mut self, exp: Option<u64>) {
+        self.expires = exp.map(deadline);
+        if self.bound.is_none() {
+            self.bound = self.viewer.user.clone();
+        }
+    }
+
+    /// The `auth` frame: a fresh token of the same user renews the socket;
+    /// another user's, or an invalid one, changes nothing.
+    async fn auth(&mut self, token: &str) -> Option<End> {
+        let fresh = token_viewer(&self.state, token)
+            .filter(|(v, _)| self.bound.is_none() || v.user == self.bound);
+        let Some((viewer, exp)) = fresh else {
+            return self
+                .error(
+                    ErrorCode::Unauthorized,
+                    "not a valid token of this socket's user; nothing changed",
+                )
+                .await;
+        };
+        self.viewer = viewer;
+        self.bind(exp);
+        let at = exp.and_then(|e| jiff::Timestamp::from_second(e as i64).ok());
+        let text = at.map(dto::utc).unwrap_or_default();
+        self.send(protocol::authed(&text)).await
+    }
+
+    /// The token ran out: the topics that needed it end with
+    /// `token_expired`; availability goes on; the socket is anonymous
+    /// until an `auth` frame.
+    async fn expire(&mut self) -> Option<End> {
+        self.expires = None;
+        self.viewer = anonymous();
+        let ended: Vec<Arc<str>> = self
+            .subs
+            .iter()
+            .filter(|(_, a)| matches!(a.kind, Kind::Bookings(_) | Kind::User(_)))
+            .map(|(topic, _)| topic.clone())
+            .collect();
+        for topic in ended {
+            self.unsubscribe(&topic);
+            if let Some(end) = self.send(protocol::token_expired(&topic)).await {
+                return Some(end);
+            }
+        }
+        None
     }
 
     /// Sends a queued frame unless the replay seam or an unsubscribe makes it stale.

@@ -22,6 +22,11 @@ pub enum ClientFrame {
         topic: String,
     },
     Ping,
+    /// A fresh token of the same user (or a first one for an anonymous
+    /// socket): the socket is bound to its expiry from now on.
+    Auth {
+        access_token: String,
+    },
 }
 
 /// A topic a client can subscribe to.
@@ -99,6 +104,20 @@ pub fn resync(topic: &str) -> String {
 
 pub fn error(code: ErrorCode, message: &str) -> String {
     json!({"type": "error", "code": code.as_str(), "message": message}).to_string()
+}
+
+/// A topic that ended because the socket's token expired.
+pub fn token_expired(topic: &str) -> String {
+    json!({
+        "type": "error", "code": ErrorCode::TokenExpired.as_str(), "topic": topic,
+        "message": "your access token expired; send an auth frame with a fresh one and subscribe again",
+    })
+    .to_string()
+}
+
+/// The answer to an accepted `auth` frame.
+pub fn authed(expires_at: &str) -> String {
+    json!({"type": "authed", "expires_at": expires_at}).to_string()
 }
 
 pub fn pong() -> String {
