@@ -530,3 +530,41 @@ async fn an_auth_frame_renews_the_socket_only_with_a_token_of_the_same_user() {
     anon.subscribe(json!({"type": "subscribe", "topic": "user:bookings"}))
         .await;
 }
+
+#[actix_rt::test]
+async fn availability_subscriptions_for_unknown_venues_or_left_quiet_ones_leave_nothing_behind() {
+    let w = world_with(|_| {}).await;
+    let mut anon = connect(&w.app, None).await;
+    let date = &evening_text(2)[..10];
+    for i in 0..200 {
+        anon.send(json!({"type": "subscribe", "topic": format!("venue:nope-{i}:availability"), "date": date, "party_size": 2})).await;
+        assert_eq!(anon.next().await["code"], "not_found");
+    }
+    assert_eq!(
+        w.app.state.hub.watched_venues(),
+        0,
+        "no watch for ids that are not venues"
+    );
+
+    // A quiet venue's group ends when its last member leaves, not at the
+    // venue's next change.
+    let topic = format!("venue:{}:availability", w.venue);
+    for party in 1..=5 {
+        anon.subscribe(
+            json!({"type": "subscribe", "topic": topic, "date": date, "party_size": party}),
+        )
+        .await;
+    }
+    assert_eq!(w.app.state.groups.len(), 1);
+    anon.send(json!({"type": "unsubscribe", "topic": topic}))
+        .await;
+    let mut left = 1;
+    for _ in 0..100 {
+        left = w.app.state.groups.len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 0);
+}

@@ -31,6 +31,9 @@ struct Group {
     members: Mutex<Vec<Sub>>,
     /// The availability last sent (or seen), and its seq.
     snapshot: Mutex<(u64, Vec<SlotAvailability>)>,
+    /// Woken when the last member leaves, so that a group of a quiet venue
+    /// ends then rather than at the venue's next change.
+    emptied: tokio::sync::Notify,
 }
 
 /// Every live availability group.
@@ -72,7 +75,7 @@ impl Groups {
         zones: &Arc<Zones>,
         key: &Key,
     ) -> Result<Arc<Group>, EngineError> {
-        let changes = hub.changes(&key.0);
+        // The venue first: an id that is not a venue leaves nothing behind.
         let (slots, seq) = engine
             .ask(
                 &key.0,
@@ -82,9 +85,15 @@ impl Groups {
                 },
             )
             .await?;
+        let mut changes = hub.changes(&key.0);
+        if *changes.borrow() > seq {
+            // A change landed between the snapshot and the watch: recompute.
+            changes.mark_changed();
+        }
         let fresh = Arc::new(Group {
             members: Mutex::new(Vec::new()),
             snapshot: Mutex::new((seq, slots)),
+            emptied: tokio::sync::Notify::new(),
         });
         Ok(match self.map.entry(key.clone()) {
             Entry::Occupied(e) => e.get().clone(),
@@ -103,10 +112,24 @@ impl Groups {
         })
     }
 
+    /// How many groups are live.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether no group is live.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
     /// Removes a connection's membership.
     pub fn leave(&self, key: &Key, conn: u64) {
         if let Some(group) = self.map.get(key) {
-            lock(&group.members).retain(|s| s.conn != conn);
+            let mut members = lock(&group.members);
+            members.retain(|s| s.conn != conn);
+            if members.is_empty() {
+                group.emptied.notify_one();
+            }
         }
     }
 }
@@ -121,7 +144,11 @@ async fn follow(
     mut changes: tokio::sync::watch::Receiver<u64>,
 ) {
     let topic: Arc<str> = format!("venue:{}:availability", key.0).into();
-    while changes.changed().await.is_ok() {
+    loop {
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { break },
+            () = group.emptied.notified() => {}
+        }
         let members_left = {
             let mut members = lock(&group.members);
             members.retain(|s| !s.tx.is_closed());

@@ -120,6 +120,11 @@ impl Hub {
         remove(&self.users, user, conn);
     }
 
+    /// How many venues have a change watch (each one a venue that exists).
+    pub fn watched_venues(&self) -> usize {
+        self.changes.len()
+    }
+
     /// A receiver that changes with every event of the venue.
     pub fn changes(&self, venue: &VenueId) -> watch::Receiver<u64> {
         self.changes
