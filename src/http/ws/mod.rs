@@ -39,6 +39,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 pub const MAX_SUBSCRIPTIONS: usize = 32;
 /// Largest client frame: client frames are small JSON objects.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Subscribe frames a connection may send per second, after a burst of
+/// `MAX_SUBSCRIPTIONS` (a tablet subscribing everything at once): each
+/// one asks a venue or reads the store.
+pub const SUBSCRIBES_PER_SECOND: u32 = 10;
 /// Events read from the store per replay page.
 const REPLAY_PAGE: usize = 500;
 /// How long a closing handshake may wait for a slow client.
@@ -71,6 +75,16 @@ pub async fn upgrade(
         subs: HashMap::new(),
         bound: None,
         expires: None,
+        subscribes: governor::RateLimiter::direct(
+            governor::Quota::per_second(
+                std::num::NonZeroU32::new(SUBSCRIBES_PER_SECOND)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )
+            .allow_burst(
+                std::num::NonZeroU32::new(MAX_SUBSCRIPTIONS as u32)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            ),
+        ),
     };
     connection.bind(expires);
     actix_web::rt::spawn(connection.run(stream));
@@ -165,6 +179,8 @@ struct Connection {
     bound: Option<UserId>,
     /// When the current token expires (API v1.1 §9).
     expires: Option<Instant>,
+    /// Paces subscribe frames (a GCRA: one atomic per connection).
+    subscribes: governor::DefaultDirectRateLimiter,
 }
 
 impl Connection {
@@ -265,6 +281,13 @@ impl Connection {
                     Ok(ClientFrame::Unsubscribe { topic }) => {
                         self.unsubscribe(&topic);
                         None
+                    }
+                    Ok(ClientFrame::Subscribe { .. }) if self.subscribes.check().is_err() => {
+                        self.error(
+                            ErrorCode::RateLimited,
+                            "too many subscribe frames; slow down",
+                        )
+                        .await
                     }
                     Ok(ClientFrame::Subscribe {
                         topic,
