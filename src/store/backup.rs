@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::engine::{KvEngine, KvRead, Op, Table};
+use crate::store::engine::{KvRead, Op, Table};
 use crate::store::files;
 use crate::store::{EngineKind, Store, StoreError};
 
@@ -60,22 +60,7 @@ impl Store {
     /// Runs `read` over the live engine (consistent only where no commit
     /// runs concurrently: the writer's exclusive slot).
     pub fn with_live_view<T>(&self, read: impl FnOnce(&dyn KvRead) -> T) -> T {
-        read(&Live(self.kv.as_ref()))
-    }
-}
-
-/// The live engine seen as a read view.
-struct Live<'a>(&'a dyn KvEngine);
-
-impl KvRead for Live<'_> {
-    fn scan(
-        &self,
-        table: Table,
-        from: &[u8],
-        to: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), StoreError> {
-        self.0.scan(table, from, to, visit)
+        read(self.kv.as_ref())
     }
 }
 

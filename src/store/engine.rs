@@ -100,23 +100,15 @@ pub trait KvRead: Send {
     ) -> Result<(), StoreError>;
 }
 
-/// An ordered, transactional byte map.
-pub trait KvEngine: Send + Sync + 'static {
+/// An ordered, transactional byte map; its scans (`KvRead`) see the live
+/// state, each scan a committed one.
+pub trait KvEngine: KvRead + Sync + 'static {
     /// Applies every op atomically, and returns once they are as durable as
     /// the engine makes them (redb: fsynced; sled: flushed, see the README).
     fn apply(&self, ops: &[Op]) -> Result<(), StoreError>;
 
     /// One value.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
-
-    /// Visits the keys in `[from, to)` in order until `visit` returns false.
-    fn scan(
-        &self,
-        table: Table,
-        from: &[u8],
-        to: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), StoreError>;
 
     /// A read view of one committed state that writers do not wait for
     /// (redb: a read transaction), or `None` when the engine has none
@@ -125,17 +117,4 @@ pub trait KvEngine: Send + Sync + 'static {
 
     /// The engine's name, for logs and `/ready`.
     fn name(&self) -> &'static str;
-}
-
-/// Scans of the live engine, as a read view.
-impl<T: KvEngine + ?Sized> KvRead for T {
-    fn scan(
-        &self,
-        table: Table,
-        from: &[u8],
-        to: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), StoreError> {
-        KvEngine::scan(self, table, from, to, visit)
-    }
 }

@@ -97,6 +97,16 @@ impl KvEngine for Faulty {
         self.inner.get(table, key)
     }
 
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        self.inner.snapshot()
+    }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+}
+
+impl KvRead for Faulty {
     fn scan(
         &self,
         table: Table,
@@ -105,13 +115,5 @@ impl KvEngine for Faulty {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
         self.inner.scan(table, from, to, visit)
-    }
-
-    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
-        self.inner.snapshot()
-    }
-
-    fn name(&self) -> &'static str {
-        self.inner.name()
     }
 }

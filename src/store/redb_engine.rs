@@ -107,6 +107,20 @@ impl KvEngine for RedbEngine {
         Ok(value.map(|v| v.value().to_vec()))
     }
 
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| err("begin read")(e.into()))?;
+        Ok(Some(Box::new(Snapshot(txn))))
+    }
+
+    fn name(&self) -> &'static str {
+        "redb"
+    }
+}
+
+impl KvRead for RedbEngine {
     fn scan(
         &self,
         table: Table,
@@ -119,18 +133,6 @@ impl KvEngine for RedbEngine {
             .begin_read()
             .map_err(|e| err("begin read")(e.into()))?;
         Snapshot(txn).scan(table, from, to, visit)
-    }
-
-    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
-        let txn = self
-            .db
-            .begin_read()
-            .map_err(|e| err("begin read")(e.into()))?;
-        Ok(Some(Box::new(Snapshot(txn))))
-    }
-
-    fn name(&self) -> &'static str {
-        "redb"
     }
 }
 

@@ -53,6 +53,17 @@ impl KvEngine for SledEngine {
         Ok(value.map(|v| v.to_vec()))
     }
 
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        // sled 0.34 has no read snapshots.
+        Ok(None)
+    }
+
+    fn name(&self) -> &'static str {
+        "sled"
+    }
+}
+
+impl KvRead for SledEngine {
     fn scan(
         &self,
         table: Table,
@@ -67,14 +78,5 @@ impl KvEngine for SledEngine {
             }
         }
         Ok(())
-    }
-
-    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
-        // sled 0.34 has no read snapshots.
-        Ok(None)
-    }
-
-    fn name(&self) -> &'static str {
-        "sled"
     }
 }
