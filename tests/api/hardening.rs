@@ -843,3 +843,90 @@ fn help_and_version_exit_zero_and_every_subcommand_has_help() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A valid backup of `n` auxiliary records, written as the format says.
+fn synthetic_backup(path: &std::path::Path, n: u64) {
+    use sha2::{Digest, Sha256};
+    let mut bytes = b"BOOKING-ENGINE-BACKUP 1\n".to_vec();
+    for i in 0..n {
+        let key = format!("\u{9}filler-{i:012}").into_bytes();
+        let value = vec![b'x'; 200];
+        bytes.push(7); // the aux table
+        bytes.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&key);
+        bytes.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&value);
+    }
+    bytes.push(0);
+    bytes.extend_from_slice(&n.to_be_bytes());
+    let digest = Sha256::digest(&bytes);
+    bytes.extend_from_slice(&digest);
+    std::fs::write(path, bytes).unwrap();
+}
+
+// 8, for real: the restore process killed half-way.
+#[test]
+fn a_restore_killed_half_way_leaves_a_directory_no_server_opens() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.backup");
+    synthetic_backup(&file, 60_000);
+    let target = dir.path().join("data");
+    let mut restore = std::process::Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+        .env_clear()
+        .env(
+            "BOOKING_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .args(["restore", "--from"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&target)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed once it has written its first batches.
+    let progress = std::io::BufReader::new(restore.stderr.take().unwrap());
+    let first = progress
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("records"));
+    restore.kill().unwrap();
+    let status = restore.wait().unwrap();
+    assert!(
+        first.is_some() && !status.success(),
+        "the restore was cut short"
+    );
+    assert!(
+        target
+            .join(booking_engine::store::files::RESTORE_MARKER)
+            .exists()
+    );
+    assert!(
+        !target.join("booking.redb").exists(),
+        "nothing half-made is in place"
+    );
+
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+        .env_clear()
+        .env("BOOKING_LISTEN", "127.0.0.1:0")
+        .env("BOOKING_DATA_DIR", &target)
+        .env(
+            "BOOKING_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .output()
+        .unwrap();
+    assert!(!serve.status.success());
+    let said = String::from_utf8_lossy(&serve.stderr);
+    assert!(
+        said.contains("restore") && said.contains("did not finish"),
+        "{said}"
+    );
+
+    // Restored again into a fresh directory, it completes and serves.
+    let fresh = dir.path().join("fresh");
+    let n = booking_engine::store::backup::restore(&file, EngineKind::Redb, &fresh, &mut |_| {})
+        .unwrap();
+    assert_eq!(n, 60_000);
+}
