@@ -65,15 +65,17 @@ async fn staff_cannot_appoint_staff_through_a_venue_patch_and_customers_never_se
         .await;
     assert_eq!(r.status().as_u16(), 422);
     assert_eq!(body(r).await["error"]["details"]["field"], "staff[1]");
-    let r = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("/venues/{venue}/staff/made-up"),
-            Some(&app.admin),
-            None,
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 404);
+    for method in [reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let r = app
+            .request(
+                method.clone(),
+                &format!("/venues/{venue}/staff/made-up"),
+                Some(&app.admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 404, "{method}");
+    }
 
     // Who works there is shown to admins and the venue's staff only.
     for (token, shown) in [

@@ -112,7 +112,7 @@ async fn set_staff(
         ));
     }
     let user = UserId::from(user.as_str());
-    if member && state.accounts.user(&user)?.is_none() {
+    if state.accounts.user(&user)?.is_none() {
         return Err(ApiError::not_found("user"));
     }
     state
