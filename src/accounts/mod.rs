@@ -519,20 +519,16 @@ impl Accounts {
                 Timestamp::from_microsecond(i64::from_be_bytes(b)).is_ok_and(|until| until <= now)
             })
         };
-        let mut removed = 0;
-        for (space, stale) in [
-            (
-                REFRESH,
-                Box::new(spent) as Box<dyn Fn(&[u8]) -> bool + Send + Sync>,
-            ),
-            (FAMILIES, Box::new(revoked_long_ago)),
-        ] {
-            removed += engine
-                .sweep_aux(space, stale)
-                .await
-                .map_err(|_| AccountError::Unavailable)?;
-        }
-        Ok(removed)
+        let unavailable = |_| AccountError::Unavailable;
+        let tokens = engine
+            .sweep_aux(REFRESH, spent)
+            .await
+            .map_err(unavailable)?;
+        let families = engine
+            .sweep_aux(FAMILIES, revoked_long_ago)
+            .await
+            .map_err(unavailable)?;
+        Ok(tokens + families)
     }
 
     /// The expiry of a refresh token issued now.

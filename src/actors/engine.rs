@@ -233,7 +233,7 @@ impl Engine {
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.writer.exclusive(Box::new(move |store: &Store| {
-            let _ = tx.send(store.with_live_view(|view| write(view)));
+            let _ = tx.send(write(store.live_view()));
         }));
         Ok(rx.await.map_err(|_| EngineError::Unavailable)??)
     }

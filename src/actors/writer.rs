@@ -48,6 +48,10 @@ impl Health {
     fn fail(&self) {
         self.failed.store(true, Ordering::Release);
     }
+
+    fn recover(&self) {
+        self.failed.store(false, Ordering::Release);
+    }
 }
 
 /// How often a failed store is probed with a small write. A full disk is
@@ -200,7 +204,7 @@ impl Writer {
         if let Ok(Ok(())) = probed {
             tracing::info!("the store accepts writes again");
             metrics::counter!("store_recoveries_total").increment(1);
-            self.health.failed.store(false, Ordering::Release);
+            self.health.recover();
         }
     }
 

@@ -26,7 +26,8 @@ pub struct Limits {
     auth: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-fn nonzero(n: u32) -> NonZeroU32 {
+/// A count for a governor quota (0 is taken as 1).
+pub(crate) fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
@@ -74,10 +75,6 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> IpAddr {
         .unwrap_or(peer)
 }
 
-fn rate_limited(seconds: u64) -> ApiError {
-    ApiError::rate_limited("too many requests; retry later", seconds)
-}
-
 impl Limits {
     pub fn new(s: &LimitSettings) -> Self {
         let general = Quota::per_second(nonzero(s.per_second)).allow_burst(nonzero(s.burst));
@@ -101,7 +98,8 @@ impl Limits {
         };
         verdict.map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            rate_limited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            ApiError::rate_limited("too many requests; retry later", seconds)
         })
     }
 

@@ -46,21 +46,11 @@ const MAX_KEY_BYTES: usize = 64 << 10;
 const MAX_VALUE_BYTES: usize = 64 << 20;
 
 impl Store {
-    /// Writes every record of the live store to `out`; `progress` hears the
-    /// running count. Consistent only where no commit runs concurrently;
-    /// [`export`] of a snapshot is consistent anywhere.
-    pub fn export(
-        &self,
-        out: impl Write,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<u64, StoreError> {
-        export(self.kv.as_ref(), out, progress)
-    }
-
-    /// Runs `read` over the live engine (consistent only where no commit
-    /// runs concurrently: the writer's exclusive slot).
-    pub fn with_live_view<T>(&self, read: impl FnOnce(&dyn KvRead) -> T) -> T {
-        read(self.kv.as_ref())
+    /// The live engine as a read view: consistent only where no commit
+    /// runs concurrently (the writer's exclusive slot); a snapshot
+    /// (`Store::snapshot`) is consistent anywhere.
+    pub fn live_view(&self) -> &dyn KvRead {
+        self.kv.as_ref()
     }
 }
 

@@ -487,14 +487,6 @@ impl Store {
         self.kv.get(Table::Aux, &aux_key(space, key))
     }
 
-    /// Auxiliary writes on their own, atomically and durably.
-    pub fn aux_apply(&self, writes: &[AuxOp]) -> Result<(), StoreError> {
-        self.commit(&[Commit {
-            events: Vec::new(),
-            aux: writes.to_vec(),
-        }])
-    }
-
     /// Up to `limit` (key, value) pairs of an auxiliary space in key
     /// order, after the key `after` (for sweeps that walk a space in pages).
     pub fn aux_page(

@@ -28,6 +28,7 @@ use crate::domain::settings::MAX_PARTY;
 use crate::domain::{Caller, UserId, VenueId};
 use crate::http::ErrorCode;
 use crate::http::extract::{bearer, query};
+use crate::http::limits::nonzero;
 use crate::http::{ApiError, AppState, dto};
 
 /// How often the server pings: often enough to keep proxies' idle timers
@@ -76,14 +77,8 @@ pub async fn upgrade(
         bound: None,
         expires: None,
         subscribes: governor::RateLimiter::direct(
-            governor::Quota::per_second(
-                std::num::NonZeroU32::new(SUBSCRIBES_PER_SECOND)
-                    .unwrap_or(std::num::NonZeroU32::MIN),
-            )
-            .allow_burst(
-                std::num::NonZeroU32::new(MAX_SUBSCRIPTIONS as u32)
-                    .unwrap_or(std::num::NonZeroU32::MIN),
-            ),
+            governor::Quota::per_second(nonzero(SUBSCRIBES_PER_SECOND))
+                .allow_burst(nonzero(MAX_SUBSCRIPTIONS as u32)),
         ),
     };
     connection.bind(expires);
@@ -104,6 +99,7 @@ fn viewer(req: &HttpRequest, state: &AppState) -> Result<(Viewer, Option<u64>), 
     match token {
         None => Ok((anonymous(), None)),
         Some(t) => token_viewer(state, &t)
+            .map(|(viewer, exp)| (viewer, Some(exp)))
             .ok_or_else(|| ApiError::unauthorized("the token is invalid or expired")),
     }
 }
@@ -116,13 +112,13 @@ fn anonymous() -> Viewer {
 }
 
 /// The viewer a valid token names, with its expiry.
-fn token_viewer(state: &AppState, token: &str) -> Option<(Viewer, Option<u64>)> {
+fn token_viewer(state: &AppState, token: &str) -> Option<(Viewer, u64)> {
     let claims = state.accounts.tokens().verify(token)?;
     let viewer = Viewer {
         user: Some(UserId::from(claims.sub.as_str())),
         admin: claims.role == Role::Admin,
     };
-    Some((viewer, Some(claims.exp)))
+    Some((viewer, claims.exp))
 }
 
 /// The instant (tokio's clock) at which a token expiring at `exp` (wall
@@ -322,9 +318,9 @@ impl Connection {
                 .await;
         };
         self.viewer = viewer;
-        self.bind(exp);
-        let at = exp.and_then(|e| jiff::Timestamp::from_second(e as i64).ok());
-        let text = at.map(dto::utc).unwrap_or_default();
+        self.bind(Some(exp));
+        let at = jiff::Timestamp::from_second(exp as i64).unwrap_or(jiff::Timestamp::MAX);
+        let text = dto::utc(at);
         self.send(protocol::authed(&text)).await
     }
 
