@@ -104,11 +104,10 @@ fn fill(store: &Store, bookings: usize) {
             });
         }
         if pending.len() >= 20_000 {
-            store.commit(&pending).unwrap();
-            pending.clear();
+            store.commit(std::mem::take(&mut pending)).unwrap();
         }
     }
-    store.commit(&pending).unwrap();
+    store.commit(pending).unwrap();
 }
 
 fn recovery(bookings: usize) {
@@ -171,7 +170,7 @@ fn resident_venues(n: usize) {
                 aux: vec![],
             })
             .collect();
-        store.commit(&commits).unwrap();
+        store.commit(commits).unwrap();
     }
     let system = actix_rt::System::new();
     system.block_on(async {

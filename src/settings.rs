@@ -115,6 +115,10 @@ pub struct StoreSettings {
     pub keep_events: u64,
     /// ...as long as they are at most this many days old.
     pub keep_days: u32,
+    /// Seconds between checkpoints (the engine synced, the log trimmed).
+    /// Longer: fewer bytes written per booking, more log to replay after
+    /// a crash.
+    pub checkpoint_seconds: u64,
     /// Production runs on sled only with this set: its flush survives a
     /// killed process, not a power cut.
     pub sled_accept_power_loss: bool,
@@ -158,6 +162,17 @@ impl Default for Settings {
     }
 }
 
+impl StoreSettings {
+    /// How the store is opened with these settings.
+    pub fn options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            keep_events: self.keep_events,
+            checkpoint_every: std::time::Duration::from_secs(self.checkpoint_seconds),
+            faults: None,
+        }
+    }
+}
+
 impl Default for StoreSettings {
     fn default() -> Self {
         // 10,000 events or 7 days: API.md's default replay window.
@@ -165,6 +180,7 @@ impl Default for StoreSettings {
             engine: EngineKind::Redb,
             keep_events: 10_000,
             keep_days: 7,
+            checkpoint_seconds: 5,
             sled_accept_power_loss: false,
         }
     }
@@ -276,6 +292,10 @@ impl Settings {
         anyhow::ensure!(
             self.store.keep_events > 0,
             "store.keep_events must be positive"
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&self.store.checkpoint_seconds),
+            "store.checkpoint_seconds must be between 1 and 3600"
         );
         Ok(())
     }

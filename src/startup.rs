@@ -36,10 +36,10 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.check()?;
-        let store = Store::open(
+        let store = Store::open_with(
             settings.store.engine,
             &settings.data_dir,
-            settings.store.keep_events,
+            settings.store.options(),
         )
         .with_context(|| {
             format!(

@@ -233,7 +233,7 @@ impl Engine {
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.writer.exclusive(Box::new(move |store: &Store| {
-            let _ = tx.send(write(store.live_view()));
+            let _ = tx.send(store.live_view().and_then(write));
         }));
         Ok(rx.await.map_err(|_| EngineError::Unavailable)??)
     }
@@ -243,9 +243,10 @@ impl Engine {
         self.bus.subscribe()
     }
 
-    /// True while the store is open and no sync has failed.
+    /// True while the store is open, no sync has failed and the
+    /// checkpointer keeps up.
     pub fn is_ready(&self) -> bool {
-        self.health.accepts_writes()
+        self.health.accepts_writes() && !self.store.is_failing()
     }
 
     /// The store, for reads that need no venue (replay, listings).

@@ -1,8 +1,8 @@
 //! The store writer: one task that group-commits. Venues hand it their
-//! events and go on serving; it takes everything waiting, stores it in one
-//! transaction and one sync (on the blocking pool), publishes the events,
-//! then answers each venue. A burst of a thousand changes costs a handful of
-//! syncs.
+//! events and go on serving; it takes everything waiting, appends it to the
+//! log as one record with one sync (on the blocking pool), publishes the
+//! events, then answers each venue. A burst of a thousand changes costs a
+//! handful of syncs.
 //!
 //! The sync runs in `spawn_blocking` rather than on a thread of our own so
 //! that tokio knows I/O is in flight: with paused time (tests) the clock
@@ -225,33 +225,39 @@ impl Writer {
         let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
         let store = self.store.clone();
         metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
+        let count_commits = commits.len() as u64;
         let synced = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let result = store.commit(&commits);
+            let result = store.commit(commits);
             metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
-            (result, commits)
+            result
         })
-        .await;
-        let (result, commits) = match synced {
-            Ok(done) => done,
-            Err(panic) => (
-                Err(StoreError::Engine(format!("the commit panicked: {panic}"))),
-                Vec::new(),
-            ),
-        };
-        match result {
-            Ok(()) => {
+        .await
+        .unwrap_or_else(|panic| Err(StoreError::Engine(format!("the commit panicked: {panic}"))));
+        match synced {
+            Ok(committed) => {
                 self.stats.syncs.fetch_add(1, Ordering::Relaxed);
-                self.stats
-                    .commits
-                    .fetch_add(commits.len() as u64, Ordering::Relaxed);
-                for event in commits.into_iter().flat_map(|c| c.events) {
+                self.stats.commits.fetch_add(
+                    count_commits - committed.refused.len() as u64,
+                    Ordering::Relaxed,
+                );
+                for event in committed.events {
                     count(&event);
                     // No subscriber is not an error.
-                    let _ = self.bus.send(Arc::new(event));
+                    let _ = self.bus.send(event);
                 }
-                for done in dones {
-                    let _ = done.send(Ok(()));
+                if !committed.refused.is_empty() {
+                    // A venue's memory is ahead of a log that moved without
+                    // it: it reloads from what is stored.
+                    self.evict();
+                }
+                for (i, done) in dones.into_iter().enumerate() {
+                    let answer = if committed.refused.contains(&i) {
+                        Err(EngineError::Unavailable)
+                    } else {
+                        Ok(())
+                    };
+                    let _ = done.send(answer);
                 }
             }
             Err(e) => {
@@ -260,13 +266,17 @@ impl Writer {
                 self.health.fail();
                 // Before anyone hears "refused": the venues that applied
                 // these changes in memory leave it.
-                if let Some(evict) = self.on_failure.get() {
-                    evict();
-                }
+                self.evict();
                 for done in dones {
                     let _ = done.send(Err(EngineError::Unavailable));
                 }
             }
+        }
+    }
+
+    fn evict(&self) {
+        if let Some(evict) = self.on_failure.get() {
+            evict();
         }
     }
 }

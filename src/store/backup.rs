@@ -45,15 +45,6 @@ const MAX_KEY_BYTES: usize = 64 << 10;
 /// Longest value a record may state.
 const MAX_VALUE_BYTES: usize = 64 << 20;
 
-impl Store {
-    /// The live engine as a read view: consistent only where no commit
-    /// runs concurrently (the writer's exclusive slot); a snapshot
-    /// (`Store::snapshot`) is consistent anywhere.
-    pub fn live_view(&self) -> &dyn KvRead {
-        self.kv.as_ref()
-    }
-}
-
 /// Writes every record of a read view to `out`; `progress` hears the
 /// running count.
 pub fn export<R: KvRead + ?Sized>(
@@ -192,6 +183,7 @@ pub fn restore(
     let existing = [
         Store::engine_path(EngineKind::Redb, data_dir),
         Store::engine_path(EngineKind::Sled, data_dir),
+        Store::log_path(data_dir),
     ];
     if existing.iter().any(|p| p.exists()) || marker.exists() {
         return Err(StoreError::Engine(format!(
@@ -224,6 +216,7 @@ pub fn restore(
             Ok(())
         })?;
         kv.apply(&batch)?;
+        kv.sync()?;
         let counted = export(kv.as_ref(), std::io::sink(), &mut |_| {})?;
         if counted != total {
             return Err(StoreError::Corrupt(format!(

@@ -1,7 +1,7 @@
-//! The one small storage trait. An engine is an ordered byte map split into
-//! a few tables, with atomic, durable batches. Everything booking-specific
-//! lives above it in `Store`, so every engine runs the same logic and passes
-//! the same tests; a distributed engine would implement just this.
+//! The key-value trait under the checkpointer. An engine is an ordered byte
+//! map split into a few tables, with atomic batches that become durable at
+//! the next `sync`. Everything booking-specific lives above it in `Store`,
+//! so both embedded engines run the same logic and pass the same tests.
 
 use crate::store::StoreError;
 
@@ -103,9 +103,13 @@ pub trait KvRead: Send {
 /// An ordered, transactional byte map; its scans (`KvRead`) see the live
 /// state, each scan a committed one.
 pub trait KvEngine: KvRead + Sync + 'static {
-    /// Applies every op atomically, and returns once they are as durable as
-    /// the engine makes them (redb: fsynced; sled: flushed, see the README).
+    /// Applies every op atomically. Visible to reads at once; durable only
+    /// after the next [`KvEngine::sync`] (the log holds them until then).
     fn apply(&self, ops: &[Op]) -> Result<(), StoreError>;
+
+    /// Makes every applied batch durable: a checkpoint (redb: a commit
+    /// with immediate durability, fsynced; sled: a flush, see the README).
+    fn sync(&self) -> Result<(), StoreError>;
 
     /// One value.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;

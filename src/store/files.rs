@@ -72,3 +72,13 @@ pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .and_then(|d| d.sync_all())
         .map_err(fail("sync", dir))
 }
+
+/// Opens a file for appending, creating it readable and writable by its
+/// owner only (a log segment).
+pub fn open_private_append(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}

@@ -1,22 +1,35 @@
-//! The durable store: the only code that touches redb or sled.
+//! The durable store: the only code that touches redb, sled or the log.
 //!
-//! A venue's change is stored as its events: each is appended to the venue's
-//! log (kept for replay, up to `keep_events` per venue) and applied to the
-//! records it concerns (settings, bookings, holds, the user index), all in
-//! one atomic, durable engine batch per group commit. Recovery reads the
-//! records back and rebuilds each venue.
+//! The write-ahead log is the system of record. A group commit is one
+//! record appended to the log and one `fdatasync`; that is all the
+//! acknowledgement waits for. A checkpointer thread then applies the batch
+//! to the key-value engine (records, indexes, each venue's replay log of its
+//! last `keep_events` events), syncs the engine now and then, and trims the
+//! log behind it. Recovery is the engine as of its last checkpoint plus a
+//! replay of the log after it.
+//!
+//! Appends carry each venue's expected last `seq` (the seq before a commit's
+//! first event); a commit that does not follow what is stored is refused,
+//! so a second writer of a venue can never interleave with the first.
 
 pub mod backup;
+mod checkpoint;
 mod engine;
 pub mod faults;
 pub mod files;
 pub mod keys;
+mod log;
+mod materialize;
+mod reads;
 mod redb_engine;
 mod sled_engine;
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -24,9 +37,10 @@ pub use engine::{KvEngine, KvRead, Op, Table};
 pub use redb_engine::RedbEngine;
 pub use sled_engine::SledEngine;
 
-use crate::domain::{
-    Booking, BookingId, Change, Event, Hold, UserId, Venue, VenueId, VenueSettings,
-};
+use crate::domain::{Booking, Event, Hold, Venue, VenueId, VenueSettings};
+use checkpoint::{Job, Progress};
+use faults::FaultSwitch;
+use log::Log;
 
 /// Why the store failed. Any of these stops the engine from acknowledging writes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,23 +55,23 @@ pub enum StoreError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
-    /// fsync on commit: survives a power cut. The default.
+    /// fsync on checkpoint: survives a power cut. The default.
     #[default]
     Redb,
-    /// `sync_file_range` on flush: survives a killed process only.
+    /// `sync_file_range` on checkpoint: survives a killed process only.
     Sled,
 }
 
 /// One venue's share of a group commit, plus any auxiliary writes that must
 /// land atomically with it (an idempotency record with its booking).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Commit {
     pub events: Vec<Event>,
     pub aux: Vec<AuxOp>,
 }
 
 /// A write to the auxiliary key space.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuxOp {
     Put {
         space: u8,
@@ -89,13 +103,94 @@ impl StoredVenue {
 /// A stored auxiliary entry: (key within its space, value).
 pub type AuxEntry = (Vec<u8>, Vec<u8>);
 
-/// The auxiliary space of the write probe (`Store::probe`).
-const PROBE_SPACE: u8 = 0xff;
+/// The auxiliary space of the store's own bookkeeping: the last LSN the
+/// engine holds, written in the same transaction as what it covers.
+const META_SPACE: u8 = 0xfe;
+const APPLIED_LSN: &[u8] = b"applied_lsn";
 
-/// The booking store over one engine.
-pub struct Store {
+/// How the store is opened.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Events kept per venue for replay (at least 1).
+    pub keep_events: u64,
+    /// How often the engine is synced and the log trimmed. Longer: fewer
+    /// engine writes per booking, a longer log to replay after a crash.
+    pub checkpoint_every: Duration,
+    /// Tests only: makes the log's syncs fail on demand.
+    pub faults: Option<FaultSwitch>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            keep_events: 10_000,
+            checkpoint_every: Duration::from_secs(5),
+            faults: None,
+        }
+    }
+}
+
+/// A logged batch on its way to the engine.
+pub struct Logged {
+    lsn: u64,
+    events: Vec<Arc<Event>>,
+    aux: Vec<AuxOp>,
+}
+
+/// What the checkpointer and readers share.
+pub struct Core {
     kv: Box<dyn KvEngine>,
     keep_events: u64,
+    progress: Progress,
+}
+
+impl Core {
+    /// Applies a round of logged batches in one engine transaction, with
+    /// the last LSN it covers; returns that LSN.
+    fn materialize(&self, round: &[Logged]) -> Result<u64, StoreError> {
+        let Some(last) = round.last() else {
+            return Ok(0);
+        };
+        let mut ops = Vec::with_capacity(round.iter().map(|b| b.events.len() * 5 + 1).sum());
+        for batch in round {
+            ops.extend(batch.aux.iter().map(materialize::aux_op));
+            for event in &batch.events {
+                materialize::event_ops(event, self.keep_events, &mut ops);
+            }
+        }
+        ops.push(Op::Put {
+            table: Table::Aux,
+            key: aux_key(META_SPACE, APPLIED_LSN),
+            value: last.lsn.to_be_bytes().to_vec(),
+        });
+        self.kv.apply(&ops)?;
+        Ok(last.lsn)
+    }
+
+    /// The last LSN the engine holds (0 for a new store).
+    fn applied_lsn(&self) -> Result<u64, StoreError> {
+        let value = self.kv.get(Table::Aux, &aux_key(META_SPACE, APPLIED_LSN))?;
+        Ok(value.as_deref().and_then(keys::seq_from).unwrap_or(0))
+    }
+}
+
+/// What a group commit stored: its events, ready to publish, and the
+/// indexes (in the batch) of commits refused because they did not follow
+/// their venue's stored seq.
+pub struct Committed {
+    pub events: Vec<Arc<Event>>,
+    pub refused: Vec<usize>,
+}
+
+/// The booking store: the log, the engine, the checkpointer between them.
+pub struct Store {
+    core: Arc<Core>,
+    log: Arc<Mutex<Log>>,
+    jobs: Sender<Job>,
+    checkpointer: Option<std::thread::JoinHandle<()>>,
+    /// Each venue's last appended seq, for venues appended since open
+    /// (others: the engine's, which the open's replay made current).
+    last_seqs: Mutex<HashMap<VenueId, u64>>,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -113,22 +208,41 @@ fn aux_key(space: u8, key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// Batches replayed per engine transaction at open.
+const REPLAY_ROUND: usize = 4096;
+
 impl Store {
-    /// Opens the chosen engine under `data_dir`, creating it if needed.
-    /// `keep_events` (at least 1) bounds each venue's replay log.
+    /// Opens the chosen engine and the log under `data_dir`, creating them
+    /// if needed. `keep_events` (at least 1) bounds each venue's replay log.
     pub fn open(kind: EngineKind, data_dir: &Path, keep_events: u64) -> Result<Self, StoreError> {
-        Ok(Self::with_engine(
-            Self::open_engine(kind, data_dir)?,
+        let options = StoreOptions {
             keep_events,
-        ))
+            ..StoreOptions::default()
+        };
+        Self::open_with(kind, data_dir, options)
+    }
+
+    /// As [`Store::open`], with every option.
+    pub fn open_with(
+        kind: EngineKind,
+        data_dir: &Path,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let kv = Self::open_engine(kind, data_dir)?;
+        Self::with_engine(kv, &Self::log_path(data_dir), options)
     }
 
     /// Where an engine keeps its files inside a data directory.
-    pub fn engine_path(kind: EngineKind, data_dir: &Path) -> std::path::PathBuf {
+    pub fn engine_path(kind: EngineKind, data_dir: &Path) -> PathBuf {
         match kind {
             EngineKind::Redb => data_dir.join("booking.redb"),
             EngineKind::Sled => data_dir.join("sled"),
         }
+    }
+
+    /// Where the write-ahead log lives inside a data directory.
+    pub fn log_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("log")
     }
 
     /// The bare engine of a data directory (made private to its owner);
@@ -152,423 +266,188 @@ impl Store {
         Ok(kv)
     }
 
-    /// A consistent read view that writers do not wait for, if the engine
-    /// has one (see `KvEngine::snapshot`).
-    pub fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
-        self.kv.snapshot()
+    /// A store over any engine with its log in `log_dir`: replays the log
+    /// after the engine's last checkpoint, checkpoints, and starts the
+    /// checkpointer.
+    pub fn with_engine(
+        kv: Box<dyn KvEngine>,
+        log_dir: &Path,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let core = Core {
+            kv,
+            keep_events: options.keep_events.max(1),
+            progress: Progress::default(),
+        };
+        let checkpoint = core.applied_lsn()?;
+        let (mut log, tail) = Log::open(log_dir, checkpoint, options.faults)?;
+        let replayed = replay(&core, tail)?;
+        let lsn = replayed.unwrap_or(checkpoint);
+        if replayed.is_some() {
+            core.kv.sync()?;
+        }
+        log.trim(lsn)?;
+        core.progress.start(lsn);
+        let core = Arc::new(core);
+        let log = Arc::new(Mutex::new(log));
+        let (jobs, rx) = std::sync::mpsc::channel();
+        let checkpointer = {
+            let (core, log) = (core.clone(), log.clone());
+            let every = options.checkpoint_every;
+            std::thread::Builder::new()
+                .name("checkpointer".into())
+                .spawn(move || checkpoint::run(core, log, rx, every))
+                .map_err(|e| StoreError::Engine(format!("start the checkpointer: {e}")))?
+        };
+        Ok(Self {
+            core,
+            log,
+            jobs,
+            checkpointer: Some(checkpointer),
+            last_seqs: Mutex::new(HashMap::new()),
+        })
     }
 
-    /// A store over any engine.
-    pub fn with_engine(kv: Box<dyn KvEngine>, keep_events: u64) -> Self {
-        Self {
-            kv,
-            keep_events: keep_events.max(1),
-        }
+    /// A consistent read view that writers do not wait for, if the engine
+    /// has one (see `KvEngine::snapshot`), holding every acknowledged write.
+    pub fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+        self.core.progress.caught_up()?;
+        self.core.kv.snapshot()
+    }
+
+    /// The live engine as a read view, holding every acknowledged write:
+    /// consistent only where no commit runs concurrently (the writer's
+    /// exclusive slot); a snapshot is consistent anywhere.
+    pub fn live_view(&self) -> Result<&dyn KvRead, StoreError> {
+        self.core.progress.caught_up()?;
+        Ok(self.core.kv.as_ref())
     }
 
     /// The engine's name.
     pub fn engine_name(&self) -> &'static str {
-        self.kv.name()
+        self.core.kv.name()
     }
 
-    /// Stores a group of venue changes in one atomic, durable batch.
+    /// (appended, applied, checkpointed) log positions.
+    pub fn positions(&self) -> (u64, u64, u64) {
+        self.core.progress.positions()
+    }
+
+    /// True while the engine refuses the checkpointer (the log still takes
+    /// writes, but none are accepted until it catches up).
+    pub fn is_failing(&self) -> bool {
+        self.core.progress.is_failing()
+    }
+
+    /// Stores a group of venue changes durably: one log record, one sync.
+    /// Returns their events (shared with the checkpointer) and the commits
+    /// refused because they did not follow their venue's stored seq.
     #[tracing::instrument(skip_all, fields(commits = batch.len()))]
-    pub fn commit(&self, batch: &[Commit]) -> Result<(), StoreError> {
-        let mut ops =
-            Vec::with_capacity(batch.iter().map(|c| c.events.len() * 3 + c.aux.len()).sum());
+    pub fn commit(&self, mut batch: Vec<Commit>) -> Result<Committed, StoreError> {
+        self.core.progress.room_to_append()?;
+        let mut seqs = self.last_seqs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut staged: HashMap<VenueId, u64> = HashMap::new();
+        let mut refused = Vec::new();
+        for (i, commit) in batch.iter().enumerate() {
+            let (Some(first), Some(last)) = (commit.events.first(), commit.events.last()) else {
+                continue;
+            };
+            let venue = &first.venue_id;
+            let stored = match staged.get(venue).or(seqs.get(venue)) {
+                Some(seq) => *seq,
+                None => self.stored_seq(venue)?,
+            };
+            if first.seq != stored + 1 {
+                tracing::error!(venue_id = %venue, expected = stored, got = first.seq - 1, "append refused: the venue's log moved");
+                refused.push(i);
+                continue;
+            }
+            staged.insert(venue.clone(), last.seq);
+        }
+        for i in refused.iter().rev() {
+            batch.remove(*i);
+        }
+        let lsn = self
+            .log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&batch)?;
+        seqs.extend(staged);
+        drop(seqs);
+        let mut events = Vec::new();
+        let mut aux = Vec::new();
         for commit in batch {
-            self.commit_ops(commit, &mut ops);
+            events.extend(commit.events.into_iter().map(Arc::new));
+            aux.extend(commit.aux);
         }
-        self.kv.apply(&ops)
-    }
-
-    fn commit_ops(&self, commit: &Commit, ops: &mut Vec<Op>) {
-        for aux in &commit.aux {
-            ops.push(match aux {
-                AuxOp::Put { space, key, value } => Op::Put {
-                    table: Table::Aux,
-                    key: aux_key(*space, key),
-                    value: value.clone(),
-                },
-                AuxOp::Delete { space, key } => Op::Delete {
-                    table: Table::Aux,
-                    key: aux_key(*space, key),
-                },
-            });
-        }
-        let (Some(first), Some(last)) = (commit.events.first(), commit.events.last()) else {
-            return;
+        self.core.progress.appended(lsn);
+        let logged = Logged {
+            lsn,
+            events: events.clone(),
+            aux,
         };
-        let venue = &first.venue_id;
-        for event in &commit.events {
-            ops.push(Op::Put {
-                table: Table::Events,
-                key: keys::event(venue, event.seq),
-                value: encode(event),
-            });
-            ops.push(record_op(event));
-            index_ops(event, ops);
-        }
-        ops.push(Op::Put {
-            table: Table::VenueSeqs,
-            key: keys::top(venue.as_str()),
-            value: keys::seq_value(last.seq),
-        });
-        // Drop the events that fall out of the kept window with this commit:
-        // one delete per event appended, so the log costs O(1) per change.
-        let kept_from = |seq: u64| seq.saturating_sub(self.keep_events) + 1;
-        for seq in kept_from(first.seq - 1)..kept_from(last.seq) {
-            ops.push(Op::Delete {
-                table: Table::Events,
-                key: keys::event(venue, seq),
-            });
-        }
+        // The checkpointer stops only when the store drops.
+        let _ = self.jobs.send(Job::Batch(logged));
+        Ok(Committed { events, refused })
     }
 
-    /// Every stored venue id, in key order.
-    pub fn venue_ids(&self) -> Result<Vec<VenueId>, StoreError> {
-        self.venue_ids_after(None, usize::MAX)
-    }
-
-    /// A venue's records, or `None` if it was never stored.
-    #[tracing::instrument(skip(self), fields(venue_id = %id))]
-    pub fn load_venue(&self, id: &VenueId) -> Result<Option<StoredVenue>, StoreError> {
-        let Some(settings) = self.kv.get(Table::Venues, id.as_str().as_bytes())? else {
-            return Ok(None);
-        };
-        let settings: VenueSettings = decode("venue", &settings)?;
-        let seq = self.kv.get(Table::VenueSeqs, id.as_str().as_bytes())?;
-        let seq = seq
-            .as_deref()
-            .and_then(keys::seq_from)
-            .ok_or_else(|| StoreError::Corrupt(format!("venue {id} has no seq")))?;
-        let bookings = self.children(Table::Bookings, id.as_str(), "booking")?;
-        let holds = self.children(Table::Holds, id.as_str(), "hold")?;
-        Ok(Some(StoredVenue {
-            settings,
-            seq,
-            bookings,
-            holds,
-        }))
-    }
-
-    /// Rebuilds every stored venue.
-    pub fn load_all(&self) -> Result<Vec<Venue>, StoreError> {
-        let mut venues = Vec::new();
-        for id in self.venue_ids()? {
-            if let Some(stored) = self.load_venue(&id)? {
-                venues.push(stored.into_venue(id));
-            }
-        }
-        Ok(venues)
-    }
-
-    fn children<T: DeserializeOwned>(
-        &self,
-        table: Table,
-        parent: &str,
-        what: &str,
-    ) -> Result<Vec<T>, StoreError> {
-        let (from, to) = keys::children(parent);
-        let mut out = Vec::new();
-        let mut bad = None;
-        self.kv
-            .scan(table, &from, &to, &mut |_, v| match decode(what, v) {
-                Ok(record) => {
-                    out.push(record);
-                    true
-                }
-                Err(e) => {
-                    bad = Some(e);
-                    false
-                }
-            })?;
-        bad.map_or(Ok(out), Err)
-    }
-
-    /// Up to `limit` of a venue's events with `seq > after`, in order.
-    pub fn events_after(
-        &self,
-        venue: &VenueId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        let from = keys::event(venue, after.saturating_add(1));
-        let (_, to) = keys::children(venue.as_str());
-        let mut out = Vec::new();
-        let mut bad = None;
-        self.kv.scan(Table::Events, &from, &to, &mut |_, v| {
-            match decode("event", v) {
-                Ok(e) => out.push(e),
-                Err(e) => bad = Some(e),
-            }
-            bad.is_none() && out.len() < limit
-        })?;
-        bad.map_or(Ok(out), Err)
-    }
-
-    /// The oldest kept event's seq of a venue (replay is possible after `seq - 1`).
-    pub fn oldest_event(&self, venue: &VenueId) -> Result<Option<u64>, StoreError> {
-        let (from, to) = keys::children(venue.as_str());
-        let mut first = None;
-        self.kv.scan(Table::Events, &from, &to, &mut |k, _| {
-            first = keys::event_seq(k);
-            false
-        })?;
-        Ok(first)
-    }
-
-    /// Drops every venue's events older than `cutoff` (the age half of the
-    /// replay window; `keep_events` is the count half). A venue's log is in
-    /// time order, so each scan stops at its first young event. Returns how
-    /// many events were dropped.
-    pub fn prune_events_before(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        let mut dropped = 0;
-        for venue in self.venue_ids()? {
-            let (from, to) = keys::children(venue.as_str());
-            let mut old = Vec::new();
-            let mut bad = None;
-            self.kv.scan(
-                Table::Events,
-                &from,
-                &to,
-                &mut |k, v| match decode::<Event>("event", v) {
-                    Ok(e) if e.at < cutoff => {
-                        old.push(Op::Delete {
-                            table: Table::Events,
-                            key: k.to_vec(),
-                        });
-                        true
-                    }
-                    Ok(_) => false,
-                    Err(e) => {
-                        bad = Some(e);
-                        false
-                    }
-                },
-            )?;
-            if let Some(e) = bad {
-                return Err(e);
-            }
-            dropped += old.len();
-            if !old.is_empty() {
-                self.kv.apply(&old)?;
-            }
-        }
-        Ok(dropped)
-    }
-
-    /// Where a booking or hold lives.
-    pub fn venue_of(&self, record: &str) -> Result<Option<VenueId>, StoreError> {
-        let venue = self.kv.get(Table::RecordVenues, record.as_bytes())?;
-        Ok(venue.map(|v| VenueId::from(String::from_utf8_lossy(&v).as_ref())))
-    }
-
-    /// A booking as last stored (every acknowledged change is in it).
-    pub fn booking(&self, venue: &VenueId, id: &BookingId) -> Result<Option<Booking>, StoreError> {
-        let bytes = self
+    /// A venue's seq as the engine holds it (0: never stored).
+    fn stored_seq(&self, venue: &VenueId) -> Result<u64, StoreError> {
+        let value = self
+            .core
             .kv
-            .get(Table::Bookings, &keys::child(venue.as_str(), id.as_str()))?;
-        bytes.map(|b| decode("booking", &b)).transpose()
-    }
-
-    /// Venues that listed the user as staff at some point (check each venue's
-    /// current list before trusting one).
-    pub fn staff_venue_hints(&self, user: &UserId) -> Result<Vec<VenueId>, StoreError> {
-        let (from, to) = keys::children(user.as_str());
-        let mut out = Vec::new();
-        self.kv.scan(Table::StaffOf, &from, &to, &mut |k, _| {
-            out.push(VenueId::from(
-                String::from_utf8_lossy(keys::child_part(k)).as_ref(),
-            ));
-            true
-        })?;
-        Ok(out)
-    }
-
-    /// Up to `limit` venue ids after `after`, in id order (time order: ids are UUIDv7).
-    pub fn venue_ids_after(
-        &self,
-        after: Option<&VenueId>,
-        limit: usize,
-    ) -> Result<Vec<VenueId>, StoreError> {
-        let from = match after {
-            Some(id) => {
-                let mut k = keys::top(id.as_str());
-                k.push(0);
-                k
-            }
-            None => Vec::new(),
-        };
-        let mut ids = Vec::new();
-        self.kv
-            .scan(Table::VenueSeqs, &from, &[0xff], &mut |k, _| {
-                ids.push(VenueId::from(String::from_utf8_lossy(k).as_ref()));
-                ids.len() < limit
-            })?;
-        Ok(ids)
-    }
-
-    /// A user's bookings as (booking, venue), oldest first, after a cursor.
-    pub fn user_bookings(
-        &self,
-        user: &UserId,
-        after: Option<&BookingId>,
-        limit: usize,
-    ) -> Result<Vec<(BookingId, VenueId)>, StoreError> {
-        let (from, to) = keys::children(user.as_str());
-        let from = match after {
-            Some(b) => {
-                let mut k = keys::child(user.as_str(), b.as_str());
-                k.push(0);
-                k
-            }
-            None => from,
-        };
-        let mut out = Vec::new();
-        self.kv.scan(Table::UserBookings, &from, &to, &mut |k, v| {
-            let booking = String::from_utf8_lossy(keys::child_part(k));
-            out.push((
-                BookingId::from(booking.as_ref()),
-                VenueId::from(String::from_utf8_lossy(v).as_ref()),
-            ));
-            out.len() < limit
-        })?;
-        Ok(out)
+            .get(Table::VenueSeqs, venue.as_str().as_bytes())?;
+        Ok(value.as_deref().and_then(keys::seq_from).unwrap_or(0))
     }
 
     /// A small durable write that tells whether the disk takes writes
     /// again after a failed sync.
     pub fn probe(&self) -> Result<(), StoreError> {
-        let now = Timestamp::now().as_microsecond().to_be_bytes().to_vec();
-        self.kv.apply(&[Op::Put {
-            table: Table::Aux,
-            key: aux_key(PROBE_SPACE, b"probe"),
-            value: now,
-        }])
-    }
-
-    /// Up to `limit` of a user's bookings that match `filter`, oldest
-    /// first, after the booking `after`; and whether more match. One call
-    /// walks the user's index in pages, so a filter that matches little
-    /// costs one store pass, not a request per booking.
-    pub fn user_bookings_matching(
-        &self,
-        user: &UserId,
-        filter: &crate::domain::BookingFilter,
-        after: Option<&BookingId>,
-        limit: usize,
-    ) -> Result<(Vec<Booking>, bool), StoreError> {
-        const PAGE: usize = 200;
-        let mut cursor = after.cloned();
-        let mut out = Vec::new();
-        loop {
-            let batch = self.user_bookings(user, cursor.as_ref(), PAGE)?;
-            for (id, venue) in &batch {
-                let Some(b) = self.booking(venue, id)? else {
-                    continue;
-                };
-                if filter.matches(&b) {
-                    if out.len() == limit {
-                        return Ok((out, true));
-                    }
-                    out.push(b);
-                }
-            }
-            match batch.last() {
-                Some((id, _)) if batch.len() == PAGE => cursor = Some(id.clone()),
-                _ => return Ok((out, false)),
-            }
-        }
-    }
-
-    /// One auxiliary value.
-    pub fn aux_get(&self, space: u8, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.kv.get(Table::Aux, &aux_key(space, key))
-    }
-
-    /// Up to `limit` (key, value) pairs of an auxiliary space in key
-    /// order, after the key `after` (for sweeps that walk a space in pages).
-    pub fn aux_page(
-        &self,
-        space: u8,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<AuxEntry>, StoreError> {
-        let start = aux_key(space, &[]);
-        let to = keys::prefix_end(&start);
-        let from = match after {
-            Some(key) => {
-                let mut k = aux_key(space, key);
-                k.push(0);
-                k
-            }
-            None => start,
-        };
-        let mut out = Vec::new();
-        self.kv.scan(Table::Aux, &from, &to, &mut |k, v| {
-            out.push((k[1..].to_vec(), v.to_vec()));
-            out.len() < limit
-        })?;
-        Ok(out)
+        self.commit(Vec::new()).map(|_| ())
     }
 }
 
-/// The index writes an event implies: on creation, who owns a booking and
-/// where a booking or hold lives; on a venue change, its staff.
-fn index_ops(event: &Event, ops: &mut Vec<Op>) {
-    let venue = keys::top(event.venue_id.as_str());
-    match &event.change {
-        Change::BookingCreated(b) => {
-            ops.push(Op::Put {
-                table: Table::UserBookings,
-                key: keys::child(b.user_id.as_str(), b.id.as_str()),
-                value: venue.clone(),
-            });
-            ops.push(Op::Put {
-                table: Table::RecordVenues,
-                key: keys::top(b.id.as_str()),
-                value: venue,
-            });
+/// Applies the log's batches after the checkpoint; the last LSN, if any.
+fn replay(core: &Core, tail: Vec<log::Batch>) -> Result<Option<u64>, StoreError> {
+    let Some(last) = tail.last().map(|b| b.lsn) else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let count = tail.len();
+    let mut round = Vec::with_capacity(REPLAY_ROUND.min(count));
+    for batch in tail {
+        let mut events = Vec::new();
+        let mut aux = Vec::new();
+        for commit in batch.commits {
+            events.extend(commit.events.into_iter().map(Arc::new));
+            aux.extend(commit.aux);
         }
-        Change::HoldCreated(h) => ops.push(Op::Put {
-            table: Table::RecordVenues,
-            key: keys::top(h.id.as_str()),
-            value: venue,
-        }),
-        Change::VenueUpdated(s) => {
-            for user in &s.staff {
-                ops.push(Op::Put {
-                    table: Table::StaffOf,
-                    key: keys::child(user.as_str(), event.venue_id.as_str()),
-                    value: Vec::new(),
-                });
-            }
+        round.push(Logged {
+            lsn: batch.lsn,
+            events,
+            aux,
+        });
+        if round.len() == REPLAY_ROUND {
+            core.materialize(&round)?;
+            round.clear();
         }
-        _ => {}
     }
+    core.materialize(&round)?;
+    tracing::info!(
+        batches = count,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "replayed the log after the last checkpoint"
+    );
+    Ok(Some(last))
 }
 
-/// The record write an event implies.
-fn record_op(event: &Event) -> Op {
-    let venue = event.venue_id.as_str();
-    match &event.change {
-        Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
-            Op::Put {
-                table: Table::Bookings,
-                key: keys::child(venue, b.id.as_str()),
-                value: encode(b),
-            }
+impl Drop for Store {
+    /// Lets the checkpointer apply and checkpoint everything, so that a
+    /// clean stop leaves nothing to replay.
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Job::Stop);
+        if let Some(thread) = self.checkpointer.take() {
+            let _ = thread.join();
         }
-        Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => Op::Put {
-            table: Table::Holds,
-            key: keys::child(venue, h.id.as_str()),
-            value: encode(h),
-        },
-        Change::VenueUpdated(s) => Op::Put {
-            table: Table::Venues,
-            key: keys::top(venue),
-            value: encode(s),
-        },
     }
 }

@@ -1,7 +1,8 @@
 //! sled, selectable in the configuration. All tables share sled's default
 //! tree under a one-byte prefix so that one `apply_batch` is atomic across
-//! them. `flush` writes with `sync_file_range`, not `fsync`: an acknowledged
-//! write survives a killed process but not necessarily a power cut.
+//! them. A checkpoint is sled's `flush`, which writes with
+//! `sync_file_range`, not `fsync`: it survives a killed process but not
+//! necessarily a power cut, after which the log may already be trimmed.
 
 use std::path::Path;
 
@@ -43,9 +44,11 @@ impl KvEngine for SledEngine {
                 Op::Delete { table, key } => batch.remove(prefixed(*table, key)),
             }
         }
-        self.db.apply_batch(batch).map_err(err("apply"))?;
-        self.db.flush().map_err(err("flush"))?;
-        Ok(())
+        self.db.apply_batch(batch).map_err(err("apply"))
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(err("flush"))
     }
 
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {

@@ -9,7 +9,7 @@ use booking_engine::actors::{Engine, EngineError, EngineOptions};
 use booking_engine::clock::TokioClock;
 use booking_engine::domain::{self, Caller, Change, DomainError, HoldId, Reply};
 use booking_engine::ids::new_id;
-use booking_engine::store::{EngineKind, RedbEngine, Store};
+use booking_engine::store::{EngineKind, Store};
 use futures::future::join_all;
 use jiff::Timestamp;
 
@@ -63,7 +63,19 @@ async fn a_burst_of_a_thousand_bookings_costs_a_handful_of_syncs() {
     let venue = venue(&t.engine, bar_only(1000)).await;
     let start = evening(t.engine.now(), 3);
     let before = t.engine.stats().syncs.load(Ordering::Relaxed);
+    // The log's sync can be quicker than a venue's turn (tmpfs), and then
+    // each commit gets its own: hold the writer (as a slow disk would)
+    // while the venue applies the burst, so what waits is one group.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    t.engine.writer().exclusive(Box::new(move |_| {
+        let _ = held.recv_timeout(Duration::from_secs(10));
+    }));
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = release.send(());
+    });
     assert_eq!(race(&t.engine, &venue, 1000, start, 1).await, (1000, 0));
+    releaser.await.unwrap();
     let syncs = t.engine.stats().syncs.load(Ordering::Relaxed) - before;
     assert!(syncs <= 100, "1,000 bookings took {syncs} syncs");
 }
@@ -180,12 +192,22 @@ async fn an_idle_venue_leaves_memory_and_comes_back_from_the_store_intact() {
 
 #[actix_rt::test]
 async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back() {
-    use booking_engine::store::faults::{Fault, Faulty};
+    use booking_engine::store::StoreOptions;
+    use booking_engine::store::faults::{Fault, FaultSwitch};
     let dir = tempfile::tempdir().unwrap();
-    let kv = RedbEngine::open(&dir.path().join("db.redb")).unwrap();
-    let (kv, disk) = Faulty::wrap(Box::new(kv));
+    let disk = FaultSwitch::default();
+    let store = Store::open_with(
+        EngineKind::Redb,
+        dir.path(),
+        StoreOptions {
+            keep_events: 100,
+            faults: Some(disk.clone()),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
     let engine = Engine::start(
-        Store::with_engine(Box::new(kv), 100),
+        store,
         Arc::new(booking_engine::clock::SystemClock),
         options(2),
     );

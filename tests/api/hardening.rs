@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use booking_engine::settings::LimitSettings;
-use booking_engine::store::faults::{Fault, Faulty};
-use booking_engine::store::{EngineKind, Store};
+use booking_engine::store::faults::{Fault, FaultSwitch};
+use booking_engine::store::{EngineKind, Store, StoreOptions};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -294,12 +294,16 @@ async fn a_fourth_live_hold_of_one_customer_is_refused_and_staff_are_not_limited
     assert_eq!(v["max_live_holds_per_customer"], 3);
 }
 
-async fn faulty_app() -> (TestApp, booking_engine::store::faults::FaultSwitch) {
+async fn faulty_app() -> (TestApp, FaultSwitch) {
     let dir = tempfile::tempdir().unwrap();
     let settings = test_settings(dir.path());
-    let kv = Store::open_engine(EngineKind::Redb, dir.path()).unwrap();
-    let (kv, switch) = Faulty::wrap(kv);
-    let store = Store::with_engine(Box::new(kv), 100);
+    let switch = FaultSwitch::default();
+    let options = StoreOptions {
+        keep_events: 100,
+        faults: Some(switch.clone()),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(EngineKind::Redb, dir.path(), options).unwrap();
     let app = spawn_app_on_store(
         dir,
         settings,

@@ -1,0 +1,106 @@
+//! What a logged batch changes in the engine's tables: per event, the event
+//! itself (the replay log), the record it carries, the venue's seq, the
+//! indexes, and the event that falls out of the kept window; per auxiliary
+//! op, the op. Puts and deletes of whole values only, so applying a batch
+//! twice (a replay after a crash) changes nothing.
+
+use crate::domain::{Change, Event};
+use crate::store::{AuxOp, Op, Table, aux_key, encode, keys};
+
+/// The engine writes of one event, given how many events a venue keeps.
+pub fn event_ops(event: &Event, keep_events: u64, ops: &mut Vec<Op>) {
+    let venue = &event.venue_id;
+    ops.push(Op::Put {
+        table: Table::Events,
+        key: keys::event(venue, event.seq),
+        value: encode(event),
+    });
+    ops.push(record_op(event));
+    index_ops(event, ops);
+    ops.push(Op::Put {
+        table: Table::VenueSeqs,
+        key: keys::top(venue.as_str()),
+        value: keys::seq_value(event.seq),
+    });
+    // One delete per event appended: the log costs O(1) per change.
+    if event.seq > keep_events {
+        ops.push(Op::Delete {
+            table: Table::Events,
+            key: keys::event(venue, event.seq - keep_events),
+        });
+    }
+}
+
+/// The engine write of an auxiliary op.
+pub fn aux_op(aux: &AuxOp) -> Op {
+    match aux {
+        AuxOp::Put { space, key, value } => Op::Put {
+            table: Table::Aux,
+            key: aux_key(*space, key),
+            value: value.clone(),
+        },
+        AuxOp::Delete { space, key } => Op::Delete {
+            table: Table::Aux,
+            key: aux_key(*space, key),
+        },
+    }
+}
+
+/// The index writes an event implies: on creation, who owns a booking and
+/// where a booking or hold lives; on a venue change, its staff.
+fn index_ops(event: &Event, ops: &mut Vec<Op>) {
+    let venue = keys::top(event.venue_id.as_str());
+    match &event.change {
+        Change::BookingCreated(b) => {
+            ops.push(Op::Put {
+                table: Table::UserBookings,
+                key: keys::child(b.user_id.as_str(), b.id.as_str()),
+                value: venue.clone(),
+            });
+            ops.push(Op::Put {
+                table: Table::RecordVenues,
+                key: keys::top(b.id.as_str()),
+                value: venue,
+            });
+        }
+        Change::HoldCreated(h) => ops.push(Op::Put {
+            table: Table::RecordVenues,
+            key: keys::top(h.id.as_str()),
+            value: venue,
+        }),
+        Change::VenueUpdated(s) => {
+            for user in &s.staff {
+                ops.push(Op::Put {
+                    table: Table::StaffOf,
+                    key: keys::child(user.as_str(), event.venue_id.as_str()),
+                    value: Vec::new(),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The record write an event implies.
+fn record_op(event: &Event) -> Op {
+    let venue = event.venue_id.as_str();
+    match &event.change {
+        Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
+            Op::Put {
+                table: Table::Bookings,
+                key: keys::child(venue, b.id.as_str()),
+                value: encode(b),
+            }
+        }
+        Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => Op::Put {
+            table: Table::Holds,
+            key: keys::child(venue, h.id.as_str()),
+            value: encode(h),
+        },
+        Change::VenueUpdated(s) => Op::Put {
+            table: Table::Venues,
+            key: keys::top(venue),
+            value: encode(s),
+        },
+    }
+}
