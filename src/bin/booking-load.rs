@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use booking_engine::load::{Options, Scenario, run};
 
-const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--clients N] [--rate R] [--venues N] [--subscribers N]
+const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--clients N] [--rate R] [--venues N] [--subscribers N] [--server-pid PID]
 
   SCENARIO     spread (bookings over --venues venues, 1000), hot (one venue), read
                (availability), mixed (90 % reads), fanout (--subscribers WebSocket
@@ -17,6 +17,8 @@ const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--c
   --seconds    how long to load (10)
   --clients    concurrent HTTP clients (64)
   --rate       total requests per second to pace at (default: as fast as possible)
+  --server-pid the server's pid: report its bytes written to storage per booking
+               (/proc/PID/io write_bytes before the load and --settle S after it, 6)
 
 The admin comes from BOOKING_ADMIN_EMAIL / BOOKING_ADMIN_PASSWORD. Exits 1 if
 an acknowledged booking is missing or a resource is over capacity.";
@@ -56,6 +58,11 @@ async fn main() -> anyhow::Result<()> {
             .then(|| option(&args, "--rate", 0.0)),
         admin_email: std::env::var("BOOKING_ADMIN_EMAIL").unwrap_or_else(|_| usage()),
         admin_password: std::env::var("BOOKING_ADMIN_PASSWORD").unwrap_or_else(|_| usage()),
+        server_pid: args
+            .iter()
+            .any(|a| a == "--server-pid")
+            .then(|| option(&args, "--server-pid", 0)),
+        settle: Duration::from_secs(option(&args, "--settle", 6)),
     };
     let report = run(options).await?;
     println!("{report}");

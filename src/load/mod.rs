@@ -65,6 +65,23 @@ pub struct Options {
     pub rate: Option<f64>,
     pub admin_email: String,
     pub admin_password: String,
+    /// The server's pid, to report its bytes written to storage per
+    /// acknowledged booking (`/proc/<pid>/io`, Linux).
+    pub server_pid: Option<u32>,
+    /// How long to wait after the load before the second reading, so that
+    /// the server's background checkpoint is counted too.
+    pub settle: Duration,
+}
+
+/// A process's bytes sent to storage so far (`write_bytes` of
+/// `/proc/<pid>/io`): counts the disk, not the page cache.
+pub fn write_bytes(pid: u32) -> anyhow::Result<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .with_context(|| format!("reading /proc/{pid}/io (same user, Linux)"))?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no write_bytes line in /proc/<pid>/io")
 }
 
 /// Dates a run books on: few, so that the check can read every day sheet.
@@ -214,6 +231,7 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
     } else {
         None
     };
+    let written_before = o.server_pid.map(write_bytes).transpose()?;
     let started = Instant::now();
     let progress = {
         let (done, stop) = (done.clone(), stop.clone());
@@ -256,6 +274,17 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
     let elapsed = started.elapsed();
     stop.store(true, Ordering::Relaxed);
     let _ = progress.await;
+    let written = match (o.server_pid, written_before) {
+        (Some(pid), Some(before)) => {
+            eprintln!(
+                "  waiting {} s for the server's checkpoint",
+                o.settle.as_secs()
+            );
+            tokio::time::sleep(o.settle).await;
+            Some(write_bytes(pid)?.saturating_sub(before))
+        }
+        _ => None,
+    };
     let deliveries = match fanout {
         Some(f) => Some(f.finish(tally.acknowledged.len()).await),
         None => None,
@@ -275,7 +304,9 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
     } else {
         None
     };
-    Ok(Report::new(o.scenario, elapsed, tally, deliveries, verdict))
+    let mut report = Report::new(o.scenario, elapsed, tally, deliveries, verdict);
+    report.written = written;
+    Ok(report)
 }
 
 /// One client's loop until the deadline.

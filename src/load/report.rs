@@ -137,6 +137,8 @@ pub struct Report {
     acknowledged: usize,
     deliveries: Option<Deliveries>,
     verdict: Option<Verdict>,
+    /// Bytes the server wrote to storage during the run and the settle.
+    pub(crate) written: Option<u64>,
 }
 
 impl Report {
@@ -157,7 +159,14 @@ impl Report {
             acknowledged: tally.acknowledged.len(),
             deliveries,
             verdict,
+            written: None,
         }
+    }
+
+    /// The server's bytes written to storage per acknowledged booking.
+    pub fn bytes_per_booking(&self) -> Option<f64> {
+        let written = self.written?;
+        (self.acknowledged > 0).then(|| written as f64 / self.acknowledged as f64)
     }
 
     /// False when the invariant check failed.
@@ -191,6 +200,15 @@ impl fmt::Display for Report {
                 "bookings acknowledged: {} = {:.0}/s",
                 self.acknowledged,
                 self.acknowledged as f64 / secs
+            )?;
+        }
+        if let Some(written) = self.written {
+            let per = self
+                .bytes_per_booking()
+                .map_or("-".to_string(), |b| format!("{b:.0}"));
+            writeln!(
+                f,
+                "server wrote to storage: {written} bytes = {per} bytes per acknowledged booking"
             )?;
         }
         let statuses: Vec<String> = self

@@ -55,6 +55,25 @@ async fn every_scenario_runs_and_the_write_checks_pass() {
             assert!(report.contains("websocket deliveries"), "{report}");
         }
     }
+    // The server runs in this process: its bytes written are ours.
+    let pid = std::process::id().to_string();
+    let (ok, report) = load(
+        &app,
+        &["spread", "--venues", "5", "--server-pid", &pid, "--settle", "0"],
+    )
+    .await;
+    assert!(ok, "{report}");
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("server wrote to storage: "))
+        .unwrap_or_else(|| panic!("no storage line:\n{report}"));
+    let per: f64 = line
+        .split(" = ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(per.is_finite() && per >= 0.0, "{line}");
 }
 
 #[actix_rt::test]
