@@ -15,7 +15,7 @@ use booking_engine::domain::{
     BookingId, BookingTarget, Caller, Command, CreateBooking, Resource, ResourceId, ResourceMode,
     Venue, VenueId,
 };
-use booking_engine::store::{Commit, EngineKind, Store};
+use booking_engine::store::{Commit, EngineKind, Storage, Store, StoreOptions};
 use jiff::{SignedDuration, Timestamp};
 
 /// Counts live heap bytes, to measure what resident venues cost.
@@ -69,11 +69,16 @@ fn venue_settings() -> booking_engine::domain::VenueSettings {
     s
 }
 
-/// Stores `bookings` bookings over 1,000 venues (1,000 each at most).
-fn fill(store: &Store, bookings: usize) {
+/// Stores `bookings` bookings over 1,000 venues (1,000 each at most);
+/// checkpoints before the last `tail` venues' when `tail` is given.
+fn fill(store: &Store, bookings: usize, tail: Option<usize>) {
     let venues = bookings.div_ceil(1000);
     let mut pending: Vec<Commit> = Vec::new();
     for v in 0..venues {
+        if tail.is_some_and(|t| v + t == venues) {
+            store.append(std::mem::take(&mut pending)).unwrap();
+            store.checkpoint().unwrap();
+        }
         let (mut venue, created) = Venue::create(
             VenueId::from(format!("venue-{v:07}").as_str()),
             venue_settings(),
@@ -104,33 +109,58 @@ fn fill(store: &Store, bookings: usize) {
             });
         }
         if pending.len() >= 20_000 {
-            store.commit(std::mem::take(&mut pending)).unwrap();
+            store.append(std::mem::take(&mut pending)).unwrap();
         }
     }
-    store.commit(pending).unwrap();
+    store.append(pending).unwrap();
+}
+
+/// The environment that makes this bench play the child of `recovery`.
+const CHILD: &str = "FOOTPRINT_RECOVERY_CHILD";
+
+/// Venues (of 1,000 bookings) written after the last checkpoint: about 5 s
+/// of bookings at the spread load's rate, the default checkpoint interval.
+const TAIL_VENUES: usize = 50;
+
+/// In the child: store the bookings with a checkpoint before the last
+/// `TAIL_VENUES` venues, then end on the spot, as a killed server would
+/// (no shutdown checkpoint).
+fn fill_then_die(dir: &str, bookings: usize) -> ! {
+    let options = StoreOptions {
+        checkpoint_every: std::time::Duration::from_secs(3600),
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(EngineKind::Redb, std::path::Path::new(dir), options).unwrap();
+    let started = Instant::now();
+    fill(&store, bookings, Some(TAIL_VENUES.min(bookings / 2000)));
+    println!(
+        "stored {bookings} bookings in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    std::process::exit(0);
 }
 
 fn recovery(bookings: usize) {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
-        let started = Instant::now();
-        fill(&store, bookings);
-        println!(
-            "stored {bookings} bookings in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD, format!("{}:{bookings}", dir.path().display()))
+        .status()
+        .unwrap();
+    assert!(status.success(), "the child failed to store: {status}");
     let started = Instant::now();
     let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+    let opened = started.elapsed();
     let venues = store.load_all().unwrap();
     let elapsed = started.elapsed();
     let count: usize = venues.iter().map(|v| v.bookings().count()).sum();
     assert_eq!(count, bookings);
+    let tail = TAIL_VENUES.min(bookings / 2000) * 1000;
     println!(
-        "recovery: {bookings} bookings in {} venues rebuilt in {:.3} s ({:.0} bookings/s)",
+        "recovery: {bookings} bookings in {} venues ({tail} of them in the log after the \
+         last checkpoint) rebuilt in {:.3} s ({:.3} s to open and replay the log, {:.0} bookings/s)",
         venues.len(),
         elapsed.as_secs_f64(),
+        opened.as_secs_f64(),
         bookings as f64 / elapsed.as_secs_f64()
     );
 }
@@ -170,7 +200,7 @@ fn resident_venues(n: usize) {
                 aux: vec![],
             })
             .collect();
-        store.commit(commits).unwrap();
+        store.append(commits).unwrap();
     }
     let system = actix_rt::System::new();
     system.block_on(async {
@@ -191,6 +221,10 @@ fn resident_venues(n: usize) {
 }
 
 fn main() {
+    if let Ok(child) = std::env::var(CHILD) {
+        let (dir, bookings) = child.rsplit_once(':').unwrap();
+        fill_then_die(dir, bookings.parse().unwrap());
+    }
     // `cargo bench` passes `--bench`; anything else named `quick` shortens the run.
     let quick = std::env::args().any(|a| a == "quick");
     recovery(100_000);

@@ -55,7 +55,7 @@ impl Application {
     pub async fn build_with_store(
         settings: &Settings,
         clock: Arc<dyn Clock>,
-        store: Store,
+        store: impl crate::store::Storage,
     ) -> anyhow::Result<Self> {
         settings.check()?;
         let options = EngineOptions {

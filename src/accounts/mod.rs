@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::domain::UserId;
 use crate::domain::time::micros;
 use crate::ids::new_id;
-use crate::store::{AuxOp, Commit, Store, StoreError};
+use crate::store::{AuxOp, Commit, Storage, StoreError};
 
 /// Auxiliary key spaces of this module.
 const USERS: u8 = 1;
@@ -121,7 +121,7 @@ pub enum AccountError {
 
 /// The account service.
 pub struct Accounts {
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     /// Account writes go through the store writer like venue changes, so a
     /// failed sync refuses them too.
     writer: StoreWriter,
@@ -228,7 +228,7 @@ async fn verify_password(
 
 impl Accounts {
     pub fn new(
-        store: Arc<Store>,
+        store: Arc<dyn Storage>,
         writer: StoreWriter,
         tokens: Tokens,
         clock: Arc<dyn Clock>,

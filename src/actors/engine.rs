@@ -16,7 +16,7 @@ use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStat
 use crate::clock::Clock;
 use crate::domain::{Event, Reply, Venue, VenueId, VenueSettings};
 use crate::ids::new_id;
-use crate::store::{Commit, Store};
+use crate::store::{Commit, Storage};
 
 /// Tunables of the engine.
 #[derive(Clone, Debug)]
@@ -53,7 +53,7 @@ impl Default for EngineOptions {
 /// The running engine.
 pub struct Engine {
     registry: Arc<Registry>,
-    pub(super) store: Arc<Store>,
+    pub(super) store: Arc<dyn Storage>,
     writer: StoreWriter,
     health: Arc<Health>,
     stats: Arc<WriterStats>,
@@ -66,7 +66,7 @@ pub struct Engine {
 }
 
 /// Drops events past the age limit, now and then every `PRUNE_EVERY`.
-async fn prune_old_events(store: Arc<Store>, clock: Arc<dyn Clock>, max_age: Duration) {
+async fn prune_old_events(store: Arc<dyn Storage>, clock: Arc<dyn Clock>, max_age: Duration) {
     let max_age = jiff::SignedDuration::try_from(max_age).unwrap_or(jiff::SignedDuration::MAX);
     loop {
         let cutoff = clock
@@ -87,8 +87,8 @@ async fn prune_old_events(store: Arc<Store>, clock: Arc<dyn Clock>, max_age: Dur
 impl Engine {
     /// Starts the writer and the venue arbiters. Call inside an actix system
     /// (the writer task runs on the caller's runtime).
-    pub fn start(store: Store, clock: Arc<dyn Clock>, options: EngineOptions) -> Engine {
-        let store = Arc::new(store);
+    pub fn start(store: impl Storage, clock: Arc<dyn Clock>, options: EngineOptions) -> Engine {
+        let store: Arc<dyn Storage> = Arc::new(store);
         let (bus, _) = broadcast::channel(options.bus_capacity.max(1));
         let health = Arc::new(Health::default());
         let stats = Arc::new(WriterStats::default());
@@ -209,33 +209,14 @@ impl Engine {
 
     /// Writes a backup of exactly the acknowledged state to `path` (mode
     /// 0600); returns the number of records. With redb it reads a snapshot
-    /// on the blocking pool and writes go on meanwhile; an engine without
-    /// snapshots (sled) is read between two group commits, holding writes
-    /// for as long as the export takes.
+    /// and writes go on meanwhile; with sled appends wait for as long as
+    /// the export takes.
     pub async fn backup(&self, path: std::path::PathBuf) -> Result<u64, EngineError> {
-        use crate::store::{StoreError, backup, files};
-        let write = move |view: &dyn crate::store::KvRead| -> Result<u64, StoreError> {
-            let file = files::create_private(&path)?;
-            let count = backup::export(view, &file, &mut |_| {})?;
-            file.sync_all()
-                .map_err(|e| StoreError::Engine(format!("sync the backup: {e}")))?;
-            Ok(count)
-        };
         let store = self.store.clone();
-        let snapshot = tokio::task::spawn_blocking(move || store.snapshot())
+        tokio::task::spawn_blocking(move || store.backup(&path))
             .await
-            .map_err(|_| EngineError::Unavailable)??;
-        if let Some(view) = snapshot {
-            return tokio::task::spawn_blocking(move || write(view.as_ref()))
-                .await
-                .map_err(|_| EngineError::Unavailable)?
-                .map_err(EngineError::from);
-        }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.writer.exclusive(Box::new(move |store: &Store| {
-            let _ = tx.send(store.live_view().and_then(write));
-        }));
-        Ok(rx.await.map_err(|_| EngineError::Unavailable)??)
+            .map_err(|_| EngineError::Unavailable)?
+            .map_err(EngineError::from)
     }
 
     /// Every durable event from now on, in commit order.
@@ -250,7 +231,7 @@ impl Engine {
     }
 
     /// The store, for reads that need no venue (replay, listings).
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &Arc<dyn Storage> {
         &self.store
     }
 

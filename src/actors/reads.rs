@@ -5,15 +5,15 @@
 
 use crate::actors::{Engine, EngineError};
 use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId};
-use crate::store::{AuxOp, Commit, Store, StoreError};
+use crate::store::{AuxOp, Commit, Storage, StoreError};
 
 impl Engine {
     async fn read<T: Send + 'static>(
         &self,
-        read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        read: impl FnOnce(&dyn Storage) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, EngineError> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || read(&store))
+        tokio::task::spawn_blocking(move || read(store.as_ref()))
             .await
             .map_err(|_| EngineError::Unavailable)?
             .map_err(EngineError::from)
@@ -38,7 +38,7 @@ impl Engine {
         after: Option<BookingId>,
         limit: usize,
     ) -> Result<(Vec<Booking>, bool), EngineError> {
-        self.read(move |s| s.user_bookings_matching(&user, &filter, after.as_ref(), limit))
+        self.read(move |s| s.user_bookings(&user, &filter, after.as_ref(), limit))
             .await
     }
 
@@ -122,6 +122,6 @@ impl Engine {
 
     /// The store engine's name (`redb`, `sled`), for `/ready`.
     pub fn store_name(&self) -> &'static str {
-        self.store.engine_name()
+        self.store.name()
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 use crate::actors::EngineError;
 use crate::actors::venue::{Shared, VenueActor};
 use crate::domain::{Venue, VenueId};
-use crate::store::Store;
+use crate::store::Storage;
 
 /// Venue id to actor. A `DashMap` because every HTTP worker thread looks
 /// venues up concurrently and sharded locks keep those lookups apart; the
@@ -19,7 +19,7 @@ use crate::store::Store;
 /// the others wait for it, without holding a map lock across the load.
 pub struct Registry {
     venues: DashMap<VenueId, Arc<OnceCell<Addr<VenueActor>>>>,
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     arbiters: Vec<ArbiterHandle>,
     shared: std::sync::OnceLock<Arc<Shared>>,
 }
@@ -27,7 +27,7 @@ pub struct Registry {
 impl Registry {
     /// A registry starting venue actors on `arbiters` (spread by id hash),
     /// or on the caller's arbiter when there are none.
-    pub fn new(store: Arc<Store>, arbiters: Vec<ArbiterHandle>) -> Self {
+    pub fn new(store: Arc<dyn Storage>, arbiters: Vec<ArbiterHandle>) -> Self {
         Self {
             venues: DashMap::new(),
             store,

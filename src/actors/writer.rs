@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::actors::EngineError;
 use crate::domain::Event;
-use crate::store::{Commit, Store, StoreError};
+use crate::store::{Commit, Storage, StoreError};
 
 /// Most commits in one transaction: bounds a transaction's size and the
 /// wait of the first commit in it, while still amortising the sync.
@@ -86,7 +86,7 @@ pub struct WriterStats {
 }
 
 /// Work that must see the store with no commit in progress (a backup).
-pub type Exclusive = Box<dyn FnOnce(&Store) + Send>;
+pub type Exclusive = Box<dyn FnOnce(&dyn Storage) + Send>;
 
 enum Job {
     Commit(Commit, oneshot::Sender<Result<(), EngineError>>),
@@ -109,7 +109,7 @@ pub type EventBus = broadcast::Sender<Arc<Event>>;
 impl StoreWriter {
     /// Starts the writer task on the current runtime.
     pub fn spawn(
-        store: Arc<Store>,
+        store: Arc<dyn Storage>,
         bus: EventBus,
         health: Arc<Health>,
         stats: Arc<WriterStats>,
@@ -149,7 +149,7 @@ impl StoreWriter {
 
 /// The writer task's state.
 struct Writer {
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     bus: EventBus,
     health: Arc<Health>,
     stats: Arc<WriterStats>,
@@ -189,7 +189,7 @@ impl Writer {
             self.commit_batch(jobs).await;
             if let Some(work) = exclusive {
                 let store = self.store.clone();
-                let _ = tokio::task::spawn_blocking(move || work(&store)).await;
+                let _ = tokio::task::spawn_blocking(move || work(store.as_ref())).await;
             }
         }
         guard.1 = true;
@@ -228,7 +228,7 @@ impl Writer {
         let count_commits = commits.len() as u64;
         let synced = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let result = store.commit(commits);
+            let result = store.append(commits);
             metrics::histogram!("store_commit_seconds").record(started.elapsed().as_secs_f64());
             result
         })

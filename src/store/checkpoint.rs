@@ -138,6 +138,8 @@ impl Progress {
 /// What the store writer hands the checkpointer.
 pub enum Job {
     Batch(Logged),
+    /// Apply everything sent before, checkpoint now, then answer.
+    Checkpoint(std::sync::mpsc::Sender<bool>),
     Stop,
 }
 
@@ -147,6 +149,7 @@ pub fn run(core: Arc<Core>, log: Arc<Mutex<Log>>, jobs: Receiver<Job>, every: Du
     let mut pending: VecDeque<Logged> = VecDeque::new();
     let mut last_checkpoint = Instant::now();
     let mut stopping = false;
+    let mut asked: Vec<std::sync::mpsc::Sender<bool>> = Vec::new();
     loop {
         if pending.is_empty() && !stopping {
             let wait = every
@@ -154,6 +157,7 @@ pub fn run(core: Arc<Core>, log: Arc<Mutex<Log>>, jobs: Receiver<Job>, every: Du
                 .max(Duration::from_millis(1));
             match jobs.recv_timeout(wait) {
                 Ok(Job::Batch(batch)) => pending.push_back(batch),
+                Ok(Job::Checkpoint(answer)) => asked.push(answer),
                 Ok(Job::Stop) | Err(RecvTimeoutError::Disconnected) => stopping = true,
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -161,6 +165,10 @@ pub fn run(core: Arc<Core>, log: Arc<Mutex<Log>>, jobs: Receiver<Job>, every: Du
         while pending.len() < ROUND && !stopping {
             match jobs.try_recv() {
                 Ok(Job::Batch(batch)) => pending.push_back(batch),
+                Ok(Job::Checkpoint(answer)) => {
+                    asked.push(answer);
+                    break;
+                }
                 Ok(Job::Stop) => stopping = true,
                 Err(_) => break,
             }
@@ -190,12 +198,15 @@ pub fn run(core: Arc<Core>, log: Arc<Mutex<Log>>, jobs: Receiver<Job>, every: Du
                 }
             }
         }
-        if stopping && !pending.is_empty() {
+        if (stopping || !asked.is_empty()) && !pending.is_empty() {
             continue;
         }
-        if stopping || last_checkpoint.elapsed() >= every {
-            checkpoint(&core, &log);
+        if stopping || !asked.is_empty() || last_checkpoint.elapsed() >= every {
+            let synced = checkpoint(&core, &log);
             last_checkpoint = Instant::now();
+            for answer in asked.drain(..) {
+                let _ = answer.send(synced);
+            }
             if stopping {
                 return;
             }
@@ -203,17 +214,19 @@ pub fn run(core: Arc<Core>, log: Arc<Mutex<Log>>, jobs: Receiver<Job>, every: Du
     }
 }
 
-/// Syncs the engine and drops the log segments it now covers.
-fn checkpoint(core: &Core, log: &Mutex<Log>) {
+/// Syncs the engine and drops the log segments it now covers; false if
+/// the engine refused the sync.
+fn checkpoint(core: &Core, log: &Mutex<Log>) -> bool {
     let (_, applied, checkpointed) = core.progress.positions();
     if applied == checkpointed {
-        return;
+        return true;
     }
     let started = Instant::now();
+    tracing::debug!(lsn = applied, "checkpoint begins");
     if let Err(e) = core.kv.sync() {
         tracing::error!(error = %e, "checkpoint failed; the log keeps everything");
         metrics::counter!("store_checkpoint_failures_total").increment(1);
-        return;
+        return false;
     }
     core.progress.lock().checkpointed = applied;
     metrics::histogram!("store_checkpoint_seconds").record(started.elapsed().as_secs_f64());
@@ -221,4 +234,5 @@ fn checkpoint(core: &Core, log: &Mutex<Log>) {
     if let Err(e) = trimmed {
         tracing::warn!(error = %e, "trimming the log failed; it is retried at the next checkpoint");
     }
+    true
 }

@@ -18,11 +18,12 @@ mod engine;
 pub mod faults;
 pub mod files;
 pub mod keys;
+mod local;
 mod log;
 mod materialize;
-mod reads;
 mod redb_engine;
 mod sled_engine;
+mod storage;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub use engine::{KvEngine, KvRead, Op, Table};
 pub use redb_engine::RedbEngine;
 pub use sled_engine::SledEngine;
+pub use storage::Storage;
 
 use crate::domain::{Booking, Event, Hold, Venue, VenueId, VenueSettings};
 use checkpoint::{Job, Progress};
@@ -323,72 +325,9 @@ impl Store {
         Ok(self.core.kv.as_ref())
     }
 
-    /// The engine's name.
-    pub fn engine_name(&self) -> &'static str {
-        self.core.kv.name()
-    }
-
     /// (appended, applied, checkpointed) log positions.
     pub fn positions(&self) -> (u64, u64, u64) {
         self.core.progress.positions()
-    }
-
-    /// True while the engine refuses the checkpointer (the log still takes
-    /// writes, but none are accepted until it catches up).
-    pub fn is_failing(&self) -> bool {
-        self.core.progress.is_failing()
-    }
-
-    /// Stores a group of venue changes durably: one log record, one sync.
-    /// Returns their events (shared with the checkpointer) and the commits
-    /// refused because they did not follow their venue's stored seq.
-    #[tracing::instrument(skip_all, fields(commits = batch.len()))]
-    pub fn commit(&self, mut batch: Vec<Commit>) -> Result<Committed, StoreError> {
-        self.core.progress.room_to_append()?;
-        let mut seqs = self.last_seqs.lock().unwrap_or_else(|p| p.into_inner());
-        let mut staged: HashMap<VenueId, u64> = HashMap::new();
-        let mut refused = Vec::new();
-        for (i, commit) in batch.iter().enumerate() {
-            let (Some(first), Some(last)) = (commit.events.first(), commit.events.last()) else {
-                continue;
-            };
-            let venue = &first.venue_id;
-            let stored = match staged.get(venue).or(seqs.get(venue)) {
-                Some(seq) => *seq,
-                None => self.stored_seq(venue)?,
-            };
-            if first.seq != stored + 1 {
-                tracing::error!(venue_id = %venue, expected = stored, got = first.seq - 1, "append refused: the venue's log moved");
-                refused.push(i);
-                continue;
-            }
-            staged.insert(venue.clone(), last.seq);
-        }
-        for i in refused.iter().rev() {
-            batch.remove(*i);
-        }
-        let lsn = self
-            .log
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(&batch)?;
-        seqs.extend(staged);
-        drop(seqs);
-        let mut events = Vec::new();
-        let mut aux = Vec::new();
-        for commit in batch {
-            events.extend(commit.events.into_iter().map(Arc::new));
-            aux.extend(commit.aux);
-        }
-        self.core.progress.appended(lsn);
-        let logged = Logged {
-            lsn,
-            events: events.clone(),
-            aux,
-        };
-        // The checkpointer stops only when the store drops.
-        let _ = self.jobs.send(Job::Batch(logged));
-        Ok(Committed { events, refused })
     }
 
     /// A venue's seq as the engine holds it (0: never stored).
@@ -398,12 +337,6 @@ impl Store {
             .kv
             .get(Table::VenueSeqs, venue.as_str().as_bytes())?;
         Ok(value.as_deref().and_then(keys::seq_from).unwrap_or(0))
-    }
-
-    /// A small durable write that tells whether the disk takes writes
-    /// again after a failed sync.
-    pub fn probe(&self) -> Result<(), StoreError> {
-        self.commit(Vec::new()).map(|_| ())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use booking_engine::store::{EngineKind, Store, backup};
+use booking_engine::store::{EngineKind, Storage, Store, backup};
 use serde_json::json;
 
 use crate::helpers::*;

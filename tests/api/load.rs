@@ -59,7 +59,15 @@ async fn every_scenario_runs_and_the_write_checks_pass() {
     let pid = std::process::id().to_string();
     let (ok, report) = load(
         &app,
-        &["spread", "--venues", "5", "--server-pid", &pid, "--settle", "0"],
+        &[
+            "spread",
+            "--venues",
+            "5",
+            "--server-pid",
+            &pid,
+            "--settle",
+            "0",
+        ],
     )
     .await;
     assert!(ok, "{report}");

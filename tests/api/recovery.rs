@@ -7,7 +7,7 @@ use booking_engine::domain::{
     self, Booking, BookingId, BookingTarget, Caller, Command, CreateBooking, Hold, HoldId,
     PlaceHold, Reschedule, Transition, Venue, VenueId,
 };
-use booking_engine::store::{Commit, EngineKind, Store};
+use booking_engine::store::{Commit, EngineKind, Storage, Store};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::helpers::*;
@@ -164,7 +164,7 @@ fn store_then_die(dir: &str, engine: &str, commits: &[Commit]) -> ! {
     let store = Store::open(kind, std::path::Path::new(dir), 10_000).unwrap();
     // A few commits alone, the rest grouped, as the writer would.
     for group in commits.chunks(7) {
-        store.commit(group.to_vec()).unwrap();
+        store.append(group.to_vec()).unwrap();
     }
     std::process::exit(0);
 }
@@ -207,7 +207,7 @@ fn the_replay_log_keeps_only_the_configured_number_of_events() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(EngineKind::Redb, dir.path(), 10).unwrap();
     for group in commits.chunks(3) {
-        store.commit(group.to_vec()).unwrap();
+        store.append(group.to_vec()).unwrap();
     }
     let v = expected[0].id();
     let seq = expected[0].seq();
@@ -226,7 +226,7 @@ fn events_past_the_age_limit_leave_the_replay_log_but_records_stay() {
     let (expected, commits) = history();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(EngineKind::Sled, dir.path(), 10_000).unwrap();
-    store.commit(commits.clone()).unwrap();
+    store.append(commits.clone()).unwrap();
     // Every event of the history is at 09:00 on 2026-12-20.
     let at: Timestamp = "2026-12-20T09:00:00+08:00".parse().unwrap();
     assert_eq!(store.prune_events_before(at).unwrap(), 0);

@@ -1,0 +1,119 @@
+//! The storage boundary, in the domain's terms: what the engine needs from
+//! durable storage, and nothing of how it is kept. [`crate::store::Store`]
+//! (a write-ahead log checkpointed into redb or sled) is one implementation;
+//! a distributed log (the NATS issue) is meant to be another. Its rules:
+//!
+//! - `append` is durable when it returns `Ok`, and all of a batch or none
+//!   of it is kept. Each commit's first event names the venue's expected
+//!   last `seq` (one less than its own); a commit that does not follow what
+//!   is stored is refused, not applied: the log itself fences a second
+//!   writer of a venue.
+//! - A read sees every append acknowledged before it began.
+
+use jiff::Timestamp;
+
+use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, Venue, VenueId};
+use crate::store::{AuxEntry, Commit, Committed, StoreError, StoredVenue};
+
+/// Durable storage for venues, their events and the auxiliary records
+/// (accounts, refresh tokens, idempotency responses).
+pub trait Storage: Send + Sync + 'static {
+    /// The implementation's name, for `/ready` and logs.
+    fn name(&self) -> &'static str;
+
+    /// Stores a group of venue changes durably, in order; see the module
+    /// for what is refused.
+    fn append(&self, batch: Vec<Commit>) -> Result<Committed, StoreError>;
+
+    /// A small durable write: does storage take writes again (after a
+    /// failed one)?
+    fn probe(&self) -> Result<(), StoreError>;
+
+    /// Makes everything appended so far part of the checkpoint that a
+    /// restart starts from (done in the background anyway).
+    fn checkpoint(&self) -> Result<(), StoreError>;
+
+    /// True while storage cannot keep up with what it acknowledged (its
+    /// background work fails): no write should be accepted.
+    fn is_failing(&self) -> bool;
+
+    /// A venue as stored (snapshot and tail applied), or `None`.
+    fn load_venue(&self, id: &VenueId) -> Result<Option<StoredVenue>, StoreError>;
+
+    /// Every stored venue id, in id order.
+    fn venue_ids(&self) -> Result<Vec<VenueId>, StoreError> {
+        self.venue_ids_after(None, usize::MAX)
+    }
+
+    /// Rebuilds every stored venue (recovery checks and benchmarks; the
+    /// engine activates venues one by one).
+    fn load_all(&self) -> Result<Vec<Venue>, StoreError> {
+        let mut venues = Vec::new();
+        for id in self.venue_ids()? {
+            if let Some(stored) = self.load_venue(&id)? {
+                venues.push(stored.into_venue(id));
+            }
+        }
+        Ok(venues)
+    }
+
+    /// Up to `limit` venue ids after `after`, in id (creation) order.
+    fn venue_ids_after(
+        &self,
+        after: Option<&VenueId>,
+        limit: usize,
+    ) -> Result<Vec<VenueId>, StoreError>;
+
+    /// Up to `limit` of a venue's kept events with `seq > after`, in order.
+    fn events_after(
+        &self,
+        venue: &VenueId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// The oldest kept event's seq of a venue (replay is possible after
+    /// `seq - 1`).
+    fn oldest_event(&self, venue: &VenueId) -> Result<Option<u64>, StoreError>;
+
+    /// Drops every venue's events older than `cutoff`; how many went.
+    fn prune_events_before(&self, cutoff: Timestamp) -> Result<usize, StoreError>;
+
+    /// Where a booking or hold lives (ids are globally unique).
+    fn venue_of(&self, record: &str) -> Result<Option<VenueId>, StoreError>;
+
+    /// A booking as last stored.
+    fn booking(&self, venue: &VenueId, id: &BookingId) -> Result<Option<Booking>, StoreError>;
+
+    /// Up to `limit` of a user's bookings matching `filter`, oldest first,
+    /// after the booking `after`; and whether more match.
+    fn user_bookings(
+        &self,
+        user: &UserId,
+        filter: &BookingFilter,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<(Vec<Booking>, bool), StoreError>;
+
+    /// Venues that listed the user as staff at some point (a hint: check
+    /// each venue's current list).
+    fn staff_venue_hints(&self, user: &UserId) -> Result<Vec<VenueId>, StoreError>;
+
+    /// One auxiliary record (an account by email, a refresh token, an
+    /// idempotency response).
+    fn aux_get(&self, space: u8, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Up to `limit` records of an auxiliary space in key order after
+    /// `after`, for sweeps.
+    fn aux_page(
+        &self,
+        space: u8,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<AuxEntry>, StoreError>;
+
+    /// Writes a consistent copy of every acknowledged record to `path`
+    /// (mode 0600, synced); returns how many records. Appends may wait
+    /// while it runs where storage has no snapshots.
+    fn backup(&self, path: &std::path::Path) -> Result<u64, StoreError>;
+}
