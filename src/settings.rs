@@ -132,6 +132,9 @@ pub struct VenueSettings {
     pub idle_seconds: u64,
     /// Threads running venue actors; 0 picks the number of cores.
     pub threads: usize,
+    /// Hours after its end a finished booking or ended hold stays in venue
+    /// memory; it stays readable from the store after that.
+    pub retain_finished_hours: u64,
 }
 
 /// The shortest admin password production accepts.
@@ -191,6 +194,7 @@ impl Default for VenueSettings {
         Self {
             idle_seconds: 600,
             threads: 0,
+            retain_finished_hours: 48,
         }
     }
 }

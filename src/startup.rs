@@ -63,6 +63,7 @@ impl Application {
             idle_after: Duration::from_secs(settings.venues.idle_seconds),
             arbiters: settings.venue_threads(),
             event_max_age: Duration::from_secs(u64::from(settings.store.keep_days) * 24 * 3600),
+            retain_finished: Duration::from_secs(settings.venues.retain_finished_hours * 3600),
             ..EngineOptions::default()
         };
         let engine = Arc::new(Engine::start(store, clock.clone(), options));

@@ -32,6 +32,8 @@ pub struct EngineOptions {
     pub bus_capacity: usize,
     /// Events older than this leave the replay log (API.md: 7 days).
     pub event_max_age: Duration,
+    /// Finished records leave venue memory this long after their end.
+    pub retain_finished: Duration,
 }
 
 /// How often old events are pruned; the age limit is in days, so hourly
@@ -46,6 +48,7 @@ impl Default for EngineOptions {
             arbiters: std::thread::available_parallelism().map_or(2, |n| n.get()),
             bus_capacity: 65_536,
             event_max_age: Duration::from_secs(7 * 24 * 3600),
+            retain_finished: Duration::from_secs(48 * 3600),
         }
     }
 }
@@ -117,6 +120,8 @@ impl Engine {
             clock: clock.clone(),
             registry: Arc::downgrade(&registry),
             idle_after: options.idle_after,
+            retain_finished: jiff::SignedDuration::try_from(options.retain_finished)
+                .unwrap_or(jiff::SignedDuration::MAX),
         }));
         let pruner = actix::spawn(prune_old_events(
             store.clone(),

@@ -2,12 +2,14 @@
 //! `VenueActor::run_with`); the queries, named as verbs, answer from memory.
 
 use actix::prelude::*;
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::actors::EngineError;
 use crate::actors::venue::{Pending, RecordWith, VenueActor};
 use crate::domain::{
-    Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, VenueSettings,
+    Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, UserId,
+    VenueSettings,
 };
 
 /// Every change of a venue: one domain command, and optionally the
@@ -113,19 +115,56 @@ impl Handler<GetHold> for VenueActor {
     }
 }
 
-/// The day sheet of a local date (staff and admin).
+/// The instants of a local date, if the caller may see its day sheet.
 #[derive(Clone, Debug, Message)]
-#[rtype(result = "Result<Vec<Booking>, EngineError>")]
-pub struct GetDaySheet {
+#[rtype(result = "Result<(Timestamp, Timestamp), EngineError>")]
+pub struct GetDayWindow {
     pub date: Date,
     pub caller: Caller,
 }
 
-impl Handler<GetDaySheet> for VenueActor {
-    type Result = Result<Vec<Booking>, EngineError>;
+impl Handler<GetDayWindow> for VenueActor {
+    type Result = Result<(Timestamp, Timestamp), EngineError>;
 
-    fn handle(&mut self, m: GetDaySheet, _: &mut Context<Self>) -> Self::Result {
-        let day = self.venue.day_sheet(m.date, &m.caller)?;
-        Ok(day.into_iter().cloned().collect())
+    fn handle(&mut self, m: GetDayWindow, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.venue.day_window(m.date, &m.caller)?)
+    }
+}
+
+/// Whether the caller may see a record owned by `owner` (for records read
+/// from the store after they left memory).
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "bool")]
+pub struct MaySee {
+    pub caller: Caller,
+    pub owner: UserId,
+}
+
+impl Handler<MaySee> for VenueActor {
+    type Result = bool;
+
+    fn handle(&mut self, m: MaySee, _: &mut Context<Self>) -> bool {
+        self.venue.may_see(&m.caller, &m.owner)
+    }
+}
+
+/// Resident bookings and holds of the venue (memory tests, metrics).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "Resident")]
+pub struct GetResident;
+
+/// Bookings and holds a venue holds in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, MessageResponse)]
+pub struct Resident {
+    pub bookings: usize,
+    pub holds: usize,
+}
+
+impl Handler<GetResident> for VenueActor {
+    type Result = Resident;
+
+    fn handle(&mut self, _: GetResident, _: &mut Context<Self>) -> Resident {
+        let (bookings, holds) = self.venue.resident();
+        Resident { bookings, holds }
     }
 }

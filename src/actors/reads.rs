@@ -4,7 +4,12 @@
 //! store itself.
 
 use crate::actors::{Engine, EngineError};
-use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId};
+use jiff::civil::Date;
+
+use crate::actors::messages::{GetBooking, GetDayWindow, MaySee};
+use crate::domain::{
+    Booking, BookingFilter, BookingId, Caller, DomainError, Event, UserId, VenueId,
+};
 use crate::store::{AuxOp, Commit, Storage, StoreError};
 
 impl Engine {
@@ -118,6 +123,57 @@ impl Engine {
                 _ => return Ok(removed),
             }
         }
+    }
+
+    /// A booking the caller may see: from the venue while it holds it,
+    /// else from the store (finished bookings leave venue memory), with the
+    /// venue's rule of who may see it.
+    pub async fn booking(
+        &self,
+        venue: &VenueId,
+        id: BookingId,
+        caller: Caller,
+    ) -> Result<Booking, EngineError> {
+        let asked = self
+            .ask(
+                venue,
+                GetBooking {
+                    id: id.clone(),
+                    caller: caller.clone(),
+                },
+            )
+            .await?;
+        match asked {
+            Err(EngineError::Domain(DomainError::NotFound(what))) => {
+                let key = venue.clone();
+                let stored = self.read(move |s| s.booking(&key, &id)).await?;
+                let Some(booking) = stored else {
+                    return Err(DomainError::NotFound(what).into());
+                };
+                let owner = booking.user_id.clone();
+                if self.ask(venue, MaySee { caller, owner }).await? {
+                    Ok(booking)
+                } else {
+                    Err(DomainError::NotFound(what).into())
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The day sheet of a local date (staff and admin): every booking that
+    /// starts on it, by start then id, read through the store's by-start
+    /// index; the venue only says which instants the date covers.
+    pub async fn day_sheet(
+        &self,
+        venue: &VenueId,
+        date: Date,
+        caller: Caller,
+    ) -> Result<Vec<Booking>, EngineError> {
+        let (from, to) = self.ask(venue, GetDayWindow { date, caller }).await??;
+        let key = venue.clone();
+        self.read(move |s| s.bookings_starting(&key, from, to))
+            .await
     }
 
     /// The store engine's name (`redb`, `sled`), for `/ready`.

@@ -51,7 +51,14 @@ impl Registry {
                     .await
                     .map_err(|_| EngineError::Unavailable)??;
                 let stored = stored.ok_or(EngineError::VenueNotFound)?;
-                Ok(self.start(stored.into_venue(id.clone())))
+                // What has long finished stays in the store only.
+                let shared = self.shared.get().unwrap(); // unwrap: set before any venue is requested (see `start`).
+                let cutoff = shared
+                    .clock
+                    .now()
+                    .saturating_sub(shared.retain_finished)
+                    .unwrap_or(jiff::Timestamp::MIN);
+                Ok(self.start(stored.into_venue(id.clone(), cutoff)))
             })
             .await;
         match result {

@@ -30,6 +30,9 @@ pub struct Shared {
     /// A venue idle this long, with no live hold and nothing in flight,
     /// leaves memory; the next request brings it back from the store.
     pub idle_after: Duration,
+    /// Finished bookings and ended holds leave memory this long after
+    /// their end (they stay in the store).
+    pub retain_finished: jiff::SignedDuration,
 }
 
 /// Mailbox size of a venue: senders wait beyond it (backpressure). Large
@@ -218,6 +221,7 @@ impl Actor for VenueActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        self.venue.retain_finished(self.shared.retain_finished);
         ctx.run_interval(
             IDLE_CHECK.min(self.shared.idle_after),
             Self::maybe_passivate,

@@ -50,9 +50,14 @@ pub struct BookingFilter {
 impl BookingFilter {
     /// Whether a booking is in the list.
     pub fn matches(&self, b: &Booking) -> bool {
-        self.status.is_none_or(|s| b.status == s)
-            && self.from.is_none_or(|f| b.start >= f)
-            && self.to.is_none_or(|t| b.start < t)
+        self.matches_parts(b.status, b.start)
+    }
+
+    /// The same test on the two fields it reads (an index entry has them).
+    pub fn matches_parts(&self, status: BookingStatus, start: jiff::Timestamp) -> bool {
+        self.status.is_none_or(|s| status == s)
+            && self.from.is_none_or(|f| start >= f)
+            && self.to.is_none_or(|t| start < t)
     }
 }
 

@@ -27,11 +27,14 @@ pub enum Table {
     /// user id, venue id → () for every venue that listed the user as staff
     /// (a hint: current rights are always checked against the venue)
     StaffOf,
+    /// venue id, start, booking id → (): day sheets by time, not by history
+    /// (a moved booking leaves a stale entry, checked against the booking)
+    Starts,
 }
 
 impl Table {
     /// Every table, for engines that create them up front.
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 10] = [
         Table::Venues,
         Table::VenueSeqs,
         Table::Bookings,
@@ -41,6 +44,7 @@ impl Table {
         Table::Aux,
         Table::RecordVenues,
         Table::StaffOf,
+        Table::Starts,
     ];
 
     /// A stable name (redb table names).
@@ -55,6 +59,7 @@ impl Table {
             Table::Aux => "aux",
             Table::RecordVenues => "record_venues",
             Table::StaffOf => "staff_of",
+            Table::Starts => "starts",
         }
     }
 
@@ -70,6 +75,7 @@ impl Table {
             Table::Aux => 7,
             Table::RecordVenues => 8,
             Table::StaffOf => 9,
+            Table::Starts => 10,
         }
     }
 }

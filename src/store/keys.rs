@@ -2,7 +2,7 @@
 //! then the child; sequence numbers are big-endian so that byte order is
 //! numeric order. Ids are ASCII without zero bytes (the engine makes them).
 
-use crate::domain::VenueId;
+use crate::domain::{BookingId, VenueId};
 
 const SEP: u8 = 0;
 
@@ -27,6 +27,34 @@ pub fn event(venue: &VenueId, seq: u64) -> Vec<u8> {
     key.push(SEP);
     key.extend_from_slice(&seq.to_be_bytes());
     key
+}
+
+/// A venue's by-start key of a booking: venue, zero, start (microseconds,
+/// big-endian with the sign bit flipped so that byte order is time order),
+/// booking id.
+pub fn start(venue: &VenueId, at: jiff::Timestamp, booking: &BookingId) -> Vec<u8> {
+    let mut key = start_bound(venue, at);
+    key.extend_from_slice(booking.as_str().as_bytes());
+    key
+}
+
+/// The first by-start key of a venue at or after `at`.
+pub fn start_bound(venue: &VenueId, at: jiff::Timestamp) -> Vec<u8> {
+    let mut key = Vec::with_capacity(venue.as_str().len() + 9 + 40);
+    key.extend_from_slice(venue.as_str().as_bytes());
+    key.push(SEP);
+    let flipped = (at.as_microsecond() as u64) ^ (1 << 63);
+    key.extend_from_slice(&flipped.to_be_bytes());
+    key
+}
+
+/// The start and booking id of a by-start key after its venue's prefix.
+pub fn start_parts(key: &[u8], prefix_len: usize) -> Option<(jiff::Timestamp, BookingId)> {
+    let rest = key.get(prefix_len..)?;
+    let micros = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?) ^ (1 << 63);
+    let at = jiff::Timestamp::from_microsecond(micros as i64).ok()?;
+    let id = std::str::from_utf8(rest.get(8..)?).ok()?;
+    Some((at, BookingId::from(id)))
 }
 
 /// `[from, to)` covering every child of a parent.

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId, VenueSettings};
 use crate::store::checkpoint::Job;
+use crate::store::materialize::UserEntry;
 use crate::store::{
     AuxEntry, Commit, Committed, KvEngine, KvRead, Logged, Op, Storage, Store, StoreError,
     StoredVenue, Table, aux_key, backup, decode, files, keys,
@@ -249,14 +250,17 @@ impl Storage for Store {
         let mut out = Vec::new();
         loop {
             let batch = self.user_index(user, cursor.as_ref(), PAGE)?;
-            for (id, venue) in &batch {
-                let Some(b) = self.booking(venue, id)? else {
+            for (id, entry) in &batch {
+                // The index entry answers the filter; only matches are read.
+                let start = jiff::Timestamp::from_microsecond(entry.start)
+                    .map_err(|e| StoreError::Corrupt(format!("user index entry: {e}")))?;
+                if !filter.matches_parts(entry.status, start) {
                     continue;
-                };
-                if filter.matches(&b) {
-                    if out.len() == limit {
-                        return Ok((out, true));
-                    }
+                }
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                if let Some(b) = self.booking(&entry.venue, id)? {
                     out.push(b);
                 }
             }
@@ -309,6 +313,31 @@ impl Storage for Store {
             out.push((k[1..].to_vec(), v.to_vec()));
             out.len() < limit
         })?;
+        Ok(out)
+    }
+
+    fn bookings_starting(
+        &self,
+        venue: &VenueId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let (start, end) = (keys::start_bound(venue, from), keys::start_bound(venue, to));
+        let prefix = venue.as_str().len() + 1;
+        let mut found = Vec::new();
+        self.view()?
+            .scan(Table::Starts, &start, &end, &mut |k, _| {
+                found.extend(keys::start_parts(k, prefix));
+                true
+            })?;
+        let mut out = Vec::with_capacity(found.len());
+        for (at, id) in found {
+            // An entry a move left behind names a start the booking left.
+            if let Some(b) = self.booking(venue, &id)?.filter(|b| b.start == at) {
+                out.push(b);
+            }
+        }
+        out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
         Ok(out)
     }
 
@@ -365,7 +394,7 @@ impl Store {
         user: &UserId,
         after: Option<&BookingId>,
         limit: usize,
-    ) -> Result<Vec<(BookingId, VenueId)>, StoreError> {
+    ) -> Result<Vec<(BookingId, UserEntry)>, StoreError> {
         let (from, to) = keys::children(user.as_str());
         let from = match after {
             Some(b) => {
@@ -376,15 +405,16 @@ impl Store {
             None => from,
         };
         let mut out = Vec::new();
+        let mut bad = None;
         self.view()?
             .scan(Table::UserBookings, &from, &to, &mut |k, v| {
                 let booking = String::from_utf8_lossy(keys::child_part(k));
-                out.push((
-                    BookingId::from(booking.as_ref()),
-                    VenueId::from(String::from_utf8_lossy(v).as_ref()),
-                ));
-                out.len() < limit
+                match decode("user index entry", v) {
+                    Ok(entry) => out.push((BookingId::from(booking.as_ref()), entry)),
+                    Err(e) => bad = Some(e),
+                }
+                bad.is_none() && out.len() < limit
             })?;
-        Ok(out)
+        bad.map_or(Ok(out), Err)
     }
 }

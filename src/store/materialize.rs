@@ -4,8 +4,19 @@
 //! op, the op. Puts and deletes of whole values only, so applying a batch
 //! twice (a replay after a crash) changes nothing.
 
-use crate::domain::{Change, Event};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{BookingStatus, Change, Event, VenueId};
 use crate::store::{AuxOp, Op, Table, aux_key, encode, keys};
+
+/// A user's list entry: where the booking is and what its filters test,
+/// so a filter that matches little reads little.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserEntry {
+    pub venue: VenueId,
+    pub status: BookingStatus,
+    pub start: i64,
+}
 
 /// The engine writes of one event, given how many events a venue keeps.
 pub fn event_ops(event: &Event, keep_events: u64, ops: &mut Vec<Op>) {
@@ -46,17 +57,31 @@ pub fn aux_op(aux: &AuxOp) -> Op {
     }
 }
 
-/// The index writes an event implies: on creation, who owns a booking and
-/// where a booking or hold lives; on a venue change, its staff.
+/// The index writes an event implies: for every booking change, the
+/// owner's list entry (with the status and start its filters need) and the
+/// venue's by-start entry (a moved booking leaves its old one behind, which
+/// readers skip); on creation, where a booking or hold lives; on a venue
+/// change, its staff.
 fn index_ops(event: &Event, ops: &mut Vec<Op>) {
     let venue = keys::top(event.venue_id.as_str());
+    if let Some(b) = event.change.booking() {
+        ops.push(Op::Put {
+            table: Table::UserBookings,
+            key: keys::child(b.user_id.as_str(), b.id.as_str()),
+            value: encode(&UserEntry {
+                venue: event.venue_id.clone(),
+                status: b.status,
+                start: b.start.as_microsecond(),
+            }),
+        });
+        ops.push(Op::Put {
+            table: Table::Starts,
+            key: keys::start(&event.venue_id, b.start, &b.id),
+            value: Vec::new(),
+        });
+    }
     match &event.change {
         Change::BookingCreated(b) => {
-            ops.push(Op::Put {
-                table: Table::UserBookings,
-                key: keys::child(b.user_id.as_str(), b.id.as_str()),
-                value: venue.clone(),
-            });
             ops.push(Op::Put {
                 table: Table::RecordVenues,
                 key: keys::top(b.id.as_str()),

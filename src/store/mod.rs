@@ -96,9 +96,20 @@ pub struct StoredVenue {
 }
 
 impl StoredVenue {
-    /// The in-memory venue these records describe.
-    pub fn into_venue(self, id: VenueId) -> Venue {
-        Venue::restore(id, self.settings, self.seq, self.bookings, self.holds)
+    /// The in-memory venue these records describe, without the finished
+    /// records that ended before `cutoff` (`Timestamp::MIN`: all of them).
+    pub fn into_venue(self, id: VenueId, cutoff: jiff::Timestamp) -> Venue {
+        let bookings = self
+            .bookings
+            .into_iter()
+            .filter(|b| b.resident_after(cutoff))
+            .collect();
+        let holds = self
+            .holds
+            .into_iter()
+            .filter(|h| h.resident_after(cutoff))
+            .collect();
+        Venue::restore(id, self.settings, self.seq, bookings, holds)
     }
 }
 

@@ -51,7 +51,7 @@ pub trait Storage: Send + Sync + 'static {
         let mut venues = Vec::new();
         for id in self.venue_ids()? {
             if let Some(stored) = self.load_venue(&id)? {
-                venues.push(stored.into_venue(id));
+                venues.push(stored.into_venue(id, jiff::Timestamp::MIN));
             }
         }
         Ok(venues)
@@ -94,6 +94,15 @@ pub trait Storage: Send + Sync + 'static {
         after: Option<&BookingId>,
         limit: usize,
     ) -> Result<(Vec<Booking>, bool), StoreError>;
+
+    /// A venue's bookings starting in `[from, to)`, in every status, by
+    /// start then id: a day sheet, read through the by-start index.
+    fn bookings_starting(
+        &self,
+        venue: &VenueId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Booking>, StoreError>;
 
     /// Venues that listed the user as staff at some point (a hint: check
     /// each venue's current list).

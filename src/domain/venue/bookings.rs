@@ -418,10 +418,15 @@ mod tests {
         assert!(v.booking_for(&id, &Caller::user("ann")).is_ok());
         let day = jiff::civil::date(2026, 12, 24);
         assert!(matches!(
-            v.day_sheet(day, &Caller::user("ann")),
+            v.day_window(day, &Caller::user("ann")),
             Err(DomainError::Forbidden(_))
         ));
-        assert_eq!(v.day_sheet(day, &Caller::user("sam")).unwrap().len(), 1);
+        let (from, to) = v.day_window(day, &Caller::user("sam")).unwrap();
+        assert!(from <= v.booking(&id).unwrap().start && v.booking(&id).unwrap().start < to);
+        assert_eq!(
+            to.duration_since(from),
+            jiff::SignedDuration::from_hours(24)
+        );
         // Completed gives the table back.
         booked(v.execute(book("b2", "bob", EVE, 2), now()));
     }

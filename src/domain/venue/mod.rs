@@ -8,6 +8,7 @@ mod holds;
 mod layout;
 #[cfg(test)]
 mod props;
+mod retention;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -16,6 +17,8 @@ use jiff::civil::Date;
 
 pub use availability::SlotAvailability;
 use layout::{ClaimRef, Layout};
+pub use retention::DEFAULT_RETAIN;
+use retention::Finished;
 
 use crate::domain::commands::{Command, Outcome};
 use crate::domain::ledger::ClaimKey;
@@ -55,6 +58,10 @@ pub struct Venue {
     layout: Layout,
     /// Active holds by expiry, so the sweep looks at the due ones only.
     expiries: BTreeSet<(Timestamp, HoldId)>,
+    /// Finished bookings and ended holds by end, to leave memory.
+    finished: BTreeSet<(Timestamp, Finished)>,
+    /// How long finished records stay after their end.
+    retain: jiff::SignedDuration,
     next_claim: ClaimKey,
 }
 
@@ -92,6 +99,8 @@ impl Venue {
             bookings: HashMap::with_capacity(bookings.len()),
             holds: HashMap::with_capacity(holds.len()),
             expiries: BTreeSet::new(),
+            finished: BTreeSet::new(),
+            retain: DEFAULT_RETAIN,
             next_claim: 0,
         };
         for booking in bookings {
@@ -104,6 +113,9 @@ impl Venue {
                     None,
                 )
             } else {
+                venue
+                    .finished
+                    .insert((booking.end, Finished::Booking(booking.id.clone())));
                 None
             };
             venue.bookings.insert(
@@ -125,6 +137,9 @@ impl Venue {
                     Some(hold.expires_at),
                 )
             } else {
+                venue
+                    .finished
+                    .insert((hold.end, Finished::Hold(hold.id.clone())));
                 None
             };
             venue.holds.insert(
@@ -145,6 +160,7 @@ impl Venue {
         let now = stored_precision(now);
         let mut events = Vec::new();
         self.expire_due(now, &mut events);
+        self.age_out(now);
         let reply = match command {
             Command::PlaceHold(c) => self.place_hold(c, now, &mut events),
             Command::ReleaseHold { id, caller } => {
@@ -208,20 +224,30 @@ impl Venue {
             .ok_or(DomainError::NotFound("hold"))
     }
 
-    /// The day sheet (staff and admin): bookings starting on a local date,
-    /// in every status, by start then id.
-    pub fn day_sheet(&self, date: Date, caller: &Caller) -> Result<Vec<&Booking>, DomainError> {
+    /// The instants `[from, to)` of a local date, for its day sheet (staff
+    /// and admin only): the sheet is every booking starting in them, read
+    /// from storage's by-start index rather than from memory, which holds
+    /// only live and recent records.
+    pub fn day_window(
+        &self,
+        date: Date,
+        caller: &Caller,
+    ) -> Result<(Timestamp, Timestamp), DomainError> {
         if !self.manages(caller) {
             return Err(DomainError::Forbidden(
                 "only venue staff may see the day sheet",
             ));
         }
-        let mut day: Vec<&Booking> = self
-            .bookings()
-            .filter(|b| self.settings.local_date(b.start) == date)
-            .collect();
-        day.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-        Ok(day)
+        let tz = self.settings.timezone.tz();
+        let start = |d: Date| {
+            d.to_zoned(tz.clone())
+                .map(|z| z.timestamp())
+                .map_err(|_| DomainError::invalid("date", "out of range"))
+        };
+        let next = date
+            .tomorrow()
+            .map_err(|_| DomainError::invalid("date", "out of range"))?;
+        Ok((start(date)?, start(next)?))
     }
 
     /// Every booking, in no particular order.
@@ -261,6 +287,7 @@ impl Venue {
 
     fn emit(&mut self, now: Timestamp, change: Change) -> Event {
         self.seq += 1;
+        self.note_finished(&change);
         Event {
             venue_id: self.id.clone(),
             seq: self.seq,

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::actors::messages::{Execute, GetBooking};
+use crate::actors::messages::Execute;
 use crate::domain::{
     self, BookingFilter, BookingId, BookingTarget, Command, HoldId, Reply, Transition, VenueId,
     VenueSettings,
@@ -149,16 +149,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = BookingId::from(path.as_str());
     let venue = venue_of(&state, &id).await?;
-    let booking = state
-        .engine
-        .ask(
-            &venue,
-            GetBooking {
-                id,
-                caller: auth.caller(),
-            },
-        )
-        .await??;
+    let booking = state.engine.booking(&venue, id, auth.caller()).await?;
     respond(&state, &venue, StatusCode::OK, Reply::Booking(booking)).await
 }
 

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::actors::messages::{GetAvailability, GetDaySheet, GetVenue};
+use crate::actors::messages::{GetAvailability, GetVenue};
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::{BookingStatus, Command, Reply, UserId, VenueId, VenuePatch, VenueSettings};
 use crate::http::dto::{self, VenueIn, VenuePatchIn};
@@ -211,16 +211,7 @@ pub async fn day_sheet(
     let date = required_date(&q)?;
     let status = status_filter(&q)?;
     let page = Page::from(&q)?;
-    let day = state
-        .engine
-        .ask(
-            &id,
-            GetDaySheet {
-                date,
-                caller: auth.caller(),
-            },
-        )
-        .await??;
+    let day = state.engine.day_sheet(&id, date, auth.caller()).await?;
     let zone = state.zones.get(&state.engine, &id).await?;
     let mut rows = day.iter().filter(|b| status.is_none_or(|s| b.status == s));
     if let Some(cursor) = &page.cursor {
