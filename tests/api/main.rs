@@ -14,6 +14,7 @@ mod load;
 mod operations;
 mod process;
 mod recovery;
+mod retention;
 mod sweeps;
 mod venues;
 mod ws;
