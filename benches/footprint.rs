@@ -13,7 +13,7 @@ use booking_engine::clock::SystemClock;
 use booking_engine::demo;
 use booking_engine::domain::{
     BookingId, BookingTarget, Caller, Command, CreateBooking, Resource, ResourceId, ResourceMode,
-    Venue, VenueId,
+    Transition, Venue, VenueId,
 };
 use booking_engine::store::{Commit, EngineKind, Storage, Store, StoreOptions};
 use jiff::{SignedDuration, Timestamp};
@@ -165,6 +165,75 @@ fn recovery(bookings: usize) {
     );
 }
 
+/// One venue over `days` days of 100 bookings a day, each booked the day
+/// before, half completed and half cancelled once over: the heap of the
+/// venue (counting allocator) as history grows. Finished bookings leave
+/// memory two days after their end, so the figure should stay flat.
+fn venue_over_history(days: usize) {
+    let base: Timestamp = "2026-12-01T09:00:00+08:00".parse().unwrap();
+    let day = |d: usize| base + SignedDuration::from_hours(24 * d as i64);
+    let before = live();
+    let (mut venue, _) =
+        Venue::create(VenueId::from("venue-history"), venue_settings(), base).unwrap();
+    let mut n = 0usize;
+    let mut marks = Vec::new();
+    for d in 0..days {
+        let now = day(d);
+        for i in 0..100 {
+            let id = BookingId::from(format!("b{n:07}").as_str());
+            n += 1;
+            let start = day(d + 1)
+                + SignedDuration::from_hours(8)
+                + SignedDuration::from_mins(30 * (i % 6));
+            let out = venue.execute(
+                Command::CreateBooking(CreateBooking {
+                    id,
+                    caller: Caller::user(format!("user-{}", i % 97).as_str()),
+                    target: BookingTarget::Start {
+                        start,
+                        party_size: 2,
+                    },
+                    note: (i % 4 == 0).then(|| "window seat".to_string()),
+                }),
+                now,
+            );
+            assert!(out.reply.is_ok(), "{:?}", out.reply);
+        }
+        // Yesterday's bookings: half completed, half cancelled.
+        if d > 0 {
+            for k in n - 200..n - 100 {
+                let id = BookingId::from(format!("b{k:07}").as_str());
+                let steps: &[Transition] = if k % 2 == 0 {
+                    &[Transition::Seat, Transition::Complete]
+                } else {
+                    &[Transition::Cancel]
+                };
+                for to in steps {
+                    let out = venue.execute(
+                        Command::Transition {
+                            id: id.clone(),
+                            caller: Caller::admin("admin"),
+                            to: *to,
+                        },
+                        now + SignedDuration::from_hours(8),
+                    );
+                    assert!(out.reply.is_ok(), "{:?}", out.reply);
+                }
+            }
+        }
+        if [100, 250, 365, 500, 1000].contains(&(d + 1)) {
+            let (resident, _) = venue.resident();
+            marks.push((n, resident, live() - before));
+        }
+    }
+    for (booked, resident, bytes) in marks {
+        println!(
+            "venue over history: {booked} bookings made, {resident} resident, heap {:.1} KiB",
+            bytes as f64 / 1024.0
+        );
+    }
+}
+
 fn resident_venues(n: usize) {
     // The domain state alone.
     let before = live();
@@ -231,5 +300,6 @@ fn main() {
     if !quick {
         recovery(1_000_000);
     }
+    venue_over_history(if quick { 365 } else { 1000 });
     resident_venues(if quick { 10_000 } else { 100_000 });
 }

@@ -1,7 +1,7 @@
 //! What a logged batch changes in the engine's tables: per event, the event
-//! itself (the replay log), the record it carries, the venue's seq, the
-//! indexes, and the event that falls out of the kept window; per auxiliary
-//! op, the op. Puts and deletes of whole values only, so applying a batch
+//! itself (the replay log), the record it carries, the indexes, and the
+//! event that falls out of the kept window; per venue, its last seq; per
+//! auxiliary op, the op. Puts and deletes of whole values only, so applying a batch
 //! twice (a replay after a crash) changes nothing.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,17 @@ pub struct UserEntry {
     pub start: i64,
 }
 
-/// The engine writes of one event, given how many events a venue keeps.
+/// A venue's seq as of a round of events: one write per venue per round.
+pub fn seq_op(venue: &crate::domain::VenueId, seq: u64) -> Op {
+    Op::Put {
+        table: Table::VenueSeqs,
+        key: keys::top(venue.as_str()),
+        value: keys::seq_value(seq),
+    }
+}
+
+/// The engine writes of one event (but its venue's seq, see [`seq_op`]),
+/// given how many events a venue keeps.
 pub fn event_ops(event: &Event, keep_events: u64, ops: &mut Vec<Op>) {
     let venue = &event.venue_id;
     ops.push(Op::Put {
@@ -28,11 +38,6 @@ pub fn event_ops(event: &Event, keep_events: u64, ops: &mut Vec<Op>) {
     });
     ops.push(record_op(event));
     index_ops(event, ops);
-    ops.push(Op::Put {
-        table: Table::VenueSeqs,
-        key: keys::top(venue.as_str()),
-        value: keys::seq_value(event.seq),
-    });
     // One delete per event appended: the log costs O(1) per change.
     if event.seq > keep_events {
         ops.push(Op::Delete {

@@ -165,12 +165,15 @@ impl Core {
             return Ok(0);
         };
         let mut ops = Vec::with_capacity(round.iter().map(|b| b.events.len() * 5 + 1).sum());
+        let mut seqs: HashMap<&VenueId, u64> = HashMap::new();
         for batch in round {
             ops.extend(batch.aux.iter().map(materialize::aux_op));
             for event in &batch.events {
                 materialize::event_ops(event, self.keep_events, &mut ops);
+                seqs.insert(&event.venue_id, event.seq);
             }
         }
+        ops.extend(seqs.into_iter().map(|(v, seq)| materialize::seq_op(v, seq)));
         ops.push(Op::Put {
             table: Table::Aux,
             key: aux_key(META_SPACE, APPLIED_LSN),
