@@ -26,8 +26,8 @@ run() {
   $LOAD "$@" --url $URL --seconds $SECONDS_EACH 2>/dev/null | tee /tmp/load-$name.txt >&2
 }
 run baseline baseline
-run spread spread --venues 1000 --server-pid $PID
-run hot hot --server-pid $PID
+run spread spread --venues 1000 --server-pid $PID --settle ${SETTLE:-6}
+run hot hot --server-pid $PID --settle ${SETTLE:-6}
 B=$(rate < /tmp/load-baseline.txt); S=$(rate < /tmp/load-spread.txt); H=$(rate < /tmp/load-hot.txt)
 echo "baseline $B/s  spread $S/s  hot $H/s"
 awk -v b=$B -v s=$S -v h=$H 'BEGIN { printf "spread/baseline %.2f  hot/spread %.2f\n", s/b, h/s }'

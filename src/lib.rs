@@ -4,8 +4,10 @@
 //!
 //! - [`domain`]: the booking rules, pure and synchronous. Imports nothing of
 //!   actix, tokio, redb, sled or HTTP; takes `now` as an argument.
-//! - [`store`]: the only code that touches redb or sled; key encoding and the
-//!   event log, written in group commits. Imports `domain` only.
+//! - [`store`]: the only code that touches the disk: the `Storage` trait
+//!   (the boundary, in the domain's terms), and `Store`, a write-ahead log
+//!   (the system of record, one append and one sync per group commit)
+//!   checkpointed into redb or sled in the background. Imports `domain` only.
 //! - [`actors`]: one actix actor per venue (the only writer of its state), the
 //!   registry, the store writer and the event bus. No business rule here.
 //! - [`http`]: actix-web routes, DTOs and the error table. Talks to the
