@@ -295,3 +295,66 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
         again.shutdown().await;
     }
 }
+
+#[test]
+fn an_append_that_does_not_follow_its_venues_stored_seq_is_refused_and_changes_nothing() {
+    let (_, commits) = history();
+    let dir = tempfile::tempdir().unwrap();
+    let v = VenueId::from("venue-0");
+    {
+        let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+        assert!(
+            store
+                .append(vec![commits[0].clone()])
+                .unwrap()
+                .refused
+                .is_empty()
+        );
+        // The creation again (seq 1 after 1) and a gap (seq 3 after 1) are
+        // refused; the commit that follows (seq 2) in the same batch is kept.
+        let mixed = vec![commits[0].clone(), commits[2].clone(), commits[1].clone()];
+        let appended = store.append(mixed).unwrap();
+        assert_eq!(appended.refused, vec![0, 1]);
+        assert_eq!(
+            appended.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![2],
+            "only the kept commit's events are published"
+        );
+    }
+    let store = Store::open(EngineKind::Redb, dir.path(), 10_000).unwrap();
+    let stored = store.load_venue(&v).unwrap().unwrap();
+    assert_eq!(stored.seq, 2);
+    assert_eq!(stored.bookings.len(), 1);
+    let events = store.events_after(&v, 0, 100).unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert!(
+        store
+            .append(vec![commits[2].clone()])
+            .unwrap()
+            .refused
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_day_sheet_reads_the_by_start_index_and_a_moved_booking_leaves_its_old_day() {
+    let (_, commits) = history();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(EngineKind::Sled, dir.path(), 10_000).unwrap();
+    store.append(commits).unwrap();
+    let v = VenueId::from("venue-0");
+    let day = |d: &str| -> Vec<String> {
+        let from: Timestamp = format!("{d}T00:00:00+08:00").parse().unwrap();
+        let to = from + SignedDuration::from_hours(24);
+        store
+            .bookings_starting(&v, from, to)
+            .unwrap()
+            .iter()
+            .map(|b| b.id.to_string())
+            .collect()
+    };
+    // b0-004 (17:00 on the 25th) moved to the 30th at 19:00.
+    assert_eq!(day("2026-12-25"), ["b0-028", "b0-012", "b0-036", "b0-020"]);
+    assert_eq!(day("2026-12-30"), ["b0-004"]);
+    assert!(day("2026-12-31").is_empty());
+}
