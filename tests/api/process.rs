@@ -432,15 +432,7 @@ async fn the_backup_and_restore_commands_carry_a_running_servers_bookings_to_a_n
 #[actix_rt::test]
 async fn sigterm_under_load_loses_no_acknowledged_booking() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(dir.path(), &[]).await;
-    let api = format!("{}/api/v1", server.base);
-    let admin = admin_token(&api).await;
-    let venue = create_venue(
-        &api,
-        &admin,
-        json!([{"id": "hall", "name": "Hall", "capacity": 1000, "mode": "shared"}]),
-    )
-    .await;
+    let (mut server, api, admin, venue) = start_with_a_hall(dir.path(), &[]).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clients = book_until(&api, &admin, &venue, &stop);
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -460,22 +452,23 @@ async fn sigterm_under_load_loses_no_acknowledged_booking() {
     }
     assert!(ids.len() > 10, "the load ran: {}", ids.len());
 
-    let mut again = start(dir.path(), &[]).await;
-    let api = format!("{}/api/v1", again.base);
-    let admin = admin_token(&api).await;
-    for id in &ids {
-        let r = call(
-            reqwest::Method::GET,
-            format!("{api}/bookings/{id}"),
-            Some(&admin),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(r.status().as_u16(), 200, "acknowledged booking {id} lost");
-    }
+    let mut again = all_there(dir.path(), &[], &ids, "after SIGTERM").await;
     again.child.kill().unwrap();
     again.child.wait().unwrap();
+}
+
+/// A server with one shared hall of 1,000: (server, api base, admin token, venue).
+async fn start_with_a_hall(dir: &Path, env: &[(&str, &str)]) -> (Process, String, String, String) {
+    let server = start_with(dir, &[], env).await;
+    let api = format!("{}/api/v1", server.base);
+    let admin = admin_token(&api).await;
+    let venue = create_venue(
+        &api,
+        &admin,
+        json!([{"id": "hall", "name": "Hall", "capacity": 1000, "mode": "shared"}]),
+    )
+    .await;
+    (server, api, admin, venue)
 }
 
 /// Books from 4 clients until told to stop; returns the ids acknowledged.
@@ -550,15 +543,7 @@ async fn kill_9_mid_checkpoint_and_mid_append_loses_no_acknowledged_booking_on_e
             ("BOOKING_STORE__CHECKPOINT_SECONDS", "1"),
             ("RUST_LOG", "warn,booking_engine::store=debug"),
         ];
-        let mut server = start_with(dir.path(), &[], &env).await;
-        let api = format!("{}/api/v1", server.base);
-        let admin = admin_token(&api).await;
-        let venue = create_venue(
-            &api,
-            &admin,
-            json!([{"id": "hall", "name": "Hall", "capacity": 1000, "mode": "shared"}]),
-        )
-        .await;
+        let (mut server, api, admin, venue) = start_with_a_hall(dir.path(), &env).await;
 
         // 1. Killed the moment a checkpoint under load begins its sync.
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
