@@ -48,13 +48,9 @@ pub struct BookingFilter {
 }
 
 impl BookingFilter {
-    /// Whether a booking is in the list.
-    pub fn matches(&self, b: &Booking) -> bool {
-        self.matches_parts(b.status, b.start)
-    }
-
-    /// The same test on the two fields it reads (an index entry has them).
-    pub fn matches_parts(&self, status: BookingStatus, start: jiff::Timestamp) -> bool {
+    /// Whether a booking of this status and start is in the list (a
+    /// user's index entry has both, so the booking itself need not be read).
+    pub fn matches(&self, status: BookingStatus, start: jiff::Timestamp) -> bool {
         self.status.is_none_or(|s| status == s)
             && self.from.is_none_or(|f| start >= f)
             && self.to.is_none_or(|t| start < t)

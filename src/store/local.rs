@@ -254,7 +254,7 @@ impl Storage for Store {
                 // The index entry answers the filter; only matches are read.
                 let start = jiff::Timestamp::from_microsecond(entry.start)
                     .map_err(|e| StoreError::Corrupt(format!("user index entry: {e}")))?;
-                if !filter.matches_parts(entry.status, start) {
+                if !filter.matches(entry.status, start) {
                     continue;
                 }
                 if out.len() == limit {
