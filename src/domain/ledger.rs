@@ -60,6 +60,31 @@ impl Ledger {
             .is_none_or(|(_, c)| c.end <= start)
     }
 
+    /// Whether `party` more fits under `capacity` at every instant of
+    /// `[start, end)` (shared resources): `peak + party <= capacity`, with
+    /// two unsorted passes' worth of shortcuts first. The sum of every
+    /// overlapping party bounds the peak from above, the load at `start`
+    /// from below; only when neither decides is the peak computed. A busy
+    /// hall (hundreds of parties at one start) is then accepted or refused
+    /// in one pass with no allocation, instead of a sort per booking.
+    pub fn has_room(&self, start: i64, end: i64, party: u32, capacity: u32, now: i64) -> bool {
+        let (mut total, mut at_start) = (0u64, 0u64);
+        for (s, c) in self.overlapping(start, end, now) {
+            total += u64::from(c.party);
+            if s <= start {
+                at_start += u64::from(c.party);
+            }
+        }
+        let (party, capacity) = (u64::from(party), u64::from(capacity));
+        if total + party <= capacity {
+            return true;
+        }
+        if at_start + party > capacity {
+            return false;
+        }
+        u64::from(self.peak(start, end, now)) + party <= capacity
+    }
+
     /// The largest sum of parties at any instant of `[start, end)` (shared resources).
     pub fn peak(&self, start: i64, end: i64, now: i64) -> u32 {
         let mut edges: Vec<(i64, i64)> = Vec::new();
@@ -83,6 +108,26 @@ mod tests {
     use super::*;
 
     const FOREVER: i64 = i64::MAX;
+
+    #[test]
+    fn has_room_agrees_with_the_peak_where_its_shortcuts_decide_and_where_they_do_not() {
+        let mut l = Ledger::default();
+        // Staggered: 3 on [0,100), 3 on [100,200), 2 on [50,150).
+        l.insert(1, 0, 100, 3, FOREVER);
+        l.insert(2, 100, 200, 3, FOREVER);
+        l.insert(3, 50, 150, 2, FOREVER);
+        for (start, end) in [(0, 200), (0, 50), (60, 120), (100, 200), (150, 300)] {
+            for party in 1..8 {
+                for capacity in 1..12 {
+                    assert_eq!(
+                        l.has_room(start, end, party, capacity, 0),
+                        l.peak(start, end, 0) + party <= capacity,
+                        "[{start}, {end}) party {party} capacity {capacity}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn touching_intervals_do_not_overlap() {
