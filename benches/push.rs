@@ -3,8 +3,16 @@
 //! last subscriber, and the server's memory per idle connection.
 //! The server is the real binary in its own process (so its memory is its
 //! own); this process is the clients. `cargo bench --bench push [-- N]`
+//!
+//! In the same run, the same client code measures a **bare broadcaster**:
+//! this bench binary again, in its own process, as a tokio-tungstenite
+//! server with no auth, no JSON logic and no store, that writes one frame to
+//! every subscribed socket when a control socket asks. It is what this
+//! machine can do at best; the bench prints both and their ratio.
 
-use std::process::{Command, Stdio};
+use std::future::Future;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -12,8 +20,12 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const BOOKINGS: usize = 20;
+
+/// The environment that makes this binary the bare broadcaster (its port).
+const BARE: &str = "PUSH_BENCH_BARE_PORT";
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -26,6 +38,14 @@ fn rss_kib(pid: u32) -> u64 {
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn json_call(
@@ -42,18 +62,229 @@ async fn json_call(
     req.send().await.unwrap().json().await.unwrap()
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(10_000);
+/// What one side measured.
+struct Figures {
+    connect_s: f64,
+    rss_per_connection_kib: f64,
+    /// Trigger sent -> last subscriber, sorted (ms).
+    to_last_from_send: Vec<f64>,
+    /// Trigger acknowledged -> last subscriber, sorted (ms).
+    to_last_from_ack: Vec<f64>,
+    /// Trigger acknowledged -> each subscriber, sorted (ms).
+    deliveries: Vec<f64>,
+}
+
+impl Figures {
+    fn print(&self, name: &str, n: usize) {
+        let (ack, send, each) = (
+            &self.to_last_from_ack,
+            &self.to_last_from_send,
+            &self.deliveries,
+        );
+        println!(
+            "{name}: {n} subscribers connected and subscribed in {:.2} s; {:.1} KiB RSS per idle connection",
+            self.connect_s, self.rss_per_connection_kib
+        );
+        println!(
+            "{name}: {BOOKINGS} events to {n} subscribers: acknowledgement -> last subscriber p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; sent -> last subscriber p50 {:.1} ms, p99 {:.1} ms",
+            percentile(ack, 0.5),
+            percentile(ack, 0.99),
+            ack[ack.len() - 1],
+            percentile(send, 0.5),
+            percentile(send, 0.99),
+        );
+        println!(
+            "{name}: every delivery ({}): acknowledgement -> subscriber p50 {:.1} ms, p99 {:.1} ms",
+            each.len(),
+            percentile(each, 0.5),
+            percentile(each, 0.99),
+        );
+    }
+}
+
+/// Connects `n` subscribers to `ws` (with a bearer token if given), each
+/// sending `subscribe` for `topic`; then fires `BOOKINGS` events through
+/// `fire(k)` (which returns when the trigger was sent and acknowledged)
+/// and times every subscriber's receipt of seq `first_seq + k`.
+async fn measure<F, Fut>(
+    ws: &str,
+    token: Option<&str>,
+    topic: &str,
+    n: usize,
+    server: u32,
+    first_seq: u64,
+    mut fire: F,
+) -> Figures
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = (Instant, Instant)>,
+{
+    let before = rss_kib(server);
+    let (tx, mut receipts) = mpsc::unbounded_channel::<(u64, Instant)>();
+    let (ready_tx, mut ready) = mpsc::unbounded_channel::<()>();
+    let connected = Instant::now();
+    for chunk in 0..n.div_ceil(250) {
+        let mut batch = Vec::new();
+        for _ in 0..250.min(n - chunk * 250) {
+            let (tx, ready_tx, topic) = (tx.clone(), ready_tx.clone(), topic.to_string());
+            let token = token.map(str::to_string);
+            let url = ws.to_string();
+            batch.push(tokio::spawn(async move {
+                let mut request = url.into_client_request().unwrap();
+                if let Some(token) = token {
+                    request
+                        .headers_mut()
+                        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+                }
+                let (mut socket, _) = tokio_tungstenite::connect_async(request)
+                    .await
+                    .expect("connect");
+                socket
+                    .send(Message::text(
+                        json!({"type": "subscribe", "topic": topic}).to_string(),
+                    ))
+                    .await
+                    .unwrap();
+                tokio::spawn(async move {
+                    while let Some(Ok(msg)) = socket.next().await {
+                        let Message::Text(text) = msg else { continue };
+                        let at = Instant::now();
+                        if text.contains("\"subscribed\"") {
+                            let _ = ready_tx.send(());
+                        } else if let Some(i) = text.rfind("\"seq\":") {
+                            let digits: String = text[i + 6..]
+                                .chars()
+                                .take_while(char::is_ascii_digit)
+                                .collect();
+                            let _ = tx.send((digits.parse().unwrap_or(0), at));
+                        }
+                    }
+                });
+            }));
+        }
+        for task in batch {
+            task.await.unwrap();
+        }
+    }
+    for _ in 0..n {
+        ready.recv().await.unwrap();
+    }
+    let connect_s = connected.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = rss_kib(server);
+    let (mut to_last_from_ack, mut to_last_from_send, mut deliveries) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..BOOKINGS {
+        let (sent, acked) = fire(k).await;
+        let seq = first_seq + k as u64;
+        let mut got = 0;
+        let mut last = acked;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while got < n {
+            let Ok(Some((s, at))) = tokio::time::timeout(
+                deadline.saturating_duration_since(Instant::now()),
+                receipts.recv(),
+            )
+            .await
+            else {
+                panic!("only {got} of {n} subscribers got seq {seq}");
+            };
+            if s == seq {
+                got += 1;
+                last = last.max(at);
+                deliveries.push(at.saturating_duration_since(acked).as_secs_f64() * 1000.0);
+            }
+        }
+        to_last_from_ack.push(last.saturating_duration_since(acked).as_secs_f64() * 1000.0);
+        to_last_from_send.push(last.saturating_duration_since(sent).as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    for v in [
+        &mut to_last_from_ack,
+        &mut to_last_from_send,
+        &mut deliveries,
+    ] {
+        v.sort_by(f64::total_cmp);
+    }
+    Figures {
+        connect_s,
+        rss_per_connection_kib: idle.saturating_sub(before) as f64 / n as f64,
+        to_last_from_send,
+        to_last_from_ack,
+        deliveries,
+    }
+}
+
+/// The bare broadcaster: every socket that sends anything but `fire` is a
+/// subscriber (answered `subscribed`); `fire <seq>` writes one frame to
+/// every subscriber, then answers `fired` to the socket that asked.
+async fn bare_server(port: u16) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let subscribers: Arc<Mutex<Vec<mpsc::UnboundedSender<Message>>>> = Arc::default();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let subscribers = subscribers.clone();
+        tokio::spawn(async move {
+            // Small buffers (tungstenite's default is 128 KiB each way), so
+            // its memory per connection is a floor, not a default.
+            let config = WebSocketConfig::default()
+                .read_buffer_size(4096)
+                .write_buffer_size(0);
+            let Ok(socket) =
+                tokio_tungstenite::accept_async_with_config(stream, Some(config)).await
+            else {
+                return;
+            };
+            let (mut sink, mut stream) = socket.split();
+            let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+            tokio::spawn(async move {
+                while let Some(frame) = rx.recv().await {
+                    if sink.send(frame).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            while let Some(Ok(Message::Text(text))) = stream.next().await {
+                if let Some(seq) = text.strip_prefix("fire ") {
+                    let frame = Message::text(format!("{{\"type\":\"event\",\"seq\":{seq}}}"));
+                    for s in subscribers.lock().unwrap().iter() {
+                        let _ = s.send(frame.clone());
+                    }
+                    let _ = tx.send(Message::text("fired"));
+                } else {
+                    subscribers.lock().unwrap().push(tx.clone());
+                    let _ = tx.send(Message::text("{\"type\":\"subscribed\"}"));
+                }
+            }
+        });
+    }
+}
+
+/// Runs the bare broadcaster in a process of its own; waits until it listens.
+async fn spawn_bare() -> (Child, u16) {
+    let port = free_port();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .env(BARE, port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (child, port)
+}
+
+/// Ours: the real binary, one venue, bookings over REST as the trigger.
+async fn ours(n: usize) -> Figures {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_booking-engine"))
         .env_clear()
         .env("BOOKING_LISTEN", format!("127.0.0.1:{port}"))
@@ -96,70 +327,50 @@ async fn main() {
     }))
     .await;
     let venue = venue["id"].as_str().unwrap().to_string();
+    let seq0 = venue_seq(&client, &base, &venue).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = rss_kib(server.id());
-
-    let (tx, mut receipts) = mpsc::unbounded_channel::<(u64, Instant)>();
-    let (ready_tx, mut ready) = mpsc::unbounded_channel::<()>();
-    let topic = format!("venue:{venue}:bookings");
-    let connected = Instant::now();
-    for chunk in 0..n.div_ceil(250) {
-        let mut batch = Vec::new();
-        for _ in 0..250.min(n - chunk * 250) {
-            let (tx, ready_tx, topic, token) =
-                (tx.clone(), ready_tx.clone(), topic.clone(), token.clone());
-            let url = format!("ws://127.0.0.1:{port}/api/v1/ws");
-            batch.push(tokio::spawn(async move {
-                let mut request = url.into_client_request().unwrap();
-                request
-                    .headers_mut()
-                    .insert("Authorization", format!("Bearer {token}").parse().unwrap());
-                let (mut socket, _) = tokio_tungstenite::connect_async(request)
-                    .await
-                    .expect("connect");
-                socket
-                    .send(Message::text(
-                        json!({"type": "subscribe", "topic": topic}).to_string(),
-                    ))
-                    .await
-                    .unwrap();
-                tokio::spawn(async move {
-                    while let Some(Ok(msg)) = socket.next().await {
-                        let Message::Text(text) = msg else { continue };
-                        let at = Instant::now();
-                        if text.contains("\"subscribed\"") {
-                            let _ = ready_tx.send(());
-                        } else if let Some(i) = text.rfind("\"seq\":") {
-                            let digits: String = text[i + 6..]
-                                .chars()
-                                .take_while(char::is_ascii_digit)
-                                .collect();
-                            let _ = tx.send((digits.parse().unwrap_or(0), at));
-                        }
-                    }
-                });
-            }));
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let tomorrow = jiff::Timestamp::now()
+        .to_zoned(tz)
+        .date()
+        .tomorrow()
+        .unwrap();
+    let book = |k: usize| {
+        let (client, base, venue, token) =
+            (client.clone(), base.clone(), venue.clone(), token.clone());
+        async move {
+            let start = format!("{tomorrow}T{:02}:00:00+08:00", k % 24);
+            let sent = Instant::now();
+            let r = client
+                .post(format!("{base}/venues/{venue}/bookings"))
+                .bearer_auth(&token)
+                .json(&json!({"start": start, "party_size": 1}))
+                .send()
+                .await
+                .unwrap();
+            let acked = Instant::now();
+            assert_eq!(r.status().as_u16(), 201);
+            (sent, acked)
         }
-        for task in batch {
-            task.await.unwrap();
-        }
-    }
-    for _ in 0..n {
-        ready.recv().await.unwrap();
-    }
-    println!(
-        "{n} subscribers connected and subscribed in {:.2} s",
-        connected.elapsed().as_secs_f64()
-    );
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle = rss_kib(server.id());
-    println!(
-        "server RSS: {before} KiB before, {idle} KiB with {n} idle subscribers: {:.1} KiB per connection",
-        (idle.saturating_sub(before)) as f64 / n as f64
-    );
+    };
+    let figures = measure(
+        &format!("ws://127.0.0.1:{port}/api/v1/ws"),
+        Some(&token),
+        &format!("venue:{venue}:bookings"),
+        n,
+        server.id(),
+        seq0 + 1,
+        book,
+    )
+    .await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    figures
+}
 
-    let seq0 = json_call(
-        &client,
+async fn venue_seq(client: &reqwest::Client, base: &str, venue: &str) -> u64 {
+    json_call(
+        client,
         reqwest::Method::GET,
         format!("{base}/venues/{venue}"),
         None,
@@ -167,71 +378,61 @@ async fn main() {
     )
     .await["seq"]
         .as_u64()
+        .unwrap()
+}
+
+/// The bare broadcaster, driven by the same `measure`.
+async fn bare(n: usize) -> Figures {
+    let (mut server, port) = spawn_bare().await;
+    let url = format!("ws://127.0.0.1:{port}/");
+    let (control, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
         .unwrap();
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-    let tomorrow = jiff::Timestamp::now()
-        .to_zoned(tz)
-        .date()
-        .tomorrow()
-        .unwrap();
-    let (mut to_last_from_ack, mut to_last_from_send, mut deliveries) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for k in 0..BOOKINGS {
-        let start = format!("{tomorrow}T{:02}:00:00+08:00", k % 24);
-        let sent = Instant::now();
-        let r = client
-            .post(format!("{base}/venues/{venue}/bookings"))
-            .bearer_auth(&token)
-            .json(&json!({"start": start, "party_size": 1}))
-            .send()
-            .await
-            .unwrap();
-        let acked = Instant::now();
-        assert_eq!(r.status().as_u16(), 201);
-        let seq = seq0 + 1 + k as u64;
-        let mut got = 0;
-        let mut last = acked;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while got < n {
-            let Ok(Some((s, at))) = tokio::time::timeout(
-                deadline.saturating_duration_since(Instant::now()),
-                receipts.recv(),
-            )
-            .await
-            else {
-                panic!("only {got} of {n} subscribers got seq {seq}");
-            };
-            if s == seq {
-                got += 1;
-                last = last.max(at);
-                deliveries.push(at.saturating_duration_since(acked).as_secs_f64() * 1000.0);
+    let control = Arc::new(tokio::sync::Mutex::new(control));
+    let fire = |k: usize| {
+        let control = control.clone();
+        async move {
+            let mut control = control.lock().await;
+            let sent = Instant::now();
+            control
+                .send(Message::text(format!("fire {}", k + 1)))
+                .await
+                .unwrap();
+            while let Some(Ok(msg)) = control.next().await {
+                if matches!(&msg, Message::Text(t) if t.as_str() == "fired") {
+                    break;
+                }
             }
+            (sent, Instant::now())
         }
-        to_last_from_ack.push(last.saturating_duration_since(acked).as_secs_f64() * 1000.0);
-        to_last_from_send.push(last.saturating_duration_since(sent).as_secs_f64() * 1000.0);
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-    for v in [
-        &mut to_last_from_ack,
-        &mut to_last_from_send,
-        &mut deliveries,
-    ] {
-        v.sort_by(f64::total_cmp);
-    }
-    println!(
-        "{BOOKINGS} bookings to {n} subscribers: acknowledgement -> last subscriber p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; request sent -> last subscriber p50 {:.1} ms, p99 {:.1} ms",
-        percentile(&to_last_from_ack, 0.5),
-        percentile(&to_last_from_ack, 0.99),
-        to_last_from_ack[to_last_from_ack.len() - 1],
-        percentile(&to_last_from_send, 0.5),
-        percentile(&to_last_from_send, 0.99),
-    );
-    println!(
-        "every delivery ({}): acknowledgement -> subscriber p50 {:.1} ms, p99 {:.1} ms",
-        deliveries.len(),
-        percentile(&deliveries, 0.5),
-        percentile(&deliveries, 0.99),
-    );
+    };
+    let figures = measure(&url, None, "bare", n, server.id(), 1, fire).await;
     server.kill().unwrap();
     server.wait().unwrap();
+    figures
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if let Ok(port) = std::env::var(BARE) {
+        bare_server(port.parse().unwrap()).await;
+        return;
+    }
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let bare = bare(n).await;
+    bare.print("bare broadcaster", n);
+    let ours = ours(n).await;
+    ours.print("booking engine", n);
+    let p99 = |f: &Figures| percentile(&f.to_last_from_send, 0.99);
+    let p50 = |f: &Figures| percentile(&f.to_last_from_send, 0.5);
+    println!(
+        "ratio booking engine / bare, sent -> last of {n}: p50 {:.1}x, p99 {:.1}x; RSS per connection {:.1}x; connect+subscribe {:.1}x",
+        p50(&ours) / p50(&bare).max(0.001),
+        p99(&ours) / p99(&bare).max(0.001),
+        ours.rss_per_connection_kib / bare.rss_per_connection_kib.max(0.001),
+        ours.connect_s / bare.connect_s.max(0.001),
+    );
 }
