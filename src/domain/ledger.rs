@@ -1,6 +1,13 @@
 //! Occupancy of one resource: the claims (live holds and bookings) on it,
 //! keyed by start so that the claims near an interval are a range lookup.
 //! Instants are whole seconds here; the grid never needs finer.
+//!
+//! For shared resources the bookings' load is also kept as a step function
+//! (the summed party from each breakpoint on), so the peak over an interval
+//! reads the few breakpoints inside it instead of every claim overlapping
+//! it: a hall with a thousand parties at one start answers in a handful of
+//! lookups. Holds expire, so their load is summed from their claims at
+//! read time (they are few: each customer has at most a handful).
 
 use std::collections::BTreeMap;
 
@@ -21,6 +28,11 @@ struct Claim {
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
     claims: BTreeMap<(i64, ClaimKey), Claim>,
+    /// The claims that expire (holds), also in `claims`.
+    holds: BTreeMap<(i64, ClaimKey), Claim>,
+    /// The bookings' summed party from each instant on, until the next
+    /// breakpoint (0 before the first).
+    load: BTreeMap<i64, i64>,
     /// The longest claim ever inserted bounds how far back an overlap can start.
     longest: i64,
 }
@@ -29,19 +41,62 @@ impl Ledger {
     /// Records a claim on `[start, end)`.
     pub fn insert(&mut self, key: ClaimKey, start: i64, end: i64, party: u32, until: i64) {
         self.longest = self.longest.max(end - start);
-        self.claims
-            .insert((start, key), Claim { end, party, until });
+        let claim = Claim { end, party, until };
+        self.claims.insert((start, key), claim);
+        if until == i64::MAX {
+            self.add_load(start, end, i64::from(party));
+        } else {
+            self.holds.insert((start, key), claim);
+        }
     }
 
     /// Forgets a claim.
     pub fn remove(&mut self, key: ClaimKey, start: i64) {
-        self.claims.remove(&(start, key));
+        let Some(claim) = self.claims.remove(&(start, key)) else {
+            return;
+        };
+        if claim.until == i64::MAX {
+            self.add_load(start, claim.end, -i64::from(claim.party));
+        } else {
+            self.holds.remove(&(start, key));
+        }
     }
 
-    /// Claims overlapping `[start, end)` that still count at `now`.
-    fn overlapping(&self, start: i64, end: i64, now: i64) -> impl Iterator<Item = (i64, &Claim)> {
+    /// The bookings' load at instant `t`.
+    fn load_at(&self, t: i64) -> i64 {
+        self.load.range(..=t).next_back().map_or(0, |(_, v)| *v)
+    }
+
+    /// Adds `delta` to the bookings' load on `[start, end)`.
+    fn add_load(&mut self, start: i64, end: i64, delta: i64) {
+        if start >= end {
+            return;
+        }
+        let (at_start, at_end) = (self.load_at(start), self.load_at(end));
+        self.load.entry(start).or_insert(at_start);
+        self.load.entry(end).or_insert(at_end);
+        for (_, v) in self.load.range_mut(start..end) {
+            *v += delta;
+        }
+        // Drop breakpoints that no longer change the load, so the function
+        // stays as small as the distinct intervals in use.
+        for t in [start, end] {
+            let before = self.load.range(..t).next_back().map_or(0, |(_, v)| *v);
+            if self.load.get(&t) == Some(&before) {
+                self.load.remove(&t);
+            }
+        }
+    }
+
+    /// Holds overlapping `[start, end)` that still count at `now`.
+    fn holds_overlapping(
+        &self,
+        start: i64,
+        end: i64,
+        now: i64,
+    ) -> impl Iterator<Item = (i64, &Claim)> {
         let from = start.saturating_sub(self.longest);
-        self.claims
+        self.holds
             .range((from, 0)..(end, 0))
             .filter(move |(_, c)| c.end > start && c.until > now)
             .map(|((s, _), c)| (*s, c))
@@ -60,44 +115,27 @@ impl Ledger {
             .is_none_or(|(_, c)| c.end <= start)
     }
 
-    /// Whether `party` more fits under `capacity` at every instant of
-    /// `[start, end)` (shared resources): `peak + party <= capacity`, with
-    /// two unsorted passes' worth of shortcuts first. The sum of every
-    /// overlapping party bounds the peak from above, the load at `start`
-    /// from below; only when neither decides is the peak computed. A busy
-    /// hall (hundreds of parties at one start) is then accepted or refused
-    /// in one pass with no allocation, instead of a sort per booking.
-    pub fn has_room(&self, start: i64, end: i64, party: u32, capacity: u32, now: i64) -> bool {
-        let (mut total, mut at_start) = (0u64, 0u64);
-        for (s, c) in self.overlapping(start, end, now) {
-            total += u64::from(c.party);
-            if s <= start {
-                at_start += u64::from(c.party);
-            }
-        }
-        let (party, capacity) = (u64::from(party), u64::from(capacity));
-        if total + party <= capacity {
-            return true;
-        }
-        if at_start + party > capacity {
-            return false;
-        }
-        u64::from(self.peak(start, end, now)) + party <= capacity
-    }
-
-    /// The largest sum of parties at any instant of `[start, end)` (shared resources).
+    /// The largest sum of parties at any instant of `[start, end)` (shared
+    /// resources). The load only rises at `start`, at a breakpoint of the
+    /// bookings' load or where a hold begins, so those are the instants to
+    /// look at.
     pub fn peak(&self, start: i64, end: i64, now: i64) -> u32 {
-        let mut edges: Vec<(i64, i64)> = Vec::new();
-        for (s, c) in self.overlapping(start, end, now) {
-            edges.push((s.max(start), i64::from(c.party)));
-            edges.push((c.end, -i64::from(c.party)));
+        let holds: Vec<(i64, &Claim)> = self.holds_overlapping(start, end, now).collect();
+        let held = |t: i64| -> i64 {
+            holds
+                .iter()
+                .filter(|(s, c)| *s <= t && t < c.end)
+                .map(|(_, c)| i64::from(c.party))
+                .sum()
+        };
+        let mut peak = self.load_at(start) + held(start);
+        for (t, v) in self.load.range(start + 1..end) {
+            peak = peak.max(v + held(*t));
         }
-        // Ends sort before starts at the same instant: intervals are half-open.
-        edges.sort_unstable();
-        let (mut load, mut peak) = (0i64, 0i64);
-        for (_, delta) in edges {
-            load += delta;
-            peak = peak.max(load);
+        for (s, _) in &holds {
+            if *s > start {
+                peak = peak.max(self.load_at(*s) + held(*s));
+            }
         }
         u32::try_from(peak).unwrap_or(u32::MAX)
     }
@@ -109,24 +147,66 @@ mod tests {
 
     const FOREVER: i64 = i64::MAX;
 
+    /// The peak by brute force: the load at every second of the window.
+    fn brute_peak(claims: &[(i64, i64, u32, i64)], start: i64, end: i64, now: i64) -> u32 {
+        (start..end)
+            .map(|t| {
+                claims
+                    .iter()
+                    .filter(|(s, e, _, until)| *s <= t && t < *e && *until > now)
+                    .map(|(_, _, p, _)| *p)
+                    .sum::<u32>()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     #[test]
-    fn has_room_agrees_with_the_peak_where_its_shortcuts_decide_and_where_they_do_not() {
+    fn the_peak_from_the_load_function_and_holds_equals_a_recount_after_inserts_and_removals() {
+        // (start, end, party, until): bookings, and holds expiring at 120.
+        let claims = [
+            (0, 100, 3, FOREVER),
+            (100, 200, 3, FOREVER),
+            (50, 150, 2, FOREVER),
+            (50, 150, 1, FOREVER),
+            (60, 130, 4, 120),
+            (140, 160, 2, 120),
+            (0, 300, 1, FOREVER),
+        ];
         let mut l = Ledger::default();
-        // Staggered: 3 on [0,100), 3 on [100,200), 2 on [50,150).
-        l.insert(1, 0, 100, 3, FOREVER);
-        l.insert(2, 100, 200, 3, FOREVER);
-        l.insert(3, 50, 150, 2, FOREVER);
-        for (start, end) in [(0, 200), (0, 50), (60, 120), (100, 200), (150, 300)] {
-            for party in 1..8 {
-                for capacity in 1..12 {
+        for (k, (s, e, p, u)) in claims.iter().enumerate() {
+            l.insert(k as ClaimKey, *s, *e, *p, *u);
+        }
+        let check = |l: &Ledger, live: &[(i64, i64, u32, i64)]| {
+            for (start, end) in [
+                (0, 300),
+                (0, 50),
+                (60, 120),
+                (100, 200),
+                (120, 160),
+                (150, 300),
+                (299, 400),
+            ] {
+                for now in [0, 119, 120] {
                     assert_eq!(
-                        l.has_room(start, end, party, capacity, 0),
-                        l.peak(start, end, 0) + party <= capacity,
-                        "[{start}, {end}) party {party} capacity {capacity}"
+                        l.peak(start, end, now),
+                        brute_peak(live, start, end, now),
+                        "[{start}, {end}) at {now}"
                     );
                 }
             }
+        };
+        check(&l, &claims);
+        // Take some back: the load function shrinks to what is left.
+        l.remove(2, 50);
+        l.remove(4, 60);
+        l.remove(6, 0);
+        let left: Vec<_> = [0, 1, 3, 5].iter().map(|i| claims[*i]).collect();
+        check(&l, &left);
+        for (k, (s, ..)) in claims.iter().enumerate() {
+            l.remove(k as ClaimKey, *s);
         }
+        assert!(l.load.is_empty(), "no breakpoint outlives its claims");
     }
 
     #[test]

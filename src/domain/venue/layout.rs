@@ -60,7 +60,7 @@ impl Layout {
             && match resource.mode {
                 ResourceMode::Exclusive => self.ledgers[i].is_free(start, end, now),
                 ResourceMode::Shared => {
-                    self.ledgers[i].has_room(start, end, party, resource.capacity, now)
+                    self.ledgers[i].peak(start, end, now) + party <= resource.capacity
                 }
             }
     }
