@@ -35,14 +35,28 @@ pub struct Ledger {
     load: BTreeMap<i64, i64>,
     /// The longest claim ever inserted bounds how far back an overlap can start.
     longest: i64,
+    /// Whether `holds` and `load` are kept (shared resources ask for peaks;
+    /// exclusive ones only whether an interval is free).
+    shared: bool,
 }
 
 impl Ledger {
+    /// The ledger of a shared resource, which answers [`Ledger::peak`].
+    pub fn shared() -> Self {
+        Self {
+            shared: true,
+            ..Self::default()
+        }
+    }
+
     /// Records a claim on `[start, end)`.
     pub fn insert(&mut self, key: ClaimKey, start: i64, end: i64, party: u32, until: i64) {
         self.longest = self.longest.max(end - start);
         let claim = Claim { end, party, until };
         self.claims.insert((start, key), claim);
+        if !self.shared {
+            return;
+        }
         if until == i64::MAX {
             self.add_load(start, end, i64::from(party));
         } else {
@@ -55,6 +69,9 @@ impl Ledger {
         let Some(claim) = self.claims.remove(&(start, key)) else {
             return;
         };
+        if !self.shared {
+            return;
+        }
         if claim.until == i64::MAX {
             self.add_load(start, claim.end, -i64::from(claim.party));
         } else {
@@ -115,8 +132,8 @@ impl Ledger {
             .is_none_or(|(_, c)| c.end <= start)
     }
 
-    /// The largest sum of parties at any instant of `[start, end)` (shared
-    /// resources). The load only rises at `start`, at a breakpoint of the
+    /// The largest sum of parties at any instant of `[start, end)` (a
+    /// ledger made by [`Ledger::shared`]). The load only rises at `start`, at a breakpoint of the
     /// bookings' load or where a hold begins, so those are the instants to
     /// look at.
     pub fn peak(&self, start: i64, end: i64, now: i64) -> u32 {
@@ -173,7 +190,7 @@ mod tests {
             (140, 160, 2, 120),
             (0, 300, 1, FOREVER),
         ];
-        let mut l = Ledger::default();
+        let mut l = Ledger::shared();
         for (k, (s, e, p, u)) in claims.iter().enumerate() {
             l.insert(k as ClaimKey, *s, *e, *p, *u);
         }
@@ -211,7 +228,7 @@ mod tests {
 
     #[test]
     fn touching_intervals_do_not_overlap() {
-        let mut l = Ledger::default();
+        let mut l = Ledger::shared();
         l.insert(1, 100, 200, 2, FOREVER);
         assert!(l.is_free(200, 300, 0));
         assert!(l.is_free(0, 100, 0));
@@ -221,7 +238,7 @@ mod tests {
 
     #[test]
     fn an_expired_hold_no_longer_counts() {
-        let mut l = Ledger::default();
+        let mut l = Ledger::shared();
         l.insert(1, 100, 200, 2, 50); // a hold that expires at 50
         l.insert(2, 0, 100, 2, FOREVER);
         assert!(!l.is_free(100, 200, 49));
@@ -233,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_short_expired_hold_does_not_hide_a_booking_placed_over_it() {
-        let mut l = Ledger::default();
+        let mut l = Ledger::shared();
         l.insert(1, 100, 110, 2, 10); // expired at 10
         l.insert(2, 50, 150, 2, FOREVER); // placed after the hold expired
         assert!(!l.is_free(120, 130, 20));
@@ -241,7 +258,7 @@ mod tests {
 
     #[test]
     fn the_peak_is_the_busiest_instant_not_the_sum() {
-        let mut l = Ledger::default();
+        let mut l = Ledger::shared();
         l.insert(1, 0, 100, 3, FOREVER);
         l.insert(2, 100, 200, 4, FOREVER);
         l.insert(3, 50, 150, 2, FOREVER);

@@ -36,7 +36,13 @@ impl Layout {
             )
         });
         Self {
-            ledgers: vec![Ledger::default(); resources.len()],
+            ledgers: resources
+                .iter()
+                .map(|r| match r.mode {
+                    ResourceMode::Shared => Ledger::shared(),
+                    ResourceMode::Exclusive => Ledger::default(),
+                })
+                .collect(),
             index: resources
                 .iter()
                 .enumerate()
