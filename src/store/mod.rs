@@ -326,7 +326,7 @@ impl Store {
 
     /// A consistent read view that writers do not wait for, if the engine
     /// has one (see `KvEngine::snapshot`), holding every acknowledged write.
-    pub fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
+    fn snapshot(&self) -> Result<Option<Box<dyn KvRead>>, StoreError> {
         self.core.progress.caught_up()?;
         self.core.kv.snapshot()
     }
@@ -334,14 +334,9 @@ impl Store {
     /// The live engine as a read view, holding every acknowledged write:
     /// consistent only where no commit runs concurrently (the writer's
     /// exclusive slot); a snapshot is consistent anywhere.
-    pub fn live_view(&self) -> Result<&dyn KvRead, StoreError> {
+    fn live_view(&self) -> Result<&dyn KvRead, StoreError> {
         self.core.progress.caught_up()?;
         Ok(self.core.kv.as_ref())
-    }
-
-    /// (appended, applied, checkpointed) log positions.
-    pub fn positions(&self) -> (u64, u64, u64) {
-        self.core.progress.positions()
     }
 
     /// A venue's seq as the engine holds it (0: never stored).
