@@ -53,11 +53,8 @@ impl Registry {
                 let stored = stored.ok_or(EngineError::VenueNotFound)?;
                 // What has long finished stays in the store only.
                 let shared = self.shared.get().unwrap(); // unwrap: set before any venue is requested (see `start`).
-                let cutoff = shared
-                    .clock
-                    .now()
-                    .saturating_sub(shared.retain_finished)
-                    .unwrap_or(jiff::Timestamp::MIN);
+                let cutoff =
+                    crate::domain::retention_cutoff(shared.clock.now(), shared.retain_finished);
                 Ok(self.start(stored.into_venue(id.clone(), cutoff)))
             })
             .await;

@@ -85,7 +85,9 @@ pub struct WriterStats {
     pub commits: AtomicU64,
 }
 
-/// Work that must see the store with no commit in progress (a backup).
+/// Work run between two group commits, with no commit in progress; tests
+/// use it to hold the writer as a slow disk would (backups no longer need
+/// it: storage makes them consistent itself).
 pub type Exclusive = Box<dyn FnOnce(&dyn Storage) + Send>;
 
 enum Job {

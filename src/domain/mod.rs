@@ -22,4 +22,4 @@ pub use ids::{BookingId, Caller, HoldId, ResourceId, UserId, VenueId};
 pub use settings::{
     Period, Resource, ResourceMode, VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
-pub use venue::{MAX_NOTE_CHARS, SlotAvailability, Venue};
+pub use venue::{MAX_NOTE_CHARS, SlotAvailability, Venue, retention_cutoff};

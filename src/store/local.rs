@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -65,18 +64,9 @@ impl Storage for Store {
             .append(&batch)?;
         seqs.extend(staged);
         drop(seqs);
-        let mut events = Vec::new();
-        let mut aux = Vec::new();
-        for commit in batch {
-            events.extend(commit.events.into_iter().map(Arc::new));
-            aux.extend(commit.aux);
-        }
         self.core.progress.appended(lsn);
-        let logged = Logged {
-            lsn,
-            events: events.clone(),
-            aux,
-        };
+        let logged = Logged::new(lsn, batch);
+        let events = logged.events.clone();
         // The checkpointer stops only when the store drops.
         let _ = self.jobs.send(Job::Batch(logged));
         Ok(Committed { events, refused })

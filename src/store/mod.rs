@@ -150,6 +150,19 @@ pub struct Logged {
     aux: Vec<AuxOp>,
 }
 
+impl Logged {
+    /// A stored batch's events (shared, to publish) and auxiliary writes.
+    fn new(lsn: u64, commits: Vec<Commit>) -> Self {
+        let mut events = Vec::new();
+        let mut aux = Vec::new();
+        for commit in commits {
+            events.extend(commit.events.into_iter().map(Arc::new));
+            aux.extend(commit.aux);
+        }
+        Self { lsn, events, aux }
+    }
+}
+
 /// What the checkpointer and readers share.
 pub struct Core {
     kv: Box<dyn KvEngine>,
@@ -358,17 +371,7 @@ fn replay(core: &Core, tail: Vec<log::Batch>) -> Result<Option<u64>, StoreError>
     let count = tail.len();
     let mut round = Vec::with_capacity(REPLAY_ROUND.min(count));
     for batch in tail {
-        let mut events = Vec::new();
-        let mut aux = Vec::new();
-        for commit in batch.commits {
-            events.extend(commit.events.into_iter().map(Arc::new));
-            aux.extend(commit.aux);
-        }
-        round.push(Logged {
-            lsn: batch.lsn,
-            events,
-            aux,
-        });
+        round.push(Logged::new(batch.lsn, batch.commits));
         if round.len() == REPLAY_ROUND {
             core.materialize(&round)?;
             round.clear();

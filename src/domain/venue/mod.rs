@@ -17,8 +17,8 @@ use jiff::civil::Date;
 
 pub use availability::SlotAvailability;
 use layout::{ClaimRef, Layout};
-pub use retention::DEFAULT_RETAIN;
 use retention::Finished;
+pub use retention::{DEFAULT_RETAIN, retention_cutoff};
 
 use crate::domain::commands::{Command, Outcome};
 use crate::domain::ledger::ClaimKey;

@@ -16,6 +16,11 @@ use crate::domain::{Booking, BookingId, Change, Hold, HoldId, HoldStatus};
 /// How long after its end a finished record stays in memory by default.
 pub const DEFAULT_RETAIN: SignedDuration = SignedDuration::from_hours(48);
 
+/// The end before which a finished record is forgotten at `now`.
+pub fn retention_cutoff(now: Timestamp, retain: SignedDuration) -> Timestamp {
+    now.saturating_sub(retain).unwrap_or(Timestamp::MIN)
+}
+
 /// A finished record, as the index of finished records names it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Finished {
@@ -63,7 +68,7 @@ impl Venue {
     /// Forgets the finished records that ended more than `retain` before
     /// `now`; returns how many. Nothing else changes: none holds capacity.
     pub(super) fn age_out(&mut self, now: Timestamp) -> usize {
-        let cutoff = now.saturating_sub(self.retain).unwrap_or(Timestamp::MIN);
+        let cutoff = retention_cutoff(now, self.retain);
         let mut gone = 0;
         while let Some((end, _)) = self.finished.first() {
             if *end >= cutoff {
