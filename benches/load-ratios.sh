@@ -25,10 +25,11 @@ run() {
   echo "== $name" >&2
   $LOAD "$@" --url $URL --seconds $SECONDS_EACH 2>/dev/null | tee /tmp/load-$name.txt >&2
 }
-run baseline baseline
+run baseline baseline --server-pid $PID --settle 0
 run spread spread --venues 1000 --server-pid $PID --settle ${SETTLE:-6}
 run hot hot --server-pid $PID --settle ${SETTLE:-6}
 B=$(rate < /tmp/load-baseline.txt); S=$(rate < /tmp/load-spread.txt); H=$(rate < /tmp/load-hot.txt)
 echo "baseline $B/s  spread $S/s  hot $H/s"
 awk -v b=$B -v s=$S -v h=$H 'BEGIN { printf "spread/baseline %.2f  hot/spread %.2f\n", s/b, h/s }'
 grep -h "per acknowledged booking" /tmp/load-spread.txt /tmp/load-hot.txt
+for n in baseline spread hot; do echo "$n $(grep -h "server CPU" /tmp/load-$n.txt)"; done

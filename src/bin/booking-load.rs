@@ -19,6 +19,7 @@ const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--c
   --rate       total requests per second to pace at (default: as fast as possible)
   --server-pid the server's pid: report its bytes written to storage per booking
                (/proc/PID/io write_bytes before the load and --settle S after it, 6)
+               and its CPU time per request during the load (/proc/PID/stat)
 
 The admin comes from BOOKING_ADMIN_EMAIL / BOOKING_ADMIN_PASSWORD. Exits 1 if
 an acknowledged booking is missing or a resource is over capacity.";

@@ -84,6 +84,30 @@ pub fn write_bytes(pid: u32) -> anyhow::Result<u64> {
         .context("no write_bytes line in /proc/<pid>/io")
 }
 
+/// A process's CPU time so far, user and system (`utime` + `stime` of
+/// `/proc/<pid>/stat`): what a request costs the server, a figure the
+/// shared machine's noise moves far less than requests per second.
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat (Linux)"))?;
+    // The command name (field 2) may hold spaces; fields count from its ')'.
+    let rest = stat
+        .rsplit_once(')')
+        .context("no ')' in /proc/<pid>/stat")?
+        .1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<f64> {
+        Ok(fields
+            .get(i)
+            .context("short /proc/<pid>/stat")?
+            .parse::<f64>()?)
+    };
+    // utime and stime are fields 14 and 15, i.e. the 12th and 13th after the ')'.
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Ok((ticks(11)? + ticks(12)?) / hz)
+}
+
 /// Dates a run books on: few, so that the check can read every day sheet.
 const DATES: i64 = 3;
 /// Shared halls per venue, 1,000 places each: room for any run's bookings.
@@ -232,6 +256,7 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
         None
     };
     let written_before = o.server_pid.map(write_bytes).transpose()?;
+    let cpu_before = o.server_pid.map(cpu_seconds).transpose()?;
     let started = Instant::now();
     let progress = {
         let (done, stop) = (done.clone(), stop.clone());
@@ -274,6 +299,10 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
     let elapsed = started.elapsed();
     stop.store(true, Ordering::Relaxed);
     let _ = progress.await;
+    let cpu = match (o.server_pid, cpu_before) {
+        (Some(pid), Some(before)) => Some(cpu_seconds(pid)? - before),
+        _ => None,
+    };
     let written = match (o.server_pid, written_before) {
         (Some(pid), Some(before)) => {
             eprintln!(
@@ -306,6 +335,7 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
     };
     let mut report = Report::new(o.scenario, elapsed, tally, deliveries, verdict);
     report.written = written;
+    report.server_cpu = cpu;
     Ok(report)
 }
 

@@ -139,6 +139,8 @@ pub struct Report {
     verdict: Option<Verdict>,
     /// Bytes the server wrote to storage during the run and the settle.
     pub(crate) written: Option<u64>,
+    /// The server's CPU seconds during the run (not the settle).
+    pub(crate) server_cpu: Option<f64>,
 }
 
 impl Report {
@@ -160,6 +162,7 @@ impl Report {
             deliveries,
             verdict,
             written: None,
+            server_cpu: None,
         }
     }
 
@@ -210,6 +213,10 @@ impl fmt::Display for Report {
                 f,
                 "server wrote to storage: {written} bytes = {per} bytes per acknowledged booking"
             )?;
+        }
+        if let Some(cpu) = self.server_cpu {
+            let per = cpu * 1e6 / self.requests.max(1) as f64;
+            writeln!(f, "server CPU: {cpu:.2} s = {per:.1} us per request")?;
         }
         let statuses: Vec<String> = self
             .statuses

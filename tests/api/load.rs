@@ -82,6 +82,18 @@ async fn every_scenario_runs_and_the_write_checks_pass() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{line}"));
     assert!(per.is_finite() && per >= 0.0, "{line}");
+    // The server did work for the run: its CPU per request is above zero.
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("server CPU: "))
+        .unwrap_or_else(|| panic!("no CPU line:\n{report}"));
+    let us: f64 = line
+        .split(" = ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(us > 0.0, "{line}");
 }
 
 #[actix_rt::test]
