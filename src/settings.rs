@@ -57,6 +57,40 @@ pub struct Settings {
     /// whose `X-Forwarded-For` is believed; none by default.
     #[serde(deserialize_with = "comma_list")]
     pub trusted_proxies: Vec<String>,
+    pub wechat: WeChatSettings,
+}
+
+/// WeChat sign-in (API v1.1 §1): `BOOKING_WECHAT__APPID`,
+/// `BOOKING_WECHAT__SECRET`, `BOOKING_WECHAT__API_BASE`. Without an appid
+/// and a secret, `POST /auth/wechat` answers 503 saying so.
+#[derive(Clone, Deserialize)]
+#[serde(default)]
+pub struct WeChatSettings {
+    pub appid: Option<String>,
+    pub secret: Option<String>,
+    /// Tests point it at a local fake; production refuses anything but https.
+    pub api_base: String,
+}
+
+impl Default for WeChatSettings {
+    fn default() -> Self {
+        Self {
+            appid: None,
+            secret: None,
+            api_base: "https://api.weixin.qq.com".into(),
+        }
+    }
+}
+
+/// The app secret never reaches a log, even through `{:?}`.
+impl std::fmt::Debug for WeChatSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeChatSettings")
+            .field("appid", &self.appid)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("api_base", &self.api_base)
+            .finish()
+    }
 }
 
 /// Live push.
@@ -161,6 +195,7 @@ impl Default for Settings {
             access_token_minutes: 15,
             ws: WsSettings::default(),
             trusted_proxies: Vec::new(),
+            wechat: WeChatSettings::default(),
         }
     }
 }
@@ -329,6 +364,11 @@ impl Settings {
                 "needs BOOKING_ADMIN_PASSWORD of at least {MIN_PRODUCTION_ADMIN_PASSWORD} characters"
             )));
         }
+        if !self.wechat.api_base.starts_with("https://") {
+            return Err(refuse(
+                "needs an https BOOKING_WECHAT__API_BASE (the app secret travels in it)",
+            ));
+        }
         if self.store.engine == EngineKind::Sled && !self.store.sled_accept_power_loss {
             return Err(refuse(
                 "does not run on sled (its flush does not survive a power cut) unless \
@@ -392,7 +432,10 @@ mod tests {
         };
         safe.check().unwrap();
         type Breaks = fn(&mut Settings);
-        let cases: [(&str, Breaks); 5] = [
+        let cases: [(&str, Breaks); 6] = [
+            ("BOOKING_WECHAT__API_BASE", |s| {
+                s.wechat.api_base = "http://api.weixin.qq.com".into()
+            }),
             ("BOOKING_RATE_LIMIT", |s| s.rate_limit = false),
             ("BOOKING_CORS_ORIGINS", |s| {
                 s.cors_origins = vec!["*".into()]
@@ -457,6 +500,9 @@ mod tests {
                     "BOOKING_CORS_ORIGINS",
                     "https://a.example, https://b.example",
                 ),
+                ("BOOKING_WECHAT__APPID", "wx0123456789abcdef"),
+                ("BOOKING_WECHAT__SECRET", "app-secret-value"),
+                ("BOOKING_WECHAT__API_BASE", "http://127.0.0.1:1"),
             ]),
         )
         .unwrap();
@@ -472,6 +518,11 @@ mod tests {
         assert_eq!(s.venues.idle_seconds, 5);
         assert_eq!(s.cors_origins, ["https://a.example", "https://b.example"]);
         assert_eq!(s.env, Environment::Local);
+        assert_eq!(s.wechat.appid.as_deref(), Some("wx0123456789abcdef"));
+        assert_eq!(s.wechat.api_base, "http://127.0.0.1:1");
+        // The app secret is read, and never shown by Debug.
+        assert_eq!(s.wechat.secret.as_deref(), Some("app-secret-value"));
+        assert!(!format!("{s:?}").contains("app-secret-value"));
     }
 
     #[test]

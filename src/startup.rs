@@ -75,13 +75,14 @@ impl Application {
             engine.writer().clone(),
             tokens,
             clock,
-        );
+        )
+        .with_wechat(accounts::wechat::WeChat::new(settings.wechat.clone())?);
         if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
             let admin = accounts
                 .ensure_admin(email, password)
                 .await
                 .context("Failed to create the configured admin")?;
-            tracing::info!(user_id = %admin.id, email = %admin.email, "admin ready");
+            tracing::info!(user_id = %admin.id, email = admin.email.as_deref().unwrap_or(""), "admin ready");
         }
         let state = Arc::new(AppState {
             engine,

@@ -3,7 +3,9 @@
 //! pool, never on a request or actor thread.
 
 mod hashing;
+mod profile;
 mod tokens;
+pub mod wechat;
 
 pub use hashing::Hashing;
 
@@ -30,6 +32,10 @@ const USERS: u8 = 1;
 const EMAILS: u8 = 2;
 const REFRESH: u8 = 3;
 const FAMILIES: u8 = 4;
+/// openid → user id (API v1.1 §1).
+const OPENIDS: u8 = 6;
+/// friend code → user id (API v1.1 §6).
+const FRIEND_CODES: u8 = 7;
 
 /// Shortest password accepted (API.md).
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -67,12 +73,67 @@ pub enum Role {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
-    pub email: String,
+    /// None for an account made by WeChat sign-in.
+    pub email: Option<String>,
     pub name: Option<String>,
     pub role: Role,
-    password_hash: String,
+    /// None for an account without a password (WeChat only).
+    password_hash: Option<String>,
     #[serde(with = "micros")]
     pub created_at: Timestamp,
+    /// `+` and 6-15 digits (`PATCH /me`).
+    pub phone: Option<String>,
+    /// The WeChat user this account is linked to.
+    pub openid: Option<String>,
+    pub unionid: Option<String>,
+    /// What a friend types to find this account (API v1.1 §6).
+    pub friend_code: Option<String>,
+}
+
+impl User {
+    pub fn has_wechat(&self) -> bool {
+        self.openid.is_some()
+    }
+}
+
+/// A user as stored before WeChat sign-in: still read, so that a data
+/// directory from then keeps its accounts.
+#[derive(Deserialize)]
+struct LegacyUser {
+    id: UserId,
+    email: String,
+    name: Option<String>,
+    role: Role,
+    password_hash: String,
+    #[serde(with = "micros")]
+    created_at: Timestamp,
+}
+
+impl From<LegacyUser> for User {
+    fn from(u: LegacyUser) -> Self {
+        User {
+            id: u.id,
+            email: Some(u.email),
+            name: u.name,
+            role: u.role,
+            password_hash: Some(u.password_hash),
+            created_at: u.created_at,
+            phone: None,
+            openid: None,
+            unionid: None,
+            friend_code: None,
+        }
+    }
+}
+
+/// Decodes a user record of either layout.
+fn decode_user(bytes: &[u8]) -> Result<User, AccountError> {
+    match postcard::from_bytes::<User>(bytes) {
+        Ok(user) => Ok(user),
+        Err(_) => postcard::from_bytes::<LegacyUser>(bytes)
+            .map(User::from)
+            .map_err(|e| AccountError::Store(StoreError::Corrupt(format!("user record: {e}")))),
+    }
 }
 
 /// A stored refresh token (keyed by its hash).
@@ -100,6 +161,14 @@ pub struct Session {
 pub enum AccountError {
     #[error("that email is already registered")]
     EmailTaken,
+    /// The WeChat user is linked to another account, or this account to
+    /// another WeChat user: 409.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// A bad or used code on `POST /me/wechat` (API v1.1 §11: 422 naming
+    /// `code`), or WeChat's own refusal on `POST /auth/wechat`.
+    #[error(transparent)]
+    WeChat(#[from] wechat::WeChatError),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("wrong email or password")]
@@ -138,6 +207,9 @@ pub struct Accounts {
     /// within ten seconds costs a retrying client one login at most. A std
     /// mutex: held for a map operation, never across an await.
     grace: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Grace>>,
+    /// WeChat's API; none until `with_wechat` (then sign-in says it is not
+    /// configured).
+    wechat: Option<wechat::WeChat>,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -241,6 +313,15 @@ impl Accounts {
             writes: Mutex::new(()),
             hashing: Hashing::sized_for_this_machine(),
             grace: Default::default(),
+            wechat: None,
+        }
+    }
+
+    /// Signs in through this WeChat client.
+    pub fn with_wechat(self, wechat: wechat::WeChat) -> Self {
+        Self {
+            wechat: Some(wechat),
+            ..self
         }
     }
 
@@ -270,12 +351,10 @@ impl Accounts {
             return Err(AccountError::EmailTaken);
         }
         let user = User {
-            id: UserId::from(new_id().as_str()),
-            email,
+            email: Some(email),
             name,
-            role: Role::Customer,
-            password_hash,
-            created_at: self.now(),
+            password_hash: Some(password_hash),
+            ..self.new_customer()?
         };
         let mut ops = self.user_ops(&user);
         let session = self.new_session(user, &mut ops);
@@ -290,7 +369,7 @@ impl Accounts {
             Err(_) => None,
         };
         // Hash even for an unknown email, so timing does not reveal accounts.
-        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let valid = verify_password(&self.hashing, password.to_string(), hash).await?;
         let user = user.filter(|_| valid).ok_or(AccountError::BadCredentials)?;
         let _guard = self.writes.lock().await;
@@ -417,16 +496,15 @@ impl Accounts {
         let user = match self.user_by_email(&email)? {
             Some(u) => User {
                 role: Role::Admin,
-                password_hash,
+                password_hash: Some(password_hash),
                 ..u
             },
             None => User {
-                id: UserId::from(new_id().as_str()),
-                email,
+                email: Some(email),
                 name: Some("Administrator".into()),
                 role: Role::Admin,
-                password_hash,
-                created_at: self.now(),
+                password_hash: Some(password_hash),
+                ..self.new_customer()?
             },
         };
         self.write(self.user_ops(&user)).await?;
@@ -437,16 +515,13 @@ impl Accounts {
     pub fn user(&self, id: &UserId) -> Result<Option<User>, AccountError> {
         self.store
             .aux_get(USERS, id.as_str().as_bytes())?
-            .map(|b| decode(&b))
+            .map(|b| decode_user(&b))
             .transpose()
     }
 
     /// A user by (normalized) email.
     pub fn user_by_email(&self, email: &str) -> Result<Option<User>, AccountError> {
-        match self.store.aux_get(EMAILS, email.as_bytes())? {
-            Some(id) => self.user(&UserId::from(String::from_utf8_lossy(&id).as_ref())),
-            None => Ok(None),
-        }
+        self.user_at(EMAILS, email)
     }
 
     /// Stores account records durably through the store writer (its group
@@ -462,19 +537,65 @@ impl Accounts {
         }
     }
 
+    /// The record and every index entry of a user (puts are idempotent,
+    /// so writing them all again after a change is safe).
     fn user_ops(&self, user: &User) -> Vec<AuxOp> {
-        vec![
-            AuxOp::Put {
-                space: USERS,
-                key: user.id.as_str().as_bytes().to_vec(),
-                value: encode(user),
-            },
-            AuxOp::Put {
-                space: EMAILS,
-                key: user.email.as_bytes().to_vec(),
-                value: user.id.as_str().as_bytes().to_vec(),
-            },
-        ]
+        let id = user.id.as_str().as_bytes().to_vec();
+        let mut ops = vec![AuxOp::Put {
+            space: USERS,
+            key: id.clone(),
+            value: encode(user),
+        }];
+        let indexes = [
+            (EMAILS, &user.email),
+            (OPENIDS, &user.openid),
+            (FRIEND_CODES, &user.friend_code),
+        ];
+        for (space, key) in indexes {
+            if let Some(key) = key {
+                ops.push(AuxOp::Put {
+                    space,
+                    key: key.as_bytes().to_vec(),
+                    value: id.clone(),
+                });
+            }
+        }
+        ops
+    }
+
+    /// A fresh customer with an id and a friend code, nothing else.
+    fn new_customer(&self) -> Result<User, AccountError> {
+        Ok(User {
+            id: UserId::from(new_id().as_str()),
+            email: None,
+            name: None,
+            role: Role::Customer,
+            password_hash: None,
+            created_at: self.now(),
+            phone: None,
+            openid: None,
+            unionid: None,
+            friend_code: Some(self.unused_friend_code()?),
+        })
+    }
+
+    /// A friend code no account has: 40 random bits, so a clash is rare
+    /// and a guess hopeless; a clash just draws again.
+    fn unused_friend_code(&self) -> Result<String, AccountError> {
+        loop {
+            let code = profile::friend_code();
+            if self.store.aux_get(FRIEND_CODES, code.as_bytes())?.is_none() {
+                return Ok(code);
+            }
+        }
+    }
+
+    /// A user by the id an index entry names.
+    fn user_at(&self, space: u8, key: &str) -> Result<Option<User>, AccountError> {
+        match self.store.aux_get(space, key.as_bytes())? {
+            Some(id) => self.user(&UserId::from(String::from_utf8_lossy(&id).as_ref())),
+            None => Ok(None),
+        }
     }
 
     fn new_session(&self, user: User, ops: &mut Vec<AuxOp>) -> Session {

@@ -10,6 +10,7 @@ mod event;
 pub mod grid;
 mod ids;
 mod ledger;
+mod patch;
 pub mod settings;
 pub mod time;
 mod venue;
@@ -19,6 +20,7 @@ pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Re
 pub use error::DomainError;
 pub use event::{Change, Event};
 pub use ids::{BookingId, Caller, HoldId, ResourceId, UserId, VenueId};
+pub use patch::Patch;
 pub use settings::{
     Period, Resource, ResourceMode, VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };

@@ -159,7 +159,8 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError as A;
         match e {
-            A::EmailTaken => Self::new(ErrorCode::Conflict, e.to_string()),
+            A::EmailTaken | A::Conflict(_) => Self::new(ErrorCode::Conflict, e.to_string()),
+            A::WeChat(w) => w.into(),
             A::Invalid { field, reason } => Self::invalid(field, reason),
             A::BadCredentials | A::BadRefreshToken => Self::unauthorized(e.to_string()),
             A::Store(cause) => Self::internal(cause),
@@ -170,6 +171,25 @@ impl From<crate::accounts::AccountError> for ApiError {
                 e
             }
             A::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
+/// API v1.1 §1's errcode rows.
+impl From<crate::accounts::wechat::WeChatError> for ApiError {
+    fn from(e: crate::accounts::wechat::WeChatError) -> Self {
+        use crate::accounts::wechat::{RETRY_AFTER_SECONDS, WeChatError as W};
+        let message = e.to_string();
+        match e {
+            W::BadCode => Self::unauthorized(message),
+            W::TooFrequent => Self::rate_limited(message, RETRY_AFTER_SECONDS),
+            W::Blocked => Self::forbidden(message),
+            W::NotConfigured => Self::new(ErrorCode::Unavailable, message),
+            W::Upstream(_) => {
+                let mut e = Self::new(ErrorCode::Unavailable, message);
+                e.details = json!({"retry_after_seconds": RETRY_AFTER_SECONDS});
+                e
+            }
         }
     }
 }

@@ -47,9 +47,12 @@ pub fn canonical_path(req: &HttpRequest) -> String {
     out
 }
 
-/// Whether a request is one of the password routes, whatever its spelling.
+/// Whether a request is one of the sign-in routes, whatever its spelling:
+/// `/auth/*` (password guessing) and `/me/wechat` (each one spends the
+/// app's WeChat quota, which is per app, not per user).
 fn is_auth_route(req: &HttpRequest) -> bool {
-    canonical_path(req).starts_with("/api/v1/auth/")
+    let path = canonical_path(req);
+    path.starts_with("/api/v1/auth/") || path == "/api/v1/me/wechat"
 }
 
 /// Who the client is: the peer, or behind trusted proxies the rightmost

@@ -113,6 +113,21 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             Some(json!({"refresh_token": w.refresh_token().await})),
         ),
         ("get", "/me") => (M::GET, path.into(), None),
+        ("patch", "/me") => (
+            M::PATCH,
+            path.into(),
+            Some(json!({"name": format!("N {n}")})),
+        ),
+        ("post", "/auth/wechat") => (
+            M::POST,
+            path.into(),
+            Some(json!({"code": format!("good-m{n}")})),
+        ),
+        ("post", "/me/wechat") => (
+            M::POST,
+            path.into(),
+            Some(json!({"code": format!("good-l{n}")})),
+        ),
         ("post", "/venues") => (
             M::POST,
             path.into(),
@@ -201,7 +216,8 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
 /// The expected status for each role, in `ROLES` order.
 fn expected(method: &str, path: &str) -> [u16; 6] {
     match (method, path) {
-        ("post", "/auth/register") => [201; 6],
+        ("post", "/auth/register" | "/auth/wechat") => [201; 6],
+        ("patch", "/me") | ("post", "/me/wechat") => [401, 200, 200, 200, 200, 200],
         ("post", "/auth/login" | "/auth/refresh") => [200; 6],
         ("get", "/me" | "/bookings") => [401, 200, 200, 200, 200, 200],
         ("post", "/venues") => [401, 403, 403, 403, 403, 201],
@@ -225,7 +241,13 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
 
 #[actix_rt::test]
 async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
-    let app = spawn_app().await;
+    let wechat = crate::fake_wechat::start();
+    let app = spawn_app_with(|s| {
+        s.wechat.appid = Some(crate::fake_wechat::APPID.into());
+        s.wechat.secret = Some(crate::fake_wechat::SECRET.into());
+        s.wechat.api_base = wechat.base.clone();
+    })
+    .await;
     let mut venue =
         restaurant(json!([{"id": "bar", "name": "Bar", "capacity": 1000, "mode": "shared"}]));
     venue["auto_confirm"] = json!(false);

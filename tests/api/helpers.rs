@@ -152,6 +152,11 @@ pub async fn body(response: reqwest::Response) -> Value {
 }
 
 impl TestApp {
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Shuts the app down as SIGTERM would.
     pub fn shut_down(&self) {
         if let Some(stop) = self.stop.lock().unwrap().take() {

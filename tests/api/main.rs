@@ -1,6 +1,7 @@
 //! One integration test binary (links once): the real engine on a temporary
 //! store, the real server on port 0, real HTTP.
 
+mod fake_wechat;
 mod helpers;
 
 mod auth;
@@ -17,4 +18,5 @@ mod recovery;
 mod retention;
 mod sweeps;
 mod venues;
+mod wechat;
 mod ws;

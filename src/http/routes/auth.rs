@@ -1,4 +1,5 @@
-//! `POST /auth/register`, `/auth/login`, `/auth/refresh`, `GET /me`.
+//! `POST /auth/register`, `/auth/login`, `/auth/refresh`, `/auth/wechat`,
+//! `GET`/`PATCH /me`, `POST /me/wechat`.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -6,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::{Session, User};
 use crate::actors::messages::GetVenue;
+use crate::domain::Patch;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::{ApiError, AppState};
 
@@ -27,8 +29,26 @@ pub struct Refresh {
     refresh_token: String,
 }
 
+#[derive(Deserialize)]
+pub struct WeChatCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct ProfilePatch {
+    #[serde(default)]
+    name: Patch<String>,
+    #[serde(default)]
+    phone: Patch<String>,
+}
+
+/// The user object (API v1.1 §1): never a password hash, an openid or a
+/// session key.
 fn user_json(u: &User) -> Value {
-    json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role})
+    json!({
+        "id": u.id, "email": u.email, "name": u.name, "role": u.role,
+        "has_wechat": u.has_wechat(), "phone": u.phone, "friend_code": u.friend_code,
+    })
 }
 
 fn session_json(s: &Session) -> Value {
@@ -64,6 +84,45 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let session = state.accounts.refresh(&body.value.refresh_token).await?;
     Ok(HttpResponse::Ok().json(session_json(&session)))
+}
+
+/// 201 when the account was made now, 200 when it existed.
+pub async fn wechat(
+    state: web::Data<AppState>,
+    body: JsonBody<WeChatCode>,
+) -> Result<HttpResponse, ApiError> {
+    let (session, created) = state.accounts.sign_in_wechat(&body.value.code).await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(session_json(&session)))
+}
+
+pub async fn link_wechat(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: JsonBody<WeChatCode>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .accounts
+        .link_wechat(&auth.user(), &body.value.code)
+        .await?;
+    Ok(HttpResponse::Ok().json(user_json(&user)))
+}
+
+pub async fn update_me(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: JsonBody<ProfilePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.value;
+    let user = state
+        .accounts
+        .update_profile(&auth.user(), b.name, b.phone)
+        .await?;
+    Ok(HttpResponse::Ok().json(user_json(&user)))
 }
 
 /// The caller, with the venues whose current staff list names them.

@@ -49,7 +49,10 @@ api! {
     post "/auth/register" => auth::register, 201, "none", "Create a customer account and log in";
     post "/auth/login" => auth::login, 200, "none", "Log in with email and password";
     post "/auth/refresh" => auth::refresh, 200, "none", "Trade a refresh token for a new pair (rotation, reuse detection)";
+    post "/auth/wechat" => auth::wechat, 201, "none", "Sign in with a mini-program's wx.login code (201 new account, 200 existing)";
     get "/me" => auth::me, 200, "bearer", "The caller, with the venues they are staff of";
+    patch "/me" => auth::update_me, 200, "bearer", "Change the caller's name or phone (null clears)";
+    post "/me/wechat" => auth::link_wechat, 200, "bearer", "Link WeChat to the caller's account";
     post "/venues" => venues::create, 201, "bearer", "Create a venue (admin)";
     get "/venues" => venues::list, 200, "none", "List venues (paginated)";
     get "/venues/{id}" => venues::get, 200, "none", "A venue";
