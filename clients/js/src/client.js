@@ -1,5 +1,6 @@
-// The REST half of API.md: accounts with automatic refresh, venues, staff,
-// availability, holds, bookings and their transitions, the day sheet.
+// The REST half of the API: accounts (email or WeChat sign-in) with
+// automatic refresh, venues, staff, availability, holds, bookings and their
+// transitions, the day sheet.
 
 import { ApiError, NetworkError } from './errors.js';
 import { fetchTransport } from './transports.js';
@@ -25,6 +26,25 @@ function query(params) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A fresh `wx.login()` code (valid once, for five minutes).
+ * @param {any} wx the mini-program's global `wx`
+ * @returns {Promise<string>}
+ */
+export function wxLoginCode(wx) {
+  return new Promise((resolve, reject) => {
+    wx.login({
+      success(res) {
+        if (res && res.code) resolve(res.code);
+        else reject(new Error((res && res.errMsg) || 'wx.login gave no code'));
+      },
+      fail(err) {
+        reject(new Error((err && err.errMsg) || 'wx.login failed'));
+      },
+    });
+  });
+}
 
 export class BookingClient {
   /**
@@ -117,6 +137,31 @@ export class BookingClient {
   /** @returns {Promise<Session>} */
   async login({ email, password }) {
     return this.setSession(await this.request('POST', '/auth/login', { body: { email, password }, auth: false }));
+  }
+
+  /**
+   * Signs in with WeChat: a `wx.login()` code, traded by the server for the
+   * user's account (made on first sign-in). The mini-program's usual login.
+   * @param {any} wx the mini-program's global `wx`
+   * @returns {Promise<Session>}
+   */
+  async loginWithWechat(wx) {
+    const code = await wxLoginCode(wx);
+    return this.setSession(await this.request('POST', '/auth/wechat', { body: { code }, auth: false }));
+  }
+
+  /** Links WeChat to the account logged in now (by email). @param {any} wx */
+  async linkWechat(wx) {
+    const code = await wxLoginCode(wx);
+    return this.request('POST', '/me/wechat', { body: { code } });
+  }
+
+  /**
+   * Changes the caller's name or phone; `null` clears, an omitted key stays.
+   * @param {{name?: string | null, phone?: string | null}} patch
+   */
+  updateMe(patch) {
+    return this.request('PATCH', '/me', { body: patch });
   }
 
   /** Trades the refresh token for a new pair; a refused one logs out. */

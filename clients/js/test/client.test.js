@@ -119,3 +119,43 @@ test('the wx adapter speaks wx.request', async () => {
   const failing = new BookingClient({ baseUrl: 'http://127.0.0.1:9', transport: wxTransport({ request: ({ fail }) => fail({ errMsg: 'request:fail' }) }) });
   await assert.rejects(failing.venues(), (e) => e.name === 'NetworkError');
 });
+
+test('loginWithWechat trades a wx.login code for a session; updateMe sets the phone', async () => {
+  // A stand-in for WeChat's jscode2session, which tests cannot reach.
+  const { createServer } = await import('node:http');
+  const fake = createServer((req, res) => {
+    const url = new URL(req.url, 'http://fake');
+    const ok = url.pathname === '/sns/jscode2session' && url.searchParams.get('secret') === 'js-secret';
+    const code = url.searchParams.get('js_code');
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(JSON.stringify(ok && code.startsWith('code-')
+      ? { openid: `o-${code}`, session_key: 'never-shown' }
+      : { errcode: 40029, errmsg: 'invalid code' }));
+  });
+  await new Promise((ok) => fake.listen(0, '127.0.0.1', ok));
+  const wechat = await startServer({
+    BOOKING_WECHAT__APPID: 'wx-js', BOOKING_WECHAT__SECRET: 'js-secret',
+    BOOKING_WECHAT__API_BASE: `http://127.0.0.1:${fake.address().port}`,
+  });
+  try {
+    const wx = { login: ({ success }) => success({ code: 'code-amy', errMsg: 'login:ok' }) };
+    const client = new BookingClient({ baseUrl: wechat.baseUrl });
+    const session = await client.loginWithWechat(wx);
+    assert.equal(session.user.has_wechat, true);
+    assert.equal(session.user.email, null);
+    assert.ok(!JSON.stringify(session).includes('never-shown'));
+    const me = await client.updateMe({ name: 'Amy', phone: '+8613800138000' });
+    assert.equal(me.phone, '+8613800138000');
+    assert.equal((await client.updateMe({ phone: null })).phone, null);
+    // The same WeChat user again: the same account.
+    const again = await new BookingClient({ baseUrl: wechat.baseUrl }).loginWithWechat(wx);
+    assert.equal(again.user.id, session.user.id);
+    const refused = { login: ({ success }) => success({ code: 'stolen', errMsg: 'login:ok' }) };
+    await assert.rejects(new BookingClient({ baseUrl: wechat.baseUrl }).loginWithWechat(refused), (e) => e instanceof ApiError && e.status === 401);
+    const broken = { login: ({ fail }) => fail({ errMsg: 'login:fail auth deny' }) };
+    await assert.rejects(client.loginWithWechat(broken), /auth deny/);
+  } finally {
+    wechat.stop();
+    fake.close();
+  }
+});
