@@ -44,6 +44,7 @@ pub fn restaurant_settings(staff: Vec<UserId>) -> VenueSettings {
         resources,
         staff: staff.into_iter().collect(),
         max_live_holds_per_customer: crate::domain::settings::DEFAULT_MAX_LIVE_HOLDS,
+        details: Default::default(),
     }
 }
 

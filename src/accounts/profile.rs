@@ -21,18 +21,12 @@ pub(super) fn friend_code() -> String {
         .collect()
 }
 
-/// `+` then 6-15 digits (E.164's shape), spaces and dashes dropped.
+/// The engine's one phone rule (`domain::details::normalize_phone`).
 pub fn normalize_phone(phone: &str) -> Result<String, AccountError> {
-    let compact: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let digits = compact.strip_prefix('+').unwrap_or("");
-    if (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(compact)
-    } else {
-        Err(AccountError::Invalid {
-            field: "phone",
-            reason: "must be + and 6 to 15 digits".into(),
-        })
-    }
+    crate::domain::details::normalize_phone(phone, "phone").map_err(|_| AccountError::Invalid {
+        field: "phone",
+        reason: "must be + and 6 to 15 digits".into(),
+    })
 }
 
 fn check_name(name: &str) -> Result<String, AccountError> {

@@ -9,12 +9,13 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::actors::EngineError;
+use crate::actors::directory::{After, Directory, Listed};
 use crate::actors::messages::Execute;
 use crate::actors::registry::Registry;
 use crate::actors::venue::{Shared, VenueActor};
 use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStats};
 use crate::clock::Clock;
-use crate::domain::{Event, Reply, Venue, VenueId, VenueSettings};
+use crate::domain::{Event, Reply, Venue, VenueId, VenueSearch, VenueSettings};
 use crate::ids::new_id;
 use crate::store::{Commit, Storage};
 
@@ -56,6 +57,7 @@ impl Default for EngineOptions {
 /// The running engine.
 pub struct Engine {
     registry: Arc<Registry>,
+    directory: Arc<Directory>,
     pub(super) store: Arc<dyn Storage>,
     writer: StoreWriter,
     health: Arc<Health>,
@@ -96,12 +98,18 @@ impl Engine {
         let health = Arc::new(Health::default());
         let stats = Arc::new(WriterStats::default());
         let on_failure = OnFailure::default();
+        let listings = store.venue_listings().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not list the stored venues; GET /venues starts empty");
+            Vec::new()
+        });
+        let directory = Arc::new(Directory::new(listings));
         let (writer, thread) = StoreWriter::spawn(
             store.clone(),
             bus.clone(),
             health.clone(),
             stats.clone(),
             on_failure.clone(),
+            directory.clone(),
         );
         let arbiters: Vec<Arbiter> = (0..options.arbiters).map(|_| Arbiter::new()).collect();
         let registry = Arc::new(Registry::new(
@@ -129,6 +137,7 @@ impl Engine {
             options.event_max_age,
         ));
         Engine {
+            directory,
             pruner,
             registry,
             store,
@@ -222,6 +231,17 @@ impl Engine {
             .await
             .map_err(|_| EngineError::Unavailable)?
             .map_err(EngineError::from)
+    }
+
+    /// Venues matching a search, from memory (API v1.1 §2): no actor is
+    /// woken and no store read.
+    pub fn find_venues(
+        &self,
+        search: &VenueSearch,
+        after: Option<&After>,
+        limit: usize,
+    ) -> Vec<Listed> {
+        self.directory.search(search, after, limit)
     }
 
     /// Every durable event from now on, in commit order.

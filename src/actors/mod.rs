@@ -3,6 +3,7 @@
 //! the group-committing store writer and the event bus. No business rule
 //! lives here: a handler calls the domain once, persists, replies, publishes.
 
+pub mod directory;
 mod engine;
 mod error;
 pub mod messages;

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::actors::EngineError;
+use crate::actors::directory::Directory;
 use crate::domain::Event;
 use crate::store::{Commit, Storage, StoreError};
 
@@ -116,11 +117,13 @@ impl StoreWriter {
         health: Arc<Health>,
         stats: Arc<WriterStats>,
         on_failure: OnFailure,
+        directory: Arc<Directory>,
     ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let writer = Writer {
             store,
             bus,
+            directory,
             health,
             stats,
             on_failure,
@@ -153,6 +156,8 @@ impl StoreWriter {
 struct Writer {
     store: Arc<dyn Storage>,
     bus: EventBus,
+    /// Sees every durable event before the bus (and the caller) does.
+    directory: Arc<Directory>,
     health: Arc<Health>,
     stats: Arc<WriterStats>,
     on_failure: OnFailure,
@@ -245,6 +250,7 @@ impl Writer {
                 );
                 for event in committed.events {
                     count(&event);
+                    self.directory.observe(&event);
                     // No subscriber is not an error.
                     let _ = self.bus.send(event);
                 }

@@ -30,7 +30,7 @@ pub enum Change {
     HoldReleased(Hold),
     HoldExpired(Hold),
     /// Created or changed; carries the whole settings.
-    VenueUpdated(VenueSettings),
+    VenueUpdated(Box<VenueSettings>),
 }
 
 impl Change {

@@ -5,6 +5,7 @@
 
 mod booking;
 pub mod commands;
+pub mod details;
 mod error;
 mod event;
 pub mod grid;
@@ -17,6 +18,7 @@ mod venue;
 
 pub use booking::{Booking, BookingFilter, BookingStatus, Hold, HoldStatus, Transition};
 pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Reply, Reschedule};
+pub use details::{DetailsPatch, Location, VenueDetails, VenueSearch};
 pub use error::DomainError;
 pub use event::{Change, Event};
 pub use ids::{BookingId, Caller, HoldId, ResourceId, UserId, VenueId};

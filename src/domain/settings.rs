@@ -10,6 +10,7 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::domain::details::{DetailsPatch, VenueDetails};
 use crate::domain::{DomainError, ResourceId, UserId};
 
 /// The largest party the engine will consider; the contract's upper bound.
@@ -207,6 +208,8 @@ pub struct VenueSettings {
     /// Live holds one customer may have at the venue (0: no limit). Staff
     /// are exempt. Without it one customer could hold a whole venue.
     pub max_live_holds_per_customer: u32,
+    /// What customers read about the venue (API v1.1 §2).
+    pub details: VenueDetails,
 }
 
 /// The default of `max_live_holds_per_customer` (API v1.1 §4): enough to
@@ -231,6 +234,7 @@ pub struct VenuePatch {
     pub resources: Option<Vec<Resource>>,
     pub staff: Option<BTreeSet<UserId>>,
     pub max_live_holds_per_customer: Option<u32>,
+    pub details: DetailsPatch,
 }
 
 impl VenueSettings {
@@ -253,6 +257,7 @@ impl VenueSettings {
             max_live_holds_per_customer: p
                 .max_live_holds_per_customer
                 .unwrap_or(s.max_live_holds_per_customer),
+            details: s.details.patched(p.details),
         }
     }
 
@@ -290,6 +295,7 @@ impl VenueSettings {
                 "must be 0 (no limit) to 1000",
             ));
         }
+        self.details.validate()?;
         self.validate_hours()?;
         if self.closures.len() > MAX_CLOSURES {
             return Err(invalid("closures", "at most 1000 dates"));

@@ -15,6 +15,7 @@ use crate::domain::{
     VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
 use crate::http::ApiError;
+use crate::http::details::{DetailsIn, DetailsPatchIn};
 
 /// An instant in a zone, as RFC 3339 with the zone's offset.
 pub fn local(ts: Timestamp, zone: &Zone) -> String {
@@ -107,6 +108,7 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Val
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "resources": resources, "seq": seq,
     });
+    crate::http::details::add_to(&mut body, &s.details);
     if show_staff {
         body["staff"] = json!(s.staff);
     }
@@ -151,6 +153,8 @@ pub struct VenueIn {
     pub staff: Vec<String>,
     #[serde(default = "default_max_live_holds")]
     pub max_live_holds_per_customer: u32,
+    #[serde(flatten)]
+    pub details: DetailsIn,
 }
 
 fn default_max_live_holds() -> u32 {
@@ -183,6 +187,8 @@ pub struct VenuePatchIn {
     pub resources: Option<Vec<ResourceIn>>,
     pub staff: Option<Vec<String>>,
     pub max_live_holds_per_customer: Option<u32>,
+    #[serde(flatten)]
+    pub details: DetailsPatchIn,
 }
 
 fn zone(text: &str) -> Result<Zone, ApiError> {
@@ -252,6 +258,7 @@ impl TryFrom<VenueIn> for VenueSettings {
             resources: resources(v.resources),
             staff: staff(v.staff),
             max_live_holds_per_customer: v.max_live_holds_per_customer,
+            details: v.details.try_into()?,
         };
         settings.validate()?;
         Ok(settings)
@@ -276,6 +283,7 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             resources: v.resources.map(resources),
             staff: v.staff.map(staff),
             max_live_holds_per_customer: v.max_live_holds_per_customer,
+            details: v.details.try_into()?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP: routes, DTOs, extractors and the error table over the engine.
 
 mod codes;
+mod details;
 mod dto;
 pub mod error;
 mod extract;

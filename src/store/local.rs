@@ -115,6 +115,27 @@ impl Storage for Store {
         }))
     }
 
+    fn venue_listings(&self) -> Result<Vec<(VenueId, VenueSettings, u64)>, StoreError> {
+        let view = self.view()?;
+        let mut raw = Vec::new();
+        view.scan(Table::Venues, &[], &[0xff], &mut |k, v| {
+            raw.push((k.to_vec(), v.to_vec()));
+            true
+        })?;
+        raw.into_iter()
+            .map(|(k, v)| {
+                let id = VenueId::from(String::from_utf8_lossy(&k).as_ref());
+                let settings: VenueSettings = decode("venue", &v)?;
+                let seq = view
+                    .get(Table::VenueSeqs, &k)?
+                    .as_deref()
+                    .and_then(keys::seq_from)
+                    .ok_or_else(|| StoreError::Corrupt(format!("venue {id} has no seq")))?;
+                Ok((id, settings, seq))
+            })
+            .collect()
+    }
+
     /// Up to `limit` venue ids after `after`, in id order (time order: ids are UUIDv7).
     fn venue_ids_after(
         &self,

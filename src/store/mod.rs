@@ -120,6 +120,38 @@ pub type AuxEntry = (Vec<u8>, Vec<u8>);
 /// engine holds, written in the same transaction as what it covers.
 const META_SPACE: u8 = 0xfe;
 const APPLIED_LSN: &[u8] = b"applied_lsn";
+const FORMAT_KEY: &[u8] = b"format";
+
+/// The layout of the records this binary reads and writes. Records are
+/// postcard, which is compact because it is not self-describing: a field
+/// added to a stored type (a booking, a venue's settings, an event) changes
+/// the layout, and this number goes up with it. A store of another layout
+/// is refused at open with a message, never misread.
+/// 2: venues' public details, bookings' guests and channels (API v1.1 §2-3).
+pub const FORMAT: u64 = 2;
+
+/// Stamps a new store with `FORMAT`; refuses one of another layout.
+fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {
+    let refuse = |found: String| {
+        StoreError::Engine(format!(
+            "this store's records are in {found}; this binary reads format {FORMAT}. \
+             Run the binary that wrote it, or start on an empty data directory"
+        ))
+    };
+    match core.format()? {
+        Some(FORMAT) => Ok(()),
+        Some(other) => Err(refuse(format!("format {other}"))),
+        None if fresh => {
+            core.kv.apply(&[Op::Put {
+                table: Table::Aux,
+                key: aux_key(META_SPACE, FORMAT_KEY),
+                value: FORMAT.to_be_bytes().to_vec(),
+            }])?;
+            core.kv.sync()
+        }
+        None => Err(refuse("format 1 (before formats were numbered)".into())),
+    }
+}
 
 /// How the store is opened.
 #[derive(Clone, Debug)]
@@ -197,6 +229,11 @@ impl Core {
     }
 
     /// The last LSN the engine holds (0 for a new store).
+    fn format(&self) -> Result<Option<u64>, StoreError> {
+        let value = self.kv.get(Table::Aux, &aux_key(META_SPACE, FORMAT_KEY))?;
+        Ok(value.as_deref().and_then(keys::seq_from))
+    }
+
     fn applied_lsn(&self) -> Result<u64, StoreError> {
         let value = self.kv.get(Table::Aux, &aux_key(META_SPACE, APPLIED_LSN))?;
         Ok(value.as_deref().and_then(keys::seq_from).unwrap_or(0))
@@ -310,6 +347,7 @@ impl Store {
         };
         let checkpoint = core.applied_lsn()?;
         let (mut log, tail) = Log::open(log_dir, checkpoint, options.faults)?;
+        check_format(&core, checkpoint == 0 && tail.is_empty())?;
         let replayed = replay(&core, tail)?;
         let lsn = replayed.unwrap_or(checkpoint);
         if replayed.is_some() {
@@ -393,6 +431,58 @@ impl Drop for Store {
         let _ = self.jobs.send(Job::Stop);
         if let Some(thread) = self.checkpointer.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_format(kind: EngineKind, dir: &Path, value: Option<u64>) {
+        let kv = Store::open_engine(kind, dir).unwrap();
+        let key = aux_key(META_SPACE, FORMAT_KEY);
+        let op = match value {
+            Some(v) => Op::Put {
+                table: Table::Aux,
+                key,
+                value: v.to_be_bytes().to_vec(),
+            },
+            None => Op::Delete {
+                table: Table::Aux,
+                key,
+            },
+        };
+        kv.apply(&[op]).unwrap();
+        kv.sync().unwrap();
+    }
+
+    #[test]
+    fn a_store_of_another_record_format_is_refused_with_a_reason() {
+        for kind in [EngineKind::Redb, EngineKind::Sled] {
+            let dir = tempfile::tempdir().unwrap();
+            drop(Store::open(kind, dir.path(), 10).unwrap());
+            // Reopening the store it stamped is fine.
+            drop(Store::open(kind, dir.path(), 10).unwrap());
+            set_format(kind, dir.path(), Some(FORMAT + 1));
+            let err = Store::open(kind, dir.path(), 10).err().unwrap().to_string();
+            assert!(err.contains(&format!("format {}", FORMAT + 1)), "{err}");
+            // No format on an empty store: stamped now. On a store with data
+            // (a checkpoint taken): written before formats were numbered.
+            set_format(kind, dir.path(), None);
+            drop(Store::open(kind, dir.path(), 10).unwrap());
+            set_format(kind, dir.path(), None);
+            let kv = Store::open_engine(kind, dir.path()).unwrap();
+            kv.apply(&[Op::Put {
+                table: Table::Aux,
+                key: aux_key(META_SPACE, APPLIED_LSN),
+                value: 7u64.to_be_bytes().to_vec(),
+            }])
+            .unwrap();
+            kv.sync().unwrap();
+            drop(kv);
+            let err = Store::open(kind, dir.path(), 10).err().unwrap().to_string();
+            assert!(err.contains("before formats were numbered"), "{err}");
         }
     }
 }

@@ -12,7 +12,9 @@
 
 use jiff::Timestamp;
 
-use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, Venue, VenueId};
+use crate::domain::{
+    Booking, BookingFilter, BookingId, Event, UserId, Venue, VenueId, VenueSettings,
+};
 use crate::store::{AuxEntry, Commit, Committed, StoreError, StoredVenue};
 
 /// Durable storage for venues, their events and the auxiliary records
@@ -39,6 +41,10 @@ pub trait Storage: Send + Sync + 'static {
 
     /// A venue as stored (snapshot and tail applied), or `None`.
     fn load_venue(&self, id: &VenueId) -> Result<Option<StoredVenue>, StoreError>;
+
+    /// Every stored venue's settings and last seq, in id order: what the
+    /// engine's directory of venues starts from.
+    fn venue_listings(&self) -> Result<Vec<(VenueId, VenueSettings, u64)>, StoreError>;
 
     /// Every stored venue id, in id order.
     fn venue_ids(&self) -> Result<Vec<VenueId>, StoreError> {

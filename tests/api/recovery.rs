@@ -284,6 +284,10 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
         assert_eq!(after, before, "{kind:?}");
         let stored = again.store().load_venue(&venue).unwrap().unwrap();
         assert_eq!(stored.bookings.len(), booked.len(), "{kind:?}");
+        // The directory of venues (GET /venues) starts from the store.
+        let listed = again.find_venues(&domain::VenueSearch::default(), None, 10);
+        assert_eq!(listed.len(), 1, "{kind:?}");
+        assert_eq!((&listed[0].id, listed[0].seq), (&venue, stored.seq));
         assert_eq!(
             stored
                 .bookings

@@ -70,7 +70,7 @@ impl Venue {
             settings.staff.remove(&user);
         }
         self.settings = settings.clone();
-        events.push(self.emit(now, Change::VenueUpdated(settings.clone())));
+        events.push(self.emit(now, Change::VenueUpdated(Box::new(settings.clone()))));
         Ok(Reply::Venue(Box::new(settings)))
     }
 
@@ -146,7 +146,7 @@ impl Venue {
         self.layout = layout;
         self.next_claim = next;
         self.settings = settings.clone();
-        events.push(self.emit(now, Change::VenueUpdated(settings.clone())));
+        events.push(self.emit(now, Change::VenueUpdated(Box::new(settings.clone()))));
         Ok(Reply::Venue(Box::new(settings)))
     }
 }

@@ -78,7 +78,7 @@ impl Venue {
         settings.validate()?;
         let now = stored_precision(now);
         let mut venue = Self::restore(id, settings, 0, Vec::new(), Vec::new());
-        let event = venue.emit(now, Change::VenueUpdated(venue.settings.clone()));
+        let event = venue.emit(now, Change::VenueUpdated(Box::new(venue.settings.clone())));
         Ok((venue, event))
     }
 

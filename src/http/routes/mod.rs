@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod bookings;
+mod discovery;
 mod holds;
 mod openapi;
 pub(crate) mod venues;
@@ -54,7 +55,7 @@ api! {
     patch "/me" => auth::update_me, 200, "bearer", "Change the caller's name or phone (null clears)";
     post "/me/wechat" => auth::link_wechat, 200, "bearer", "Link WeChat to the caller's account";
     post "/venues" => venues::create, 201, "bearer", "Create a venue (admin)";
-    get "/venues" => venues::list, 200, "none", "List venues (paginated)";
+    get "/venues" => discovery::list, 200, "none", "List and find venues (query: q, kind, tag, near=lat,lng, radius_km; paginated)";
     get "/venues/{id}" => venues::get, 200, "none", "A venue";
     patch "/venues/{id}" => venues::update, 200, "bearer", "Change a venue (admin or venue staff); refused if it strands bookings";
     put "/venues/{id}/staff/{user_id}" => venues::add_staff, 204, "bearer", "Add a staff member (admin)";

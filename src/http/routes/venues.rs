@@ -37,25 +37,6 @@ fn existing_users<'a>(
     Ok(())
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: MaybeAuth,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let page = Page::from(&query(&req)?)?;
-    let after = page.cursor.as_deref().map(VenueId::from);
-    let ids = state.engine.venue_ids_after(after, page.limit + 1).await?;
-    let more = ids.len() > page.limit;
-    let mut items = Vec::new();
-    for id in ids.iter().take(page.limit) {
-        let (settings, seq) = state.engine.ask(id, GetVenue).await?;
-        let show = settings.shows_staff_to(auth.caller().as_ref());
-        items.push(dto::venue(id, &settings, seq, show));
-    }
-    let next = more.then(|| ids[page.limit - 1].to_string());
-    Ok(HttpResponse::Ok().json(page_of(items, next)))
-}
-
 pub async fn get(
     state: web::Data<AppState>,
     auth: MaybeAuth,
