@@ -4,8 +4,50 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{
-    Period, Resource, ResourceId, ResourceMode, UserId, VenueKind, VenueSettings, WeeklyHours, Zone,
+    Location, Period, Resource, ResourceId, ResourceMode, UserId, VenueDetails, VenueKind,
+    VenueSettings, WeeklyHours, Zone,
 };
+
+/// Where the demo venues are: the Bund, Shanghai.
+pub const BUND: (f64, f64) = (31.2400, 121.4900);
+
+/// What the demo prints and customers read about Lotus Garden.
+pub fn lotus_details() -> VenueDetails {
+    VenueDetails {
+        description: Some("Cantonese classics and dim sum by the river.".into()),
+        address: Some("88 Zhongshan East 1st Rd, Huangpu, Shanghai".into()),
+        phone: Some("+862163210000".into()),
+        cuisine: Some("Cantonese".into()),
+        tags: vec!["dim sum".into(), "river view".into()],
+        price_level: Some(3),
+        location: Some(Location {
+            lat: BUND.0,
+            lng: BUND.1,
+        }),
+        images: Vec::new(),
+    }
+}
+
+/// The demo's second restaurant, "Red Lantern", 4.6 km west of the first:
+/// a Sichuan kitchen with eight tables of four, open 17:00-23:00.
+pub fn lantern_settings() -> VenueSettings {
+    let mut s = tables_settings(8);
+    s.name = "Red Lantern".into();
+    s.opening_hours = every_day(&[("17:00", "23:00")]);
+    s.details = VenueDetails {
+        description: Some("Sichuan hot pot and small plates.".into()),
+        address: Some("1 Nanjing West Rd, Jing'an, Shanghai".into()),
+        cuisine: Some("Sichuan".into()),
+        tags: vec!["spicy".into(), "hot pot".into()],
+        price_level: Some(2),
+        location: Some(Location {
+            lat: 31.2230,
+            lng: 121.4450,
+        }),
+        ..VenueDetails::default()
+    };
+    s
+}
 
 /// "Lotus Garden" in Shanghai: open 11:00-14:00 and 17:00-22:00 every day,
 /// 15-minute grid, 90-minute bookings, tables for 2, 4 and 6 and a shared

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use booking_engine::demo;
-use booking_engine::domain::Caller;
+use booking_engine::domain::{Caller, VenueSettings};
 use booking_engine::settings::Settings;
 use booking_engine::startup::Application;
 use booking_engine::telemetry;
@@ -112,9 +112,12 @@ async fn create_demo(app: &Application, settings: &Settings) -> anyhow::Result<(
             Some("Demo Guest".into()),
         )
         .await?;
-    let (venue, _) = engine
-        .create_venue(demo::restaurant_settings(Vec::new()))
-        .await?;
+    let lotus = VenueSettings {
+        details: demo::lotus_details(),
+        ..demo::restaurant_settings(Vec::new())
+    };
+    let (venue, _) = engine.create_venue(lotus).await?;
+    let (lantern, _) = engine.create_venue(demo::lantern_settings()).await?;
     let add = booking_engine::domain::Command::SetStaff {
         caller: Caller::admin("demo-setup"),
         user: staff.user.id.clone(),
@@ -125,8 +128,12 @@ async fn create_demo(app: &Application, settings: &Settings) -> anyhow::Result<(
     let base = format!("http://{}/api/v1", settings.listen);
     println!(
         "\nDemo ready: \"Lotus Garden\" (Asia/Shanghai), venue {venue}
-  staff:    staff@demo.example / {staff_pw}
+  and \"Red Lantern\", 4.6 km away, venue {lantern}
+  staff:    staff@demo.example / {staff_pw} (Lotus Garden)
   customer: guest@demo.example / {customer_pw}
+
+Restaurants within 5 km of the Bund, nearest first:
+  curl '{base}/venues?near={lat},{lng}&radius_km=5'
 
 Availability for two tomorrow:
   curl '{base}/venues/{venue}/availability?date={date}&party_size=2'
@@ -136,6 +143,8 @@ Book a table for two at 19:00 tomorrow as the customer:
     -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
     -d '{{\"start\": \"{start}\", \"party_size\": 2}}'
 ",
+        lat = demo::BUND.0,
+        lng = demo::BUND.1,
         date = tomorrow.0,
         token = customer.access_token,
         start = tomorrow.1,

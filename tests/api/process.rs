@@ -254,6 +254,22 @@ async fn the_demo_prints_accounts_and_a_booking_request_that_works() {
     .await;
     assert_eq!(r.status().as_u16(), 201);
     assert_eq!(body(r).await["status"], "confirmed");
+    // The printed near query finds both demo restaurants, nearest first.
+    let near = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("curl '"))
+        .find(|l| l.contains("near="))
+        .map(|l| l.trim_end_matches('\'').to_string())
+        .unwrap_or_else(|| panic!("a near query in {text}"));
+    let r = call(reqwest::Method::GET, near, None, None, None).await;
+    let found = body(r).await;
+    let names: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Lotus Garden", "Red Lantern"]);
     demo.child.kill().unwrap();
     demo.child.wait().unwrap();
 }
