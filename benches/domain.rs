@@ -34,6 +34,8 @@ fn bookings(n: usize) -> Vec<Command> {
     (0..n)
         .map(|i| {
             Command::CreateBooking(CreateBooking {
+                guest: Default::default(),
+                channel: Default::default(),
                 id: BookingId::from(format!("b{i:08}").as_str()),
                 caller: Caller::user("bench"),
                 target: BookingTarget::Start {

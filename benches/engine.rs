@@ -80,6 +80,8 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
     let messages: Vec<(VenueId, domain::Command)> = (0..ROUND)
         .map(|i| {
             let booking = domain::CreateBooking {
+                guest: Default::default(),
+                channel: Default::default(),
                 id: BookingId::from(new_id().as_str()),
                 caller: Caller::user("bench"),
                 target: BookingTarget::Start {

@@ -93,6 +93,8 @@ fn fill(store: &Store, bookings: usize, tail: Option<usize>) {
         for i in 0..1000.min(bookings - v * 1000) {
             let start = base + SignedDuration::from_hours(24 * (i % 50) as i64);
             let cmd = Command::CreateBooking(CreateBooking {
+                guest: Default::default(),
+                channel: Default::default(),
                 id: BookingId::from(format!("b{v:07}-{i:04}").as_str()),
                 caller: Caller::user(format!("user-{}", i % 97).as_str()),
                 target: BookingTarget::Start {
@@ -187,6 +189,8 @@ fn venue_over_history(days: usize) {
                 + SignedDuration::from_mins(30 * (i % 6));
             let out = venue.execute(
                 Command::CreateBooking(CreateBooking {
+                    guest: Default::default(),
+                    channel: Default::default(),
                     id,
                     caller: Caller::user(format!("user-{}", i % 97).as_str()),
                     target: BookingTarget::Start {

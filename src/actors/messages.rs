@@ -137,14 +137,14 @@ impl Handler<GetDayWindow> for VenueActor {
 #[rtype(result = "bool")]
 pub struct MaySee {
     pub caller: Caller,
-    pub owner: UserId,
+    pub owner: Option<UserId>,
 }
 
 impl Handler<MaySee> for VenueActor {
     type Result = bool;
 
     fn handle(&mut self, m: MaySee, _: &mut Context<Self>) -> bool {
-        self.venue.may_see(&m.caller, &m.owner)
+        self.venue.may_see(&m.caller, m.owner.as_ref())
     }
 }
 

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::time::micros;
-use crate::domain::{BookingId, DomainError, HoldId, ResourceId, UserId, VenueId};
+use crate::domain::{BookingId, Channel, DomainError, Guest, HoldId, ResourceId, UserId, VenueId};
 
 /// Where a booking is in its life. Capacity is taken by `Pending`,
 /// `Confirmed` and `Seated`; the others give it back.
@@ -109,7 +109,12 @@ impl Transition {
 pub struct Booking {
     pub id: BookingId,
     pub venue_id: VenueId,
-    pub user_id: UserId,
+    /// The customer whose booking it is; none for a guest booked by staff.
+    pub user_id: Option<UserId>,
+    pub guest: Guest,
+    pub channel: Channel,
+    /// Who made it: the customer, or the staff member.
+    pub created_by: UserId,
     pub resource_id: ResourceId,
     #[serde(with = "micros")]
     pub start: Timestamp,

@@ -5,8 +5,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Booking, BookingId, Caller, DomainError, Event, Hold, HoldId, Transition, UserId, VenuePatch,
-    VenueSettings,
+    Booking, BookingId, Caller, Channel, DomainError, Event, Guest, Hold, HoldId, ResourceId,
+    Transition, UserId, VenuePatch, VenueSettings,
 };
 
 /// Lock capacity for a while.
@@ -22,8 +22,16 @@ pub struct PlaceHold {
 /// What a new booking takes: a start and party, or an existing hold.
 #[derive(Clone, Debug)]
 pub enum BookingTarget {
-    Start { start: Timestamp, party_size: u32 },
+    Start {
+        start: Timestamp,
+        party_size: u32,
+    },
     Hold(HoldId),
+    /// A walk-in with no start: the grid start at or before now, seated at
+    /// once (API v1.1 §3).
+    Now {
+        party_size: u32,
+    },
 }
 
 /// Book, directly or by converting a hold.
@@ -33,6 +41,10 @@ pub struct CreateBooking {
     pub caller: Caller,
     pub target: BookingTarget,
     pub note: Option<String>,
+    /// For a customer: their own name and phone unless they gave others.
+    pub guest: Guest,
+    /// Anything but `Online` is a booking staff make for a guest.
+    pub channel: Channel,
 }
 
 /// Move a booking, resize its party, or change its note.
@@ -46,6 +58,8 @@ pub struct Reschedule {
     pub note: Option<String>,
     /// When given, must equal the booking's current version.
     pub version: Option<u32>,
+    /// Move it to this resource (staff only, API v1.1 §3).
+    pub resource_id: Option<ResourceId>,
 }
 
 /// Everything a venue can be asked to change.

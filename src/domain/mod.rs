@@ -9,6 +9,7 @@ pub mod details;
 mod error;
 mod event;
 pub mod grid;
+pub mod guest;
 mod ids;
 mod ledger;
 mod patch;
@@ -21,6 +22,7 @@ pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Re
 pub use details::{DetailsPatch, Location, VenueDetails, VenueSearch};
 pub use error::DomainError;
 pub use event::{Change, Event};
+pub use guest::{Channel, Guest};
 pub use ids::{BookingId, Caller, HoldId, ResourceId, UserId, VenueId};
 pub use patch::Patch;
 pub use settings::{

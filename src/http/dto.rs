@@ -72,6 +72,8 @@ pub fn booking(b: &Booking, zone: &Zone) -> Value {
         "start": local(b.start, zone), "end": local(b.end, zone),
         "party_size": b.party_size, "status": b.status.as_str(), "note": b.note,
         "version": b.version, "created_at": utc(b.created_at), "updated_at": utc(b.updated_at),
+        "guest": {"name": b.guest.name, "phone": b.guest.phone},
+        "channel": b.channel.as_str(), "created_by": b.created_by,
     })
 }
 

@@ -70,15 +70,18 @@ pub fn aux_op(aux: &AuxOp) -> Op {
 fn index_ops(event: &Event, ops: &mut Vec<Op>) {
     let venue = keys::top(event.venue_id.as_str());
     if let Some(b) = event.change.booking() {
-        ops.push(Op::Put {
-            table: Table::UserBookings,
-            key: keys::child(b.user_id.as_str(), b.id.as_str()),
-            value: encode(&UserEntry {
-                venue: event.venue_id.clone(),
-                status: b.status,
-                start: b.start.as_microsecond(),
-            }),
-        });
+        // A guest booked by staff is on no customer's list.
+        if let Some(owner) = &b.user_id {
+            ops.push(Op::Put {
+                table: Table::UserBookings,
+                key: keys::child(owner.as_str(), b.id.as_str()),
+                value: encode(&UserEntry {
+                    venue: event.venue_id.clone(),
+                    status: b.status,
+                    start: b.start.as_microsecond(),
+                }),
+            });
+        }
         ops.push(Op::Put {
             table: Table::Starts,
             key: keys::start(&event.venue_id, b.start, &b.id),

@@ -272,7 +272,7 @@ async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back(
     let users: Vec<_> = stored
         .bookings
         .iter()
-        .map(|b| b.user_id.to_string())
+        .map(|b| b.user_id.as_ref().unwrap().to_string())
         .collect();
     assert_eq!(users.len(), 2, "{users:?}");
     assert!(!users.contains(&"bob".to_string()) && !users.contains(&"cat".to_string()));

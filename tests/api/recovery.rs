@@ -50,6 +50,8 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
             run(
                 &mut venue,
                 Command::CreateBooking(CreateBooking {
+                    guest: Default::default(),
+                    channel: Default::default(),
                     id,
                     caller: Caller::user(format!("u{}", i % 7).as_str()),
                     target,
@@ -75,6 +77,8 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
         run(
             &mut venue,
             Command::CreateBooking(CreateBooking {
+                guest: Default::default(),
+                channel: Default::default(),
                 id: BookingId::from(format!("b{v}-hold").as_str()),
                 caller: Caller::user("u1"),
                 target: hold,
@@ -93,6 +97,7 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
         run(
             &mut venue,
             Command::Reschedule(Reschedule {
+                resource_id: None,
                 id: BookingId::from(format!("b{v}-004").as_str()),
                 caller: Caller::admin("root"),
                 start: Some(moved),

@@ -30,18 +30,36 @@ impl Venue {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         let note = check_note(c.note)?;
+        let staff_booking = c.channel.staff_only();
+        if staff_booking && !self.manages(&c.caller) {
+            return Err(DomainError::Forbidden(
+                "only venue staff may book through this channel",
+            ));
+        }
+        let guest = c.guest.checked(staff_booking)?;
         if self.bookings.contains_key(&c.id) {
             return Err(DomainError::Conflict(format!(
                 "booking {} already exists",
                 c.id
             )));
         }
-        let status = if self.settings.auto_confirm {
+        let mut status = if self.settings.auto_confirm {
             BookingStatus::Confirmed
         } else {
             BookingStatus::Pending
         };
         let (index, start, end, party) = match c.target {
+            BookingTarget::Now { party_size } => {
+                if c.channel != crate::domain::Channel::WalkIn {
+                    return Err(DomainError::invalid("start", "is required"));
+                }
+                status = BookingStatus::Seated;
+                let (start, end) = self.walk_in_now(party_size, now)?;
+                let index = self
+                    .allocate(start, end, party_size, now)
+                    .ok_or(DomainError::SlotUnavailable)?;
+                (index, start, end, party_size)
+            }
             BookingTarget::Start { start, party_size } => {
                 let minutes = self.settings.booking_minutes;
                 self.check_start(start, party_size, minutes, now)?;
@@ -62,7 +80,10 @@ impl Venue {
         let booking = Booking {
             id: c.id,
             venue_id: self.id.clone(),
-            user_id: c.caller.user,
+            user_id: (!staff_booking).then(|| c.caller.user.clone()),
+            guest,
+            channel: c.channel,
+            created_by: c.caller.user,
             resource_id: self.settings.resources[index].id.clone(),
             start,
             end,
@@ -130,7 +151,7 @@ impl Venue {
             .bookings
             .get(id)
             .ok_or(DomainError::NotFound("booking"))?;
-        match self.access(caller, &entry.record.user_id) {
+        match self.access(caller, entry.record.user_id.as_ref()) {
             Access::None => return Err(DomainError::NotFound("booking")),
             Access::Own if !to.owner_may() => {
                 return Err(DomainError::Forbidden("only venue staff may do that"));
@@ -172,8 +193,14 @@ impl Venue {
             .bookings
             .get(&c.id)
             .ok_or(DomainError::NotFound("booking"))?;
-        if self.access(&c.caller, &entry.record.user_id) == Access::None {
+        let access = self.access(&c.caller, entry.record.user_id.as_ref());
+        if access == Access::None {
             return Err(DomainError::NotFound("booking"));
+        }
+        if c.resource_id.is_some() && access != Access::Manage {
+            return Err(DomainError::Forbidden(
+                "only venue staff may move a booking to another resource",
+            ));
         }
         let old = entry.record.clone();
         if let Some(v) = c.version.filter(|v| *v != old.version) {
@@ -188,8 +215,16 @@ impl Venue {
         };
         let start = c.start.unwrap_or(old.start);
         let party = c.party_size.unwrap_or(old.party_size);
-        let moves = start != old.start || party != old.party_size;
-        if !old.status.takes_capacity() || (moves && old.status == BookingStatus::Seated) {
+        let target = match &c.resource_id {
+            Some(id) => Some(*self.layout.index.get(id).ok_or_else(|| {
+                DomainError::invalid("resource_id", "is not a resource of this venue")
+            })?),
+            None => None,
+        };
+        let relocates = target.is_some_and(|i| self.settings.resources[i].id != old.resource_id);
+        let resizes = start != old.start || party != old.party_size;
+        let moves = resizes || relocates;
+        if !old.status.takes_capacity() || (resizes && old.status == BookingStatus::Seated) {
             return Err(DomainError::Conflict(format!(
                 "a {} booking cannot be changed",
                 old.status.as_str()
@@ -201,17 +236,24 @@ impl Venue {
         let mut booking = old;
         if moves {
             let minutes = self.settings.booking_minutes;
-            self.check_start(start, party, minutes, now)?;
-            let end = add_minutes(start, minutes);
+            let seated = booking.status == BookingStatus::Seated;
+            if !seated {
+                self.check_start(start, party, minutes, now)?;
+            }
+            let end = if resizes {
+                add_minutes(start, minutes)
+            } else {
+                booking.end
+            };
             let old_claim = self.bookings[&c.id].claim;
+            // A seated party moves tables from now to its end (API v1.1 §12).
+            let checked_from = if seated { now.max(start) } else { start };
             let index = self.try_move(
                 old_claim,
-                booking.start,
-                booking.end,
-                booking.party_size,
-                start,
-                end,
-                party,
+                (booking.start, booking.end, booking.party_size),
+                (start, end, party),
+                checked_from,
+                target,
                 now,
             )?;
             self.bookings.get_mut(&c.id).unwrap().claim =  // unwrap: the booking exists (looked up above).
@@ -227,22 +269,24 @@ impl Venue {
         Ok(Reply::Booking(booking))
     }
 
-    /// Takes the old claim away and finds room for the new interval; puts the
-    /// old claim back if there is none.
-    #[allow(clippy::too_many_arguments)]
+    /// Takes the old claim away and finds room for the new interval (from
+    /// `checked_from` on, on `only` if given); puts the old claim back if
+    /// there is none.
     fn try_move(
         &mut self,
         old: Option<super::ClaimRef>,
-        old_start: Timestamp,
-        old_end: Timestamp,
-        old_party: u32,
-        start: Timestamp,
-        end: Timestamp,
-        party: u32,
+        (old_start, old_end, old_party): (Timestamp, Timestamp, u32),
+        (_, end, party): (Timestamp, Timestamp, u32),
+        checked_from: Timestamp,
+        only: Option<usize>,
         now: Timestamp,
     ) -> Result<usize, DomainError> {
         self.unclaim(old, old_start);
-        match self.allocate(start, end, party, now) {
+        let found = match only {
+            Some(i) => self.fits_on(i, checked_from, end, party, now).then_some(i),
+            None => self.allocate(checked_from, end, party, now),
+        };
+        match found {
             Some(index) => Ok(index),
             None => {
                 if let Some(c) = old {
@@ -272,6 +316,8 @@ mod tests {
 
     fn convert(id: &str, user: &str, hold: &str) -> Command {
         Command::CreateBooking(CreateBooking {
+            guest: Default::default(),
+            channel: Default::default(),
             id: BookingId::from(id),
             caller: Caller::user(user),
             target: BookingTarget::Hold(HoldId::from(hold)),
@@ -339,6 +385,7 @@ mod tests {
         let seq = v.seq();
         let mv = |start: &str| {
             Command::Reschedule(Reschedule {
+                resource_id: None,
                 id: BookingId::from("mine"),
                 caller: Caller::user("ann"),
                 start: Some(at(start)),

@@ -90,7 +90,7 @@ impl Venue {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         let entry = self.holds.get(id).ok_or(DomainError::NotFound("hold"))?;
-        if self.access(caller, &entry.record.user_id) == Access::None {
+        if self.access(caller, Some(&entry.record.user_id)) == Access::None {
             return Err(DomainError::NotFound("hold"));
         }
         match entry.record.status {
@@ -204,6 +204,8 @@ mod tests {
         ));
         let convert = || {
             Command::CreateBooking(crate::domain::commands::CreateBooking {
+                guest: Default::default(),
+                channel: Default::default(),
                 id: crate::domain::BookingId::from("b1"),
                 caller: Caller::user("ann"),
                 target: crate::domain::BookingTarget::Hold(HoldId::from("h1")),

@@ -9,6 +9,7 @@ mod layout;
 #[cfg(test)]
 mod props;
 mod retention;
+mod walk_in;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -213,14 +214,14 @@ impl Venue {
     /// so ids cannot be probed.
     pub fn booking_for(&self, id: &BookingId, caller: &Caller) -> Result<&Booking, DomainError> {
         self.booking(id)
-            .filter(|b| self.may_see(caller, &b.user_id))
+            .filter(|b| self.may_see(caller, b.user_id.as_ref()))
             .ok_or(DomainError::NotFound("booking"))
     }
 
     /// A hold as the caller may see it.
     pub fn hold_for(&self, id: &HoldId, caller: &Caller) -> Result<&Hold, DomainError> {
         self.hold(id)
-            .filter(|h| self.may_see(caller, &h.user_id))
+            .filter(|h| self.may_see(caller, Some(&h.user_id)))
             .ok_or(DomainError::NotFound("hold"))
     }
 
@@ -266,7 +267,8 @@ impl Venue {
     }
 
     /// Whether the caller may see a record owned by `owner`.
-    pub fn may_see(&self, caller: &Caller, owner: &UserId) -> bool {
+    /// `owner` is none for a guest booked by staff: only staff see it.
+    pub fn may_see(&self, caller: &Caller, owner: Option<&UserId>) -> bool {
         self.access(caller, owner) != Access::None
     }
 
@@ -275,10 +277,10 @@ impl Venue {
         self.settings.managed_by(caller)
     }
 
-    fn access(&self, caller: &Caller, owner: &UserId) -> Access {
+    fn access(&self, caller: &Caller, owner: Option<&UserId>) -> Access {
         if self.manages(caller) {
             Access::Manage
-        } else if &caller.user == owner {
+        } else if owner == Some(&caller.user) {
             Access::Own
         } else {
             Access::None
@@ -305,15 +307,7 @@ impl Venue {
         minutes: u32,
         now: Timestamp,
     ) -> Result<(), DomainError> {
-        if !(1..=MAX_PARTY).contains(&party) {
-            return Err(DomainError::invalid("party_size", "must be 1 to 1000"));
-        }
-        if !self.settings.resources.iter().any(|r| r.seats(party)) {
-            return Err(DomainError::invalid(
-                "party_size",
-                format!("no resource of this venue seats a party of {party}"),
-            ));
-        }
+        self.check_party(party)?;
         if start < now {
             return Err(DomainError::invalid("start", "is in the past"));
         }
@@ -338,6 +332,20 @@ impl Venue {
             .map_err(|off| DomainError::invalid("start", off.reason()))
     }
 
+    /// A party size the venue can ever seat.
+    fn check_party(&self, party: u32) -> Result<(), DomainError> {
+        if !(1..=MAX_PARTY).contains(&party) {
+            return Err(DomainError::invalid("party_size", "must be 1 to 1000"));
+        }
+        if !self.settings.resources.iter().any(|r| r.seats(party)) {
+            return Err(DomainError::invalid(
+                "party_size",
+                format!("no resource of this venue seats a party of {party}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether a local date lies in `[today, today + horizon_days]`.
     fn within_horizon(&self, date: Date, now: Timestamp) -> bool {
         let today = self.settings.local_date(now);
@@ -360,6 +368,26 @@ impl Venue {
             self.layout
                 .fits(&self.settings.resources[i], i, s, e, party, n)
         })
+    }
+
+    /// Whether the resource at `index` has room for this interval and party.
+    fn fits_on(
+        &self,
+        index: usize,
+        start: Timestamp,
+        end: Timestamp,
+        party: u32,
+        now: Timestamp,
+    ) -> bool {
+        let r = &self.settings.resources[index];
+        self.layout.fits(
+            r,
+            index,
+            start.as_second(),
+            end.as_second(),
+            party,
+            now.as_second(),
+        )
     }
 
     /// Records a claim on the resource at `index`; `until` is a hold's expiry.
@@ -447,6 +475,8 @@ pub(crate) mod test_support {
 
     pub fn book(id: &str, user: &str, start: &str, party: u32) -> Command {
         Command::CreateBooking(CreateBooking {
+            guest: Default::default(),
+            channel: Default::default(),
             id: BookingId::from(id),
             caller: Caller::user(user),
             target: BookingTarget::Start {

@@ -94,6 +94,8 @@ impl World {
                     party_size: party,
                 };
                 Command::CreateBooking(CreateBooking {
+                    guest: Default::default(),
+                    channel: Default::default(),
                     id,
                     caller: caller(user),
                     target,
@@ -121,6 +123,8 @@ impl World {
                 self.bookings.push(id.clone());
                 let target = BookingTarget::Hold(self.holds[hold % self.holds.len()].clone());
                 Command::CreateBooking(CreateBooking {
+                    guest: Default::default(),
+                    channel: Default::default(),
                     id,
                     caller: caller(user),
                     target,
@@ -137,6 +141,7 @@ impl World {
                 slot,
                 party,
             } if !self.bookings.is_empty() => Command::Reschedule(Reschedule {
+                resource_id: None,
                 id: self.bookings[booking % self.bookings.len()].clone(),
                 caller: Caller::admin("root"),
                 start: Some(self.start(day, slot)),

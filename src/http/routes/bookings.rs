@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use crate::actors::messages::Execute;
 use crate::domain::{
-    self, BookingFilter, BookingId, BookingTarget, Command, HoldId, Reply, Transition, VenueId,
-    VenueSettings,
+    self, BookingFilter, BookingId, BookingTarget, Channel, Command, Guest, HoldId, Reply,
+    Transition, VenueId, VenueSettings,
 };
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
@@ -23,6 +23,17 @@ pub struct BookingIn {
     party_size: Option<u32>,
     hold_id: Option<String>,
     note: Option<String>,
+    #[serde(default)]
+    guest: GuestIn,
+    #[serde(default)]
+    channel: Channel,
+}
+
+/// `guest` in a booking body (API v1.1 §3).
+#[derive(Default, Deserialize)]
+pub struct GuestIn {
+    name: Option<String>,
+    phone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -31,6 +42,7 @@ pub struct BookingPatch {
     party_size: Option<u32>,
     note: Option<String>,
     version: Option<u32>,
+    resource_id: Option<String>,
 }
 
 fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
@@ -55,6 +67,9 @@ async fn respond(
 
 fn target(b: &BookingIn) -> Result<BookingTarget, ApiError> {
     match (&b.hold_id, &b.start, b.party_size) {
+        (None, None, Some(party_size)) if b.channel == Channel::WalkIn => {
+            Ok(BookingTarget::Now { party_size })
+        }
         (Some(hold), None, None) => Ok(BookingTarget::Hold(HoldId::from(hold.as_str()))),
         (Some(_), _, _) => Err(ApiError::invalid(
             "hold_id",
@@ -77,11 +92,27 @@ pub async fn create(
     body: JsonBody<BookingIn>,
 ) -> Result<HttpResponse, ApiError> {
     let venue = VenueId::from(path.as_str());
+    let b = &body.value;
+    let mut guest = Guest {
+        name: b.guest.name.clone(),
+        phone: b.guest.phone.clone(),
+    };
+    // A customer's own booking: their account's name and phone unless the
+    // body gave others.
+    if b.channel == Channel::Online
+        && (guest.name.is_none() || guest.phone.is_none())
+        && let Some(account) = state.accounts.user(&auth.user())?
+    {
+        guest.name = guest.name.or(account.name);
+        guest.phone = guest.phone.or(account.phone);
+    }
     let booking = domain::CreateBooking {
         id: BookingId::from(new_id().as_str()),
         caller: auth.caller(),
-        target: target(&body.value)?,
-        note: body.value.note.clone(),
+        target: target(b)?,
+        note: b.note.clone(),
+        guest,
+        channel: b.channel,
     };
     let (user, now) = (auth.user(), state.engine.now());
     let run = |record| {
@@ -174,6 +205,7 @@ pub async fn update(
         party_size: b.party_size,
         note: b.note,
         version: b.version,
+        resource_id: b.resource_id.as_deref().map(domain::ResourceId::from),
     };
     let reply = state
         .engine

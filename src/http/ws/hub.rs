@@ -186,7 +186,8 @@ impl Hub {
             }
         }
         if let Some(booking) = event.change.booking()
-            && let Some(mut subs) = self.users.get_mut(&booking.user_id)
+            && let Some(owner) = &booking.user_id
+            && let Some(mut subs) = self.users.get_mut(owner)
         {
             let frame = event_frame(&Arc::from("user:bookings"), event, &zone);
             self.deliver(&mut subs, &frame);
