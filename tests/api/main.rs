@@ -10,6 +10,7 @@ mod backup;
 mod bookings;
 mod discovery;
 mod engine;
+mod guests;
 mod hardening;
 mod health;
 mod load;

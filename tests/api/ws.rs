@@ -14,9 +14,9 @@ use crate::helpers::*;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Ws(Socket);
+pub(crate) struct Ws(Socket);
 
-async fn connect(app: &TestApp, token: Option<&str>) -> Ws {
+pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Ws {
     let url = format!("{}/ws", app.address.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
     if let Some(t) = token {
@@ -31,12 +31,12 @@ async fn connect(app: &TestApp, token: Option<&str>) -> Ws {
 }
 
 impl Ws {
-    async fn send(&mut self, frame: Value) {
+    pub(crate) async fn send(&mut self, frame: Value) {
         self.0.send(Message::text(frame.to_string())).await.unwrap();
     }
 
     /// The next JSON frame (pings answered by the client library).
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(10), self.0.next())
                 .await
@@ -49,7 +49,7 @@ impl Ws {
         }
     }
 
-    async fn subscribe(&mut self, frame: Value) -> Value {
+    pub(crate) async fn subscribe(&mut self, frame: Value) -> Value {
         self.send(frame).await;
         let answer = self.next().await;
         assert_eq!(answer["type"], "subscribed", "{answer}");
