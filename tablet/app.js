@@ -215,12 +215,8 @@ $('walk-in').addEventListener('click', async () => {
   const party = Number($('walk-in-party').value);
   const today = todayIn(state.venue.timezone);
   try {
-    const { slots } = await client.availability(state.venue.id, today, party);
-    const now = Date.now();
-    const slot = slots.find((s) => s.available && Date.parse(s.start) >= now);
-    if (!slot) throw new Error(`No place for a party of ${party} now.`);
-    const booking = await client.book(state.venue.id, { start: slot.start, partySize: party, note: 'walk-in' });
-    const seated = booking.status === 'pending' ? await client.confirm(booking.id).then(() => client.seat(booking.id)) : await client.seat(booking.id);
+    // Seated at the current grid start by the server (channel walk_in).
+    const seated = await client.walkIn(state.venue.id, { partySize: party, guest: { name: 'Walk-in' } });
     if (state.date === today) state.bookings.set(seated.id, seated);
     showError(null);
     render();

@@ -250,9 +250,31 @@ export class BookingClient {
     return this.request('GET', `/bookings/${encodeURIComponent(id)}`);
   }
 
-  /** @param {{start?: string, partySize?: number, note?: string, version?: number}} change */
-  reschedule(id, { start, partySize, note, version }) {
-    return this.request('PATCH', `/bookings/${encodeURIComponent(id)}`, { body: { start, party_size: partySize, note, version } });
+  /**
+   * Staff: a booking for a guest who may have no account (a phone call, a
+   * walk-in). `guest.name` is required; `channel` is 'phone', 'walk_in' or
+   * 'staff'. A 'walk_in' without `start` is seated now (see `walkIn`).
+   * @param {{start?: string, partySize: number, guest: {name: string, phone?: string},
+   *   channel?: 'phone' | 'walk_in' | 'staff', note?: string}} booking
+   * @param {{idempotencyKey?: string}} [o]
+   */
+  bookForGuest(venueId, { start, partySize, guest, channel = 'phone', note }, o = {}) {
+    const body = { start, party_size: partySize, guest, channel, note };
+    return this.create(`/venues/${encodeURIComponent(venueId)}/bookings`, body, o.idempotencyKey);
+  }
+
+  /** Staff: seats a party at the door now (the current grid start). */
+  walkIn(venueId, { partySize, guest = { name: 'Walk-in' }, note }, o = {}) {
+    return this.bookForGuest(venueId, { partySize, guest, channel: 'walk_in', note }, o);
+  }
+
+  /**
+   * Moves, resizes or annotates a booking atomically; `resourceId` (staff
+   * only) moves it to another table or room.
+   * @param {{start?: string, partySize?: number, note?: string, version?: number, resourceId?: string}} change
+   */
+  reschedule(id, { start, partySize, note, version, resourceId }) {
+    return this.request('PATCH', `/bookings/${encodeURIComponent(id)}`, { body: { start, party_size: partySize, note, version, resource_id: resourceId } });
   }
 
   cancel(id) { return this.transition(id, 'cancel'); }

@@ -159,3 +159,26 @@ test('loginWithWechat trades a wx.login code for a session; updateMe sets the ph
     fake.close();
   }
 });
+
+test('staff book a guest by phone, seat a walk-in now and move a party to another table', async () => {
+  const admin = new BookingClient({ baseUrl: server.baseUrl });
+  await admin.login(ADMIN);
+  const day = [['00:00', '24:00']];
+  const allDay = { ...restaurant([
+    { id: 'a', name: 'A', capacity: 4, mode: 'exclusive' },
+    { id: 'b', name: 'B', capacity: 4, mode: 'exclusive' },
+  ]), booking_minutes: 15, opening_hours: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: day, sun: day } };
+  const v = await admin.createVenue(allDay);
+  const phone = await admin.bookForGuest(v.id, { start: evening(2), partySize: 2, guest: { name: 'Mr Wang', phone: '+8613800138000' } });
+  assert.equal(phone.user_id, null);
+  assert.equal(phone.channel, 'phone');
+  assert.equal(phone.guest.name, 'Mr Wang');
+  const walkIn = await admin.walkIn(v.id, { partySize: 2 });
+  assert.equal(walkIn.status, 'seated');
+  const other = walkIn.resource_id === 'a' ? 'b' : 'a';
+  const moved = await admin.reschedule(walkIn.id, { resourceId: other });
+  assert.equal(moved.resource_id, other);
+  const customer = new BookingClient({ baseUrl: server.baseUrl });
+  await customer.register({ email: 'guest-js@js.example', password: 'password-123' });
+  await assert.rejects(customer.walkIn(v.id, { partySize: 2 }), (e) => e instanceof ApiError && e.status === 403);
+});
