@@ -6,7 +6,7 @@
 use crate::actors::{Engine, EngineError};
 use jiff::civil::Date;
 
-use crate::actors::messages::{GetBooking, GetDayWindow, MaySee};
+use crate::actors::messages::{GetBooking, GetDayWindow, GetVenue, MaySee};
 use crate::domain::{
     Booking, BookingFilter, BookingId, Caller, DomainError, Event, UserId, VenueId,
 };
@@ -174,6 +174,23 @@ impl Engine {
         let key = venue.clone();
         self.read(move |s| s.bookings_starting(&key, from, to))
             .await
+    }
+
+    /// Every booking the venue ever had (staff and admin): what its guest
+    /// list and histories are computed from. Read from the store on the
+    /// blocking pool: finished bookings have left the venue's memory.
+    pub async fn venue_history(
+        &self,
+        venue: &VenueId,
+        caller: Caller,
+    ) -> Result<Vec<Booking>, EngineError> {
+        let (settings, _) = self.ask(venue, GetVenue).await?;
+        if !settings.managed_by(&caller) {
+            return Err(DomainError::Forbidden("only the venue's staff see its guests").into());
+        }
+        let key = venue.clone();
+        let stored = self.read(move |s| s.load_venue(&key)).await?;
+        Ok(stored.map(|v| v.bookings).unwrap_or_default())
     }
 
     /// The store engine's name (`redb`, `sled`), for `/ready`.

@@ -10,6 +10,7 @@ mod error;
 mod event;
 pub mod grid;
 pub mod guest;
+pub mod guests;
 mod ids;
 mod ledger;
 mod patch;

@@ -156,6 +156,11 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             ),
             None,
         ),
+        ("get", "/venues/{id}/guests") => (M::GET, format!("/venues/{v}/guests"), None),
+        ("get", "/venues/{id}/guests/{guest_id}") => {
+            w.booking(&[]).await;
+            (M::GET, format!("/venues/{v}/guests/u.{}", w.owner_id), None)
+        }
         ("get", "/venues/{id}/bookings") => (
             M::GET,
             format!("/venues/{v}/bookings?date={}", &evening_text(2)[..10]),
@@ -224,7 +229,10 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
         ("get", "/venues" | "/venues/{id}" | "/venues/{id}/availability") => [200; 6],
         ("patch", "/venues/{id}") => [401, 403, 403, 403, 200, 200],
         ("put" | "delete", "/venues/{id}/staff/{user_id}") => [401, 403, 403, 403, 403, 204],
-        ("get", "/venues/{id}/bookings") => [401, 403, 403, 403, 200, 200],
+        (
+            "get",
+            "/venues/{id}/bookings" | "/venues/{id}/guests" | "/venues/{id}/guests/{guest_id}",
+        ) => [401, 403, 403, 403, 200, 200],
         ("post", "/venues/{id}/holds" | "/venues/{id}/bookings") => [401, 201, 201, 201, 201, 201],
         ("delete", "/holds/{id}") => [401, 204, 404, 404, 204, 204],
         ("get" | "patch", "/bookings/{id}") | ("post", "/bookings/{id}/cancel") => {

@@ -392,3 +392,124 @@ async fn a_guests_phone_reaches_no_availability_push() {
     assert_eq!(frame["type"], "availability", "{frame}");
     assert!(!frame.to_string().contains("137000000"), "{frame}");
 }
+
+#[actix_rt::test]
+async fn the_guest_list_counts_each_guests_history_and_finds_them_by_name_or_phone() {
+    let f = floor(|_| {}).await;
+    let (ann, ann_id) = f.app.register("ann@example.com").await;
+    f.app
+        .patch("/me", Some(&ann), &json!({"name": "Ann Li"}))
+        .await;
+    let run = |id: String, steps: &'static [&'static str]| {
+        let app = &f.app;
+        let staff = f.staff.clone();
+        async move {
+            for step in steps {
+                let r = app
+                    .post(&format!("/bookings/{id}/{step}"), Some(&staff), &json!({}))
+                    .await;
+                assert_eq!(r.status().as_u16(), 200, "{step}");
+            }
+        }
+    };
+    // Ann: a visit, a no-show, a cancellation, one ahead.
+    let mut ids = Vec::new();
+    for day in 2..6 {
+        let (_, b) = f
+            .book(&ann, json!({"start": evening_text(day), "party_size": 2}))
+            .await;
+        ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    run(ids[0].clone(), &["seat", "complete"]).await;
+    run(ids[1].clone(), &["no-show"]).await;
+    run(ids[2].clone(), &["cancel"]).await;
+    // Mr Wang by phone, twice: a visit and one ahead.
+    let wang = json!({"name": "Mr Wang", "phone": "+8613800138000"});
+    let mut wang_ids = Vec::new();
+    for day in [2, 7] {
+        let (status, b) = f
+            .book(&f.staff, json!({"start": evening_text(day).replace("T18", "T20"), "party_size": 2, "channel": "phone", "guest": wang}))
+            .await;
+        assert_eq!(status, 201, "{b}");
+        wang_ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    run(wang_ids[0].clone(), &["seat", "complete"]).await;
+
+    let path = format!("/venues/{}/guests", f.venue);
+    let list = body(f.app.get(&path, Some(&f.staff)).await).await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    let ann_row = items
+        .iter()
+        .find(|g| g["user_id"] == ann_id.as_str())
+        .unwrap();
+    assert_eq!(
+        (
+            ann_row["visits"].as_u64(),
+            ann_row["no_shows"].as_u64(),
+            ann_row["cancellations"].as_u64(),
+            ann_row["upcoming"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1)),
+        "{ann_row}"
+    );
+    assert_eq!(ann_row["name"], "Ann Li");
+    let wang_row = items.iter().find(|g| g["name"] == "Mr Wang").unwrap();
+    assert_eq!(
+        (wang_row["visits"].as_u64(), wang_row["upcoming"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(wang_row["user_id"], Value::Null);
+    assert!(wang_row["last_visit"].is_string());
+
+    for (q, who) in [
+        ("wang", "Mr Wang"),
+        ("138%200013", "Mr Wang"),
+        ("ANN", "Ann Li"),
+    ] {
+        let found = body(f.app.get(&format!("{path}?q={q}"), Some(&f.staff)).await).await;
+        let names: Vec<_> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["name"].clone())
+            .collect();
+        assert_eq!(names, [json!(who)], "{q}");
+    }
+
+    // One guest with their bookings here, newest first.
+    let one = body(
+        f.app
+            .get(
+                &format!("{path}/{}", wang_row["id"].as_str().unwrap()),
+                Some(&f.staff),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(one["bookings"].as_array().unwrap().len(), 2, "{one}");
+    assert_eq!(one["bookings"][0]["id"], wang_ids[1].as_str());
+    let r = f.app.get(&format!("{path}/p.000"), Some(&f.staff)).await;
+    assert_eq!(r.status().as_u16(), 404);
+    for token in [&ann, &f.other_staff] {
+        assert_eq!(f.app.get(&path, Some(token)).await.status().as_u16(), 403);
+    }
+
+    // The day sheet shows each booking's guest history.
+    let date = &evening_text(7)[..10];
+    let sheet = body(
+        f.app
+            .get(
+                &format!("/venues/{}/bookings?date={date}", f.venue),
+                Some(&f.staff),
+            )
+            .await,
+    )
+    .await;
+    let history = &sheet["items"][0]["guest"]["history"];
+    assert_eq!(
+        (history["visits"].as_u64(), history["upcoming"].as_u64()),
+        (Some(1), Some(1)),
+        "{sheet}"
+    );
+}

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod bookings;
 mod discovery;
+mod guests;
 mod holds;
 mod openapi;
 pub(crate) mod venues;
@@ -61,6 +62,8 @@ api! {
     put "/venues/{id}/staff/{user_id}" => venues::add_staff, 204, "bearer", "Add a staff member (admin)";
     delete "/venues/{id}/staff/{user_id}" => venues::remove_staff, 204, "bearer", "Remove a staff member (admin)";
     get "/venues/{id}/availability" => venues::availability, 200, "none", "A day's availability for a party size (query: date, party_size)";
+    get "/venues/{id}/guests" => guests::list, 200, "bearer", "The venue's guests with their history (staff; query: q, limit, cursor)";
+    get "/venues/{id}/guests/{guest_id}" => guests::get, 200, "bearer", "One guest with their bookings at this venue (staff)";
     get "/venues/{id}/bookings" => venues::day_sheet, 200, "bearer", "The day sheet (staff; query: date, status, limit, cursor)";
     post "/venues/{id}/holds" => holds::place, 201, "bearer", "Hold capacity (honours Idempotency-Key)";
     delete "/holds/{id}" => holds::release, 204, "bearer", "Release a hold (owner or staff)";

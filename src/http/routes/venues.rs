@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::actors::messages::{GetAvailability, GetVenue};
+use crate::domain::guests::{guest_id, summarize};
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::{BookingStatus, Command, Reply, UserId, VenueId, VenuePatch, VenueSettings};
 use crate::http::dto::{self, VenueIn, VenuePatchIn};
@@ -201,8 +202,19 @@ pub async fn day_sheet(
     let chosen: Vec<_> = rows.by_ref().take(page.limit).collect();
     let next = (chosen.len() == page.limit && rows.next().is_some())
         .then(|| chosen[chosen.len() - 1].id.to_string());
-    Ok(HttpResponse::Ok().json(page_of(
-        chosen.iter().map(|b| dto::booking(b, &zone)).collect(),
-        next,
-    )))
+    // Each booking's guest with their history at the venue (API v1.1 §3).
+    let history = state.engine.venue_history(&id, auth.caller()).await?;
+    let guests = summarize(&history, state.engine.now());
+    let items = chosen
+        .iter()
+        .map(|b| {
+            let mut item = dto::booking(b, &zone);
+            if let Some(g) = guests.get(&guest_id(b)) {
+                item["guest"]["id"] = json!(g.id);
+                item["guest"]["history"] = super::guests::history_json(g, &zone);
+            }
+            item
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(page_of(items, next)))
 }

@@ -1,0 +1,79 @@
+//! `GET /venues/{id}/guests` and `/guests/{guest_id}` (staff, API v1.1 §3):
+//! the venue's guests with their history, computed by the domain from every
+//! booking the venue ever had.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::domain::guests::{GuestSummary, guest_id, summarize};
+use crate::domain::{VenueId, Zone};
+use crate::http::dto;
+use crate::http::extract::{Auth, Page, page_of, query};
+use crate::http::{ApiError, AppState};
+
+/// A guest as the host sees them.
+pub fn guest_json(g: &GuestSummary, zone: &Zone) -> Value {
+    json!({
+        "id": g.id, "user_id": g.user_id, "name": g.name, "phone": g.phone,
+        "visits": g.visits, "no_shows": g.no_shows, "cancellations": g.cancellations,
+        "last_visit": g.last_visit.map(|t| dto::local(t, zone)), "upcoming": g.upcoming,
+    })
+}
+
+/// The counts alone, as `guest.history` on a day sheet's bookings.
+pub fn history_json(g: &GuestSummary, zone: &Zone) -> Value {
+    json!({
+        "visits": g.visits, "no_shows": g.no_shows, "cancellations": g.cancellations,
+        "last_visit": g.last_visit.map(|t| dto::local(t, zone)), "upcoming": g.upcoming,
+    })
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let venue = VenueId::from(path.as_str());
+    let q = query(&req)?;
+    let page = Page::from(&q)?;
+    let search = q
+        .get("q")
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    if search.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(ApiError::invalid("q", "must be at most 200 characters"));
+    }
+    let history = state.engine.venue_history(&venue, auth.caller()).await?;
+    let zone = state.zones.get(&state.engine, &venue).await?;
+    let guests = summarize(&history, state.engine.now());
+    let mut rows = guests
+        .values()
+        .filter(|g| search.as_deref().is_none_or(|t| g.matches(t)))
+        .filter(|g| page.cursor.as_deref().is_none_or(|c| g.id.as_str() > c));
+    let chosen: Vec<&GuestSummary> = rows.by_ref().take(page.limit).collect();
+    let next = (chosen.len() == page.limit && rows.next().is_some())
+        .then(|| chosen[chosen.len() - 1].id.clone());
+    let items = chosen.iter().map(|g| guest_json(g, &zone)).collect();
+    Ok(HttpResponse::Ok().json(page_of(items, next)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (venue, wanted) = path.into_inner();
+    let venue = VenueId::from(venue.as_str());
+    let history = state.engine.venue_history(&venue, auth.caller()).await?;
+    let zone = state.zones.get(&state.engine, &venue).await?;
+    let mut theirs: Vec<_> = history.iter().filter(|b| guest_id(b) == wanted).collect();
+    let guests = summarize(theirs.iter().copied(), state.engine.now());
+    let guest = guests
+        .get(&wanted)
+        .ok_or_else(|| ApiError::not_found("guest"))?;
+    theirs.sort_by(|a, b| b.start.cmp(&a.start).then_with(|| a.id.cmp(&b.id)));
+    let mut body = guest_json(guest, &zone);
+    body["bookings"] = theirs.iter().map(|b| dto::booking(b, &zone)).collect();
+    Ok(HttpResponse::Ok().json(body))
+}
