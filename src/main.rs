@@ -11,12 +11,6 @@ use booking_engine::startup::Application;
 use booking_engine::telemetry;
 use clap::{Parser, Subcommand};
 
-/// mimalloc instead of glibc's malloc: under the spread load glibc's
-/// allocator (arena locks, consolidation, heap growth by `mprotect`) took
-/// about a quarter of the HTTP threads' CPU. See BENCHMARKS.md.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The booking engine: serves the API, the live push and the tablet.
 ///
 /// Settings come from config/ (or BOOKING_CONFIG_DIR) and BOOKING_*

@@ -67,6 +67,11 @@ pub struct WeChat {
 
 impl WeChat {
     pub fn new(settings: WeChatSettings) -> anyhow::Result<Self> {
+        // TLS to WeChat by rustls with graviola's cryptography: pure Rust,
+        // so the binary builds with nothing but rustc (ring and aws-lc need
+        // a C toolchain). Installed once per process; a second call finds
+        // it there.
+        let _ = rustls_graviola::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -145,6 +150,39 @@ mod tests {
 
     fn answer(json: &str) -> Result<WeChatIdentity, WeChatError> {
         classify(serde_json::from_str(json).unwrap())
+    }
+
+    /// An https `api_base` goes through rustls (graviola): a host that
+    /// answers in plain text fails the TLS handshake, which is WeChat not
+    /// answering usefully (503), not a panic for a missing crypto provider.
+    #[tokio::test]
+    async fn an_https_api_base_speaks_tls() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (saw, seen) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            if let Ok((mut socket, _)) = listener.accept() {
+                let mut hello = [0u8; 5];
+                // A TLS client hello starts with a handshake record: 0x16.
+                let _ = socket.read_exact(&mut hello);
+                let _ = saw.send(hello[0] == 0x16);
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\n\r\n{}");
+            }
+        });
+        let wechat = WeChat::new(WeChatSettings {
+            appid: Some("wx".into()),
+            secret: Some("s".into()),
+            api_base: format!("https://127.0.0.1:{port}"),
+        })
+        .unwrap();
+        let got = wechat.code_to_session("good-code").await;
+        assert!(matches!(got, Err(WeChatError::Upstream(_))), "{got:?}");
+        assert_eq!(
+            seen.recv().ok(),
+            Some(true),
+            "the client opened with a TLS hello"
+        );
     }
 
     #[test]
