@@ -334,6 +334,27 @@ async fn staff_move_a_party_to_another_table_atomically() {
         (both["resource_id"].as_str(), both["start"].as_str()),
         (Some(on.as_str()), Some(later.as_str()))
     );
+
+    // A reschedule keeps its table while it fits there, though the
+    // allocator would pick the other one first.
+    let (_, c) = f
+        .book(&ann, json!({"start": evening_text(5), "party_size": 2}))
+        .await;
+    let c_path = format!("/bookings/{}", c["id"].as_str().unwrap());
+    let c_on = c["resource_id"].as_str().unwrap().to_string();
+    let c_other = if c_on == "t1" { "t2" } else { "t1" };
+    let r = f
+        .app
+        .patch(&c_path, Some(&f.staff), &json!({"resource_id": c_other}))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let later = evening_text(5).replace("T18:00", "T18:15");
+    let r = f
+        .app
+        .patch(&c_path, Some(&ann), &json!({"start": later}))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(body(r).await["resource_id"], c_other);
 }
 
 #[actix_rt::test]

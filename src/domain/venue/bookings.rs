@@ -282,9 +282,12 @@ impl Venue {
         now: Timestamp,
     ) -> Result<usize, DomainError> {
         self.unclaim(old, old_start);
-        let found = match only {
-            Some(i) => self.fits_on(i, checked_from, end, party, now).then_some(i),
-            None => self.allocate(checked_from, end, party, now),
+        // A reschedule keeps its resource if it still fits there, else
+        // takes what the allocator picks (API v1.1 §12).
+        let found = match only.or(old.map(|c| c.resource)) {
+            Some(i) if self.fits_on(i, checked_from, end, party, now) => Some(i),
+            _ if only.is_some() => None,
+            _ => self.allocate(checked_from, end, party, now),
         };
         match found {
             Some(index) => Ok(index),
