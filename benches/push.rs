@@ -301,7 +301,7 @@ async fn ours(n: usize) -> Figures {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}/api/v1");
-    let client = reqwest::Client::new();
+    let client = booking_engine::tls::client().build().unwrap();
     while client
         .get(format!("http://127.0.0.1:{port}/health"))
         .send()

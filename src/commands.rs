@@ -18,7 +18,7 @@ pub async fn backup(settings: &Settings, url: Option<&str>, to: &Path) -> anyhow
     let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) else {
         bail!("backup logs in as the admin: set BOOKING_ADMIN_EMAIL and BOOKING_ADMIN_PASSWORD");
     };
-    let client = reqwest::Client::new();
+    let client = crate::tls::client().build()?;
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": email, "password": password}))

@@ -19,9 +19,10 @@
 //! - [`accounts`]: users, password hashes, tokens; writes go through the
 //!   engine's store writer.
 //! - [`commands`]: the binary's `backup` and `restore`.
+//! - [`tls`]: the rustls provider (graviola, pure Rust) of every HTTP client.
 //! - [`demo`]: the demo restaurant.
 //! - [`load`]: the load generator behind `booking-load` (an HTTP client of
-//!   the server; it uses nothing of the engine but [`ids`]).
+//!   the server; it uses nothing of the engine but [`ids`] and [`tls`]).
 
 pub mod accounts;
 pub mod actors;
@@ -36,3 +37,4 @@ pub mod settings;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

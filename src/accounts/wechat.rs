@@ -67,12 +67,7 @@ pub struct WeChat {
 
 impl WeChat {
     pub fn new(settings: WeChatSettings) -> anyhow::Result<Self> {
-        // TLS to WeChat by rustls with graviola's cryptography: pure Rust,
-        // so the binary builds with nothing but rustc (ring and aws-lc need
-        // a C toolchain). Installed once per process; a second call finds
-        // it there.
-        let _ = rustls_graviola::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;

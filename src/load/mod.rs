@@ -241,7 +241,7 @@ async fn setup(client: &reqwest::Client, o: &Options) -> anyhow::Result<Setup> {
 
 /// Runs the scenario and returns its report (with the check's verdict).
 pub async fn run(o: Options) -> anyhow::Result<Report> {
-    let client = reqwest::Client::builder()
+    let client = crate::tls::client()
         .pool_max_idle_per_host(o.clients.max(1))
         .build()?;
     let setup = Arc::new(setup(&client, &o).await?);

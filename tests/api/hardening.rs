@@ -192,7 +192,7 @@ async fn three_hundred_concurrent_logins_stay_under_a_memory_ceiling() {
     let dir = tempfile::tempdir().unwrap();
     let server = crate::process::start(dir.path(), &[]).await;
     let api = format!("{}/api/v1", server.base);
-    let client = reqwest::Client::new();
+    let client = booking_engine::tls::client().build().unwrap();
     let logins = (0..300).map(|_| {
         client
             .post(format!("{api}/auth/login"))
@@ -224,7 +224,9 @@ async fn three_hundred_concurrent_logins_stay_under_a_memory_ceiling() {
 async fn a_squatted_admin_email_is_not_promoted_and_the_server_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = crate::process::start(dir.path(), &[]).await;
-    let r = reqwest::Client::new()
+    let r = booking_engine::tls::client()
+        .build()
+        .unwrap()
         .post(format!("{}/api/v1/auth/register", server.base))
         .json(&json!({"email": "boss@example.com", "password": "password-123"}))
         .send()

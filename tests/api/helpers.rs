@@ -121,7 +121,7 @@ pub async fn spawn_app_on_store(
     actix_web::rt::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::new();
+    let client = booking_engine::tls::client().build().unwrap();
     let mut test = TestApp {
         state,
         stop: std::sync::Mutex::new(Some(stop)),

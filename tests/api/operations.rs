@@ -271,7 +271,7 @@ async fn the_tablet_is_served_from_the_binary() {
             .as_u16(),
         404
     );
-    let no_follow = reqwest::Client::builder()
+    let no_follow = booking_engine::tls::client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -60,7 +60,7 @@ async fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process 
         }
     });
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = booking_engine::tls::client().build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if client
@@ -84,7 +84,10 @@ async fn call(
     payload: Option<serde_json::Value>,
     key: Option<&str>,
 ) -> reqwest::Response {
-    let mut req = reqwest::Client::new().request(method, url);
+    let mut req = booking_engine::tls::client()
+        .build()
+        .unwrap()
+        .request(method, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -503,7 +506,7 @@ fn book_until(
                 stop.clone(),
             );
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let client = booking_engine::tls::client().build().unwrap();
                 let mut acknowledged = Vec::new();
                 let mut i = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
