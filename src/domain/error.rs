@@ -31,6 +31,10 @@ pub enum DomainError {
     /// "limit"` on the wire); staff are never limited.
     #[error("{0}")]
     Limit(String),
+    /// Too close to the start for a customer to cancel or move it
+    /// (`details.reason: "cutoff"`); staff are exempt.
+    #[error("{0}")]
+    Cutoff(String),
     /// The hold to convert has already expired.
     #[error("the hold has expired")]
     HoldExpired,

@@ -208,9 +208,20 @@ pub struct VenueSettings {
     /// Live holds one customer may have at the venue (0: no limit). Staff
     /// are exempt. Without it one customer could hold a whole venue.
     pub max_live_holds_per_customer: u32,
+    /// A customer's cancel or reschedule later than this many minutes
+    /// before the start is refused (0: no cut-off). Staff are exempt.
+    pub cancel_cutoff_minutes: u32,
+    /// Live future bookings one customer may have at the venue (0: no
+    /// limit).
+    pub max_active_bookings_per_customer: u32,
     /// What customers read about the venue (API v1.1 §2).
     pub details: VenueDetails,
 }
+
+/// The longest cut-off accepted: a year.
+pub const MAX_CUTOFF_MINUTES: u32 = 366 * 24 * 60;
+/// The largest `max_active_bookings_per_customer` accepted.
+pub const MAX_ACTIVE_BOOKINGS_LIMIT: u32 = 1000;
 
 /// The default of `max_live_holds_per_customer` (API v1.1 §4): enough to
 /// compare a few starts, too few to hoard.
@@ -234,6 +245,8 @@ pub struct VenuePatch {
     pub resources: Option<Vec<Resource>>,
     pub staff: Option<BTreeSet<UserId>>,
     pub max_live_holds_per_customer: Option<u32>,
+    pub cancel_cutoff_minutes: Option<u32>,
+    pub max_active_bookings_per_customer: Option<u32>,
     pub details: DetailsPatch,
 }
 
@@ -257,6 +270,10 @@ impl VenueSettings {
             max_live_holds_per_customer: p
                 .max_live_holds_per_customer
                 .unwrap_or(s.max_live_holds_per_customer),
+            cancel_cutoff_minutes: p.cancel_cutoff_minutes.unwrap_or(s.cancel_cutoff_minutes),
+            max_active_bookings_per_customer: p
+                .max_active_bookings_per_customer
+                .unwrap_or(s.max_active_bookings_per_customer),
             details: s.details.patched(p.details),
         }
     }
@@ -292,6 +309,18 @@ impl VenueSettings {
         if self.max_live_holds_per_customer > MAX_LIVE_HOLDS_LIMIT {
             return Err(invalid(
                 "max_live_holds_per_customer",
+                "must be 0 (no limit) to 1000",
+            ));
+        }
+        if self.cancel_cutoff_minutes > MAX_CUTOFF_MINUTES {
+            return Err(invalid(
+                "cancel_cutoff_minutes",
+                "must be 0 (no cut-off) to 527040 (a year)",
+            ));
+        }
+        if self.max_active_bookings_per_customer > MAX_ACTIVE_BOOKINGS_LIMIT {
+            return Err(invalid(
+                "max_active_bookings_per_customer",
                 "must be 0 (no limit) to 1000",
             ));
         }

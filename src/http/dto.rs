@@ -107,6 +107,8 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Val
         "slot_minutes": s.slot_minutes, "booking_minutes": s.booking_minutes, "horizon_days": s.horizon_days,
         "min_notice_minutes": s.min_notice_minutes, "auto_confirm": s.auto_confirm,
         "max_live_holds_per_customer": s.max_live_holds_per_customer,
+        "cancel_cutoff_minutes": s.cancel_cutoff_minutes,
+        "max_active_bookings_per_customer": s.max_active_bookings_per_customer,
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "resources": resources, "seq": seq,
     });
@@ -155,6 +157,10 @@ pub struct VenueIn {
     pub staff: Vec<String>,
     #[serde(default = "default_max_live_holds")]
     pub max_live_holds_per_customer: u32,
+    #[serde(default)]
+    pub cancel_cutoff_minutes: u32,
+    #[serde(default)]
+    pub max_active_bookings_per_customer: u32,
     #[serde(flatten)]
     pub details: DetailsIn,
 }
@@ -189,6 +195,8 @@ pub struct VenuePatchIn {
     pub resources: Option<Vec<ResourceIn>>,
     pub staff: Option<Vec<String>>,
     pub max_live_holds_per_customer: Option<u32>,
+    pub cancel_cutoff_minutes: Option<u32>,
+    pub max_active_bookings_per_customer: Option<u32>,
     #[serde(flatten)]
     pub details: DetailsPatchIn,
 }
@@ -260,6 +268,8 @@ impl TryFrom<VenueIn> for VenueSettings {
             resources: resources(v.resources),
             staff: staff(v.staff),
             max_live_holds_per_customer: v.max_live_holds_per_customer,
+            cancel_cutoff_minutes: v.cancel_cutoff_minutes,
+            max_active_bookings_per_customer: v.max_active_bookings_per_customer,
             details: v.details.try_into()?,
         };
         settings.validate()?;
@@ -285,6 +295,8 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             resources: v.resources.map(resources),
             staff: v.staff.map(staff),
             max_live_holds_per_customer: v.max_live_holds_per_customer,
+            cancel_cutoff_minutes: v.cancel_cutoff_minutes,
+            max_active_bookings_per_customer: v.max_active_bookings_per_customer,
             details: v.details.try_into()?,
         })
     }

@@ -141,6 +141,7 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(_) => (ErrorCode::Forbidden, json!({})),
             DomainError::Conflict(_) => (ErrorCode::Conflict, json!({})),
             DomainError::Limit(_) => (ErrorCode::Conflict, json!({"reason": "limit"})),
+            DomainError::Cutoff(_) => (ErrorCode::Conflict, json!({"reason": "cutoff"})),
             DomainError::Strands { bookings, holds } => (
                 ErrorCode::Conflict,
                 json!({"bookings": bookings, "holds": holds}),

@@ -128,7 +128,8 @@ const FORMAT_KEY: &[u8] = b"format";
 /// the layout, and this number goes up with it. A store of another layout
 /// is refused at open with a message, never misread.
 /// 2: venues' public details, bookings' guests and channels (API v1.1 §2-3).
-pub const FORMAT: u64 = 2;
+/// 3: venues' cancel cut-off and active-booking limit (API v1.1 §4).
+pub const FORMAT: u64 = 3;
 
 /// Stamps a new store with `FORMAT`; refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {
@@ -439,8 +440,33 @@ impl Drop for Store {
 mod tests {
     use super::*;
 
+    /// sled releases its directory lock when its background flusher lets
+    /// go of the database, a moment after the last handle is dropped.
+    fn open_engine(kind: EngineKind, dir: &Path) -> Box<dyn KvEngine> {
+        for _ in 0..100 {
+            if let Ok(kv) = Store::open_engine(kind, dir) {
+                return kv;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Store::open_engine(kind, dir).unwrap()
+    }
+
+    /// `Store::open`, waiting out sled's lock the same way.
+    fn open_store(kind: EngineKind, dir: &Path) -> Result<Store, String> {
+        for _ in 0..100 {
+            match Store::open(kind, dir, 10) {
+                Err(e) if e.to_string().to_lowercase().contains("lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other.map_err(|e| e.to_string()),
+            }
+        }
+        Store::open(kind, dir, 10).map_err(|e| e.to_string())
+    }
+
     fn set_format(kind: EngineKind, dir: &Path, value: Option<u64>) {
-        let kv = Store::open_engine(kind, dir).unwrap();
+        let kv = open_engine(kind, dir);
         let key = aux_key(META_SPACE, FORMAT_KEY);
         let op = match value {
             Some(v) => Op::Put {
@@ -461,18 +487,18 @@ mod tests {
     fn a_store_of_another_record_format_is_refused_with_a_reason() {
         for kind in [EngineKind::Redb, EngineKind::Sled] {
             let dir = tempfile::tempdir().unwrap();
-            drop(Store::open(kind, dir.path(), 10).unwrap());
+            drop(open_store(kind, dir.path()).unwrap());
             // Reopening the store it stamped is fine.
-            drop(Store::open(kind, dir.path(), 10).unwrap());
+            drop(open_store(kind, dir.path()).unwrap());
             set_format(kind, dir.path(), Some(FORMAT + 1));
-            let err = Store::open(kind, dir.path(), 10).err().unwrap().to_string();
+            let err = open_store(kind, dir.path()).err().unwrap();
             assert!(err.contains(&format!("format {}", FORMAT + 1)), "{err}");
             // No format on an empty store: stamped now. On a store with data
             // (a checkpoint taken): written before formats were numbered.
             set_format(kind, dir.path(), None);
-            drop(Store::open(kind, dir.path(), 10).unwrap());
+            drop(open_store(kind, dir.path()).unwrap());
             set_format(kind, dir.path(), None);
-            let kv = Store::open_engine(kind, dir.path()).unwrap();
+            let kv = open_engine(kind, dir.path());
             kv.apply(&[Op::Put {
                 table: Table::Aux,
                 key: aux_key(META_SPACE, APPLIED_LSN),
@@ -481,7 +507,7 @@ mod tests {
             .unwrap();
             kv.sync().unwrap();
             drop(kv);
-            let err = Store::open(kind, dir.path(), 10).err().unwrap().to_string();
+            let err = open_store(kind, dir.path()).err().unwrap();
             assert!(err.contains("before formats were numbered"), "{err}");
         }
     }

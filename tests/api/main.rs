@@ -15,6 +15,7 @@ mod hardening;
 mod health;
 mod load;
 mod operations;
+mod policies;
 mod process;
 mod recovery;
 mod retention;

@@ -37,6 +37,10 @@ impl Venue {
             ));
         }
         let guest = c.guest.checked(staff_booking)?;
+        if !staff_booking {
+            // Creating a booking and converting a hold both count.
+            self.check_active_limit(&c.caller, now)?;
+        }
         if self.bookings.contains_key(&c.id) {
             return Err(DomainError::Conflict(format!(
                 "booking {} already exists",
@@ -156,6 +160,7 @@ impl Venue {
             Access::Own if !to.owner_may() => {
                 return Err(DomainError::Forbidden("only venue staff may do that"));
             }
+            Access::Own => self.check_cutoff(caller, entry.record.start, now)?,
             _ => {}
         }
         let status = to.apply(entry.record.status)?;
@@ -232,6 +237,10 @@ impl Venue {
         }
         if !moves && note == old.note {
             return Ok(Reply::Booking(old));
+        }
+        if resizes {
+            // Judged against the current start; a note alone is no move.
+            self.check_cutoff(&c.caller, old.start, now)?;
         }
         let mut booking = old;
         if moves {

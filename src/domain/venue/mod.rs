@@ -6,6 +6,7 @@ mod bookings;
 mod changes;
 mod holds;
 mod layout;
+mod policies;
 #[cfg(test)]
 mod props;
 mod retention;
