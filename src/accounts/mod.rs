@@ -8,6 +8,7 @@ mod tokens;
 pub mod wechat;
 
 pub use hashing::Hashing;
+pub use profile::Contact;
 
 use std::sync::Arc;
 
@@ -210,6 +211,9 @@ pub struct Accounts {
     /// WeChat's API; none until `with_wechat` (then sign-in says it is not
     /// configured).
     wechat: Option<wechat::WeChat>,
+    /// Name and phone by user, for the guest of a customer's booking: the
+    /// booking path reads memory, not the store.
+    contacts: dashmap::DashMap<UserId, profile::Contact>,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -314,6 +318,7 @@ impl Accounts {
             hashing: Hashing::sized_for_this_machine(),
             grace: Default::default(),
             wechat: None,
+            contacts: Default::default(),
         }
     }
 
@@ -508,6 +513,7 @@ impl Accounts {
             },
         };
         self.write(self.user_ops(&user)).await?;
+        self.changed(&user);
         Ok(user)
     }
 

@@ -5,6 +5,26 @@ use super::wechat::{WeChatError, WeChatIdentity};
 use super::{AccountError, Accounts, OPENIDS, Session, User, random_bytes};
 use crate::domain::{Patch, UserId};
 
+/// Most contacts kept in memory; past it the cache starts over (a miss
+/// costs one store read on the blocking pool).
+const MAX_CONTACTS: usize = 100_000;
+
+/// What a customer's booking takes from their account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<&User> for Contact {
+    fn from(u: &User) -> Self {
+        Contact {
+            name: u.name.clone(),
+            phone: u.phone.clone(),
+        }
+    }
+}
+
 /// Crockford's base 32: no I, L, O, U, so a code read aloud or typed from
 /// a screenshot is not mistaken.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -41,6 +61,35 @@ fn check_name(name: &str) -> Result<String, AccountError> {
 }
 
 impl Accounts {
+    /// A user's name and phone (the defaults of their bookings' guest),
+    /// from memory; a miss reads the store on the blocking pool.
+    pub async fn contact(&self, id: &UserId) -> Result<Contact, AccountError> {
+        if let Some(c) = self.contacts.get(id) {
+            return Ok(c.clone());
+        }
+        let store = self.store.clone();
+        let key = id.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            store.aux_get(super::USERS, key.as_str().as_bytes())
+        })
+        .await
+        .map_err(|e| AccountError::Internal(e.to_string()))??;
+        let contact = match bytes {
+            Some(b) => Contact::from(&super::decode_user(&b)?),
+            None => Contact::default(),
+        };
+        if self.contacts.len() >= MAX_CONTACTS {
+            self.contacts.clear();
+        }
+        // A change written meanwhile has put its value in: keep that one.
+        Ok(self.contacts.entry(id.clone()).or_insert(contact).clone())
+    }
+
+    /// After a user record is durable: its contact as it now is.
+    pub(super) fn changed(&self, user: &User) {
+        self.contacts.insert(user.id.clone(), Contact::from(user));
+    }
+
     fn wechat(&self) -> Result<&super::wechat::WeChat, AccountError> {
         self.wechat
             .as_ref()
@@ -114,6 +163,7 @@ impl Accounts {
             ..user
         };
         self.write(self.user_ops(&user)).await?;
+        self.changed(&user);
         Ok(user)
     }
 
@@ -140,6 +190,7 @@ impl Accounts {
             ..user
         };
         self.write(self.user_ops(&user)).await?;
+        self.changed(&user);
         Ok(user)
     }
 }

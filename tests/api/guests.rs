@@ -115,6 +115,16 @@ async fn a_customers_booking_is_for_them_unless_they_name_another_guest() {
         2,
         "the refusals booked nothing"
     );
+    // A new phone on the account is the next booking's default.
+    let r = f
+        .app
+        .patch("/me", Some(&ann), &json!({"phone": "+8613900000009"}))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, b) = f
+        .book(&ann, json!({"start": evening_text(5), "party_size": 2}))
+        .await;
+    assert_eq!(b["guest"]["phone"], "+8613900000009");
 }
 
 #[actix_rt::test]

@@ -99,10 +99,8 @@ pub async fn create(
     };
     // A customer's own booking: their account's name and phone unless the
     // body gave others.
-    if b.channel == Channel::Online
-        && (guest.name.is_none() || guest.phone.is_none())
-        && let Some(account) = state.accounts.user(&auth.user())?
-    {
+    if b.channel == Channel::Online && (guest.name.is_none() || guest.phone.is_none()) {
+        let account = state.accounts.contact(&auth.user()).await?;
         guest.name = guest.name.or(account.name);
         guest.phone = guest.phone.or(account.phone);
     }
