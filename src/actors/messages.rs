@@ -1,6 +1,9 @@
 //! The venue actor's messages: `Execute` carries every command (through
 //! `VenueActor::run_with`); the queries, named as verbs, answer from memory.
 
+use std::collections::BTreeMap;
+
+use crate::domain::guests::GuestSummary;
 use actix::prelude::*;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -128,6 +131,22 @@ impl Handler<GetDayWindow> for VenueActor {
 
     fn handle(&mut self, m: GetDayWindow, _: &mut Context<Self>) -> Self::Result {
         Ok(self.venue.day_window(m.date, &m.caller)?)
+    }
+}
+
+/// The venue's guests with their histories, if the caller is its staff.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Result<BTreeMap<String, GuestSummary>, EngineError>")]
+pub struct GetGuests {
+    pub caller: Caller,
+}
+
+impl Handler<GetGuests> for VenueActor {
+    type Result = Result<BTreeMap<String, GuestSummary>, EngineError>;
+
+    fn handle(&mut self, m: GetGuests, _: &mut Context<Self>) -> Self::Result {
+        let now = self.now();
+        Ok(self.venue.guests(&m.caller, now)?)
     }
 }
 

@@ -176,9 +176,9 @@ impl Engine {
             .await
     }
 
-    /// Every booking the venue ever had (staff and admin): what its guest
-    /// list and histories are computed from. Read from the store on the
-    /// blocking pool: finished bookings have left the venue's memory.
+    /// Every booking the venue ever had (staff and admin), read from the
+    /// store on the blocking pool (finished bookings have left the venue's
+    /// memory): one guest's bookings are found here.
     pub async fn venue_history(
         &self,
         venue: &VenueId,

@@ -3,7 +3,7 @@
 //! know before they arrive: visits, no-shows, cancellations, the last
 //! visit and what is still ahead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 
@@ -40,26 +40,46 @@ pub fn guest_id(b: &Booking) -> String {
     }
 }
 
-/// Every guest of these bookings (a venue's whole history), by id.
-pub fn summarize<'a>(
-    bookings: impl IntoIterator<Item = &'a Booking>,
-    now: Timestamp,
-) -> BTreeMap<String, GuestSummary> {
-    let mut guests: BTreeMap<String, GuestSummary> = BTreeMap::new();
-    for b in bookings {
+/// What a venue keeps about its guests, always current: the outcomes of
+/// their bookings and their latest name and phone. Finished bookings leave
+/// the venue's memory; what they taught about their guest stays here, so
+/// the guest list and the day sheet's histories never read the store.
+/// One entry per distinct guest, not per booking.
+#[derive(Clone, Debug, Default)]
+pub struct GuestBook {
+    guests: HashMap<String, GuestSummary>,
+}
+
+impl GuestBook {
+    /// The book of a venue's whole stored history.
+    pub fn from_history<'a>(bookings: impl IntoIterator<Item = &'a Booking>) -> Self {
+        let mut book = Self::default();
+        for b in bookings {
+            book.observe(b);
+        }
+        book
+    }
+
+    /// Takes in a booking as it is after a change. A final status
+    /// (completed, cancelled, no-show) has no way out, so each booking
+    /// counts in one outcome once.
+    pub fn observe(&mut self, b: &Booking) {
         let id = guest_id(b);
-        let g = guests.entry(id.clone()).or_insert_with(|| GuestSummary {
-            id,
-            user_id: b.user_id.clone(),
-            name: None,
-            phone: None,
-            visits: 0,
-            no_shows: 0,
-            cancellations: 0,
-            last_visit: None,
-            upcoming: 0,
-            latest: Timestamp::MIN,
-        });
+        let g = self
+            .guests
+            .entry(id.clone())
+            .or_insert_with(|| GuestSummary {
+                id,
+                user_id: b.user_id.clone(),
+                name: None,
+                phone: None,
+                visits: 0,
+                no_shows: 0,
+                cancellations: 0,
+                last_visit: None,
+                upcoming: 0,
+                latest: Timestamp::MIN,
+            });
         if b.start >= g.latest {
             g.latest = b.start;
             g.name = b.guest.name.clone().or(g.name.take());
@@ -72,11 +92,48 @@ pub fn summarize<'a>(
             }
             BookingStatus::NoShow => g.no_shows += 1,
             BookingStatus::Cancelled => g.cancellations += 1,
-            BookingStatus::Pending | BookingStatus::Confirmed if b.start > now => g.upcoming += 1,
             _ => {}
         }
     }
-    guests
+
+    /// Every guest, by id, with `upcoming` counted from the live bookings
+    /// given (a venue's resident ones: live bookings never leave memory).
+    pub fn summaries<'a>(
+        &self,
+        live: impl IntoIterator<Item = &'a Booking>,
+        now: Timestamp,
+    ) -> BTreeMap<String, GuestSummary> {
+        let mut out: BTreeMap<String, GuestSummary> = self
+            .guests
+            .iter()
+            .map(|(k, g)| {
+                (
+                    k.clone(),
+                    GuestSummary {
+                        upcoming: 0,
+                        ..g.clone()
+                    },
+                )
+            })
+            .collect();
+        for b in live {
+            if matches!(b.status, BookingStatus::Pending | BookingStatus::Confirmed)
+                && b.start > now
+                && let Some(g) = out.get_mut(&guest_id(b))
+            {
+                g.upcoming += 1;
+            }
+        }
+        out
+    }
+}
+
+/// Every guest of these bookings (one guest's, or a venue's history), by id.
+pub fn summarize<'a>(
+    bookings: impl IntoIterator<Item = &'a Booking> + Clone,
+    now: Timestamp,
+) -> BTreeMap<String, GuestSummary> {
+    GuestBook::from_history(bookings.clone()).summaries(bookings, now)
 }
 
 impl GuestSummary {

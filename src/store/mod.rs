@@ -99,6 +99,8 @@ impl StoredVenue {
     /// The in-memory venue these records describe, without the finished
     /// records that ended before `cutoff` (`Timestamp::MIN`: all of them).
     pub fn into_venue(self, id: VenueId, cutoff: jiff::Timestamp) -> Venue {
+        // Finished bookings stay out of memory; their guests' histories not.
+        let guests = crate::domain::guests::GuestBook::from_history(&self.bookings);
         let bookings = self
             .bookings
             .into_iter()
@@ -109,7 +111,7 @@ impl StoredVenue {
             .into_iter()
             .filter(|h| h.resident_after(cutoff))
             .collect();
-        Venue::restore(id, self.settings, self.seq, bookings, holds)
+        Venue::restore(id, self.settings, self.seq, bookings, holds).with_guests(guests)
     }
 }
 

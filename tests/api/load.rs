@@ -71,29 +71,23 @@ async fn every_scenario_runs_and_the_write_checks_pass() {
     )
     .await;
     assert!(ok, "{report}");
-    let line = report
-        .lines()
-        .find(|l| l.starts_with("server wrote to storage: "))
-        .unwrap_or_else(|| panic!("no storage line:\n{report}"));
-    let per: f64 = line
-        .split(" = ")
-        .nth(1)
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{line}"));
-    assert!(per.is_finite() && per >= 0.0, "{line}");
+    let per = figure(&report, "server wrote to storage: ");
+    assert!(per.is_finite() && per >= 0.0, "{report}");
     // The server did work for the run: its CPU per request is above zero.
+    assert!(figure(&report, "server CPU: ") > 0.0, "{report}");
+}
+
+/// The figure after " = " on the report's line that starts with `prefix`.
+fn figure(report: &str, prefix: &str) -> f64 {
     let line = report
         .lines()
-        .find(|l| l.starts_with("server CPU: "))
-        .unwrap_or_else(|| panic!("no CPU line:\n{report}"));
-    let us: f64 = line
-        .split(" = ")
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line:\n{report}"));
+    line.split(" = ")
         .nth(1)
         .and_then(|r| r.split(' ').next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{line}"));
-    assert!(us > 0.0, "{line}");
+        .unwrap_or_else(|| panic!("{line}"))
 }
 
 #[actix_rt::test]

@@ -18,6 +18,15 @@ pub(crate) struct Process {
     lines: mpsc::Receiver<String>,
 }
 
+/// A server a test started never outlives it, whether the test passed,
+/// failed or forgot (runs of the suite used to leave servers behind).
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

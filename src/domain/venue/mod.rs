@@ -4,6 +4,7 @@
 mod availability;
 mod bookings;
 mod changes;
+mod guest_book;
 mod holds;
 mod layout;
 mod policies;
@@ -23,6 +24,7 @@ use retention::Finished;
 pub use retention::{DEFAULT_RETAIN, retention_cutoff};
 
 use crate::domain::commands::{Command, Outcome};
+use crate::domain::guests::GuestBook;
 use crate::domain::ledger::ClaimKey;
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::time::{add_minutes, stored_precision};
@@ -65,6 +67,8 @@ pub struct Venue {
     /// How long finished records stay after their end.
     retain: jiff::SignedDuration,
     next_claim: ClaimKey,
+    /// Every guest's history here, finished bookings included.
+    guests: GuestBook,
 }
 
 /// The most characters a booking note may have.
@@ -104,7 +108,9 @@ impl Venue {
             finished: BTreeSet::new(),
             retain: DEFAULT_RETAIN,
             next_claim: 0,
+            guests: GuestBook::default(),
         };
+        venue.guests = GuestBook::from_history(&bookings);
         for booking in bookings {
             let claim = if booking.status.takes_capacity() {
                 venue.claim_resource(
@@ -291,6 +297,9 @@ impl Venue {
     fn emit(&mut self, now: Timestamp, change: Change) -> Event {
         self.seq += 1;
         self.note_finished(&change);
+        if let Some(b) = change.booking() {
+            self.guests.observe(b);
+        }
         Event {
             venue_id: self.id.clone(),
             seq: self.seq,

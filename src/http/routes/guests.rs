@@ -1,11 +1,12 @@
 //! `GET /venues/{id}/guests` and `/guests/{guest_id}` (staff, API v1.1 §3):
-//! the venue's guests with their history, computed by the domain from every
-//! booking the venue ever had.
+//! the venue's guests with their history, kept by the venue (its guest
+//! book, in memory); one guest's bookings are read from the store.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::domain::guests::{GuestSummary, guest_id, summarize};
+use crate::actors::messages::GetGuests;
+use crate::domain::guests::{GuestSummary, guest_id};
 use crate::domain::{VenueId, Zone};
 use crate::http::dto;
 use crate::http::extract::{Auth, Page, page_of, query};
@@ -44,9 +45,16 @@ pub async fn list(
     if search.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(ApiError::invalid("q", "must be at most 200 characters"));
     }
-    let history = state.engine.venue_history(&venue, auth.caller()).await?;
+    let guests = state
+        .engine
+        .ask(
+            &venue,
+            GetGuests {
+                caller: auth.caller(),
+            },
+        )
+        .await??;
     let zone = state.zones.get(&state.engine, &venue).await?;
-    let guests = summarize(&history, state.engine.now());
     let mut rows = guests
         .values()
         .filter(|g| search.as_deref().is_none_or(|t| g.matches(t)))
@@ -65,15 +73,23 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (venue, wanted) = path.into_inner();
     let venue = VenueId::from(venue.as_str());
+    let mut guests = state
+        .engine
+        .ask(
+            &venue,
+            GetGuests {
+                caller: auth.caller(),
+            },
+        )
+        .await??;
+    let guest = guests
+        .remove(&wanted)
+        .ok_or_else(|| ApiError::not_found("guest"))?;
     let history = state.engine.venue_history(&venue, auth.caller()).await?;
     let zone = state.zones.get(&state.engine, &venue).await?;
     let mut theirs: Vec<_> = history.iter().filter(|b| guest_id(b) == wanted).collect();
-    let guests = summarize(theirs.iter().copied(), state.engine.now());
-    let guest = guests
-        .get(&wanted)
-        .ok_or_else(|| ApiError::not_found("guest"))?;
     theirs.sort_by(|a, b| b.start.cmp(&a.start).then_with(|| a.id.cmp(&b.id)));
-    let mut body = guest_json(guest, &zone);
+    let mut body = guest_json(&guest, &zone);
     body["bookings"] = theirs.iter().map(|b| dto::booking(b, &zone)).collect();
     Ok(HttpResponse::Ok().json(body))
 }

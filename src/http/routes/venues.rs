@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::actors::messages::{GetAvailability, GetVenue};
-use crate::domain::guests::{guest_id, summarize};
+use crate::actors::messages::{GetAvailability, GetGuests, GetVenue};
+use crate::domain::guests::guest_id;
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::{BookingStatus, Command, Reply, UserId, VenueId, VenuePatch, VenueSettings};
 use crate::http::dto::{self, VenueIn, VenuePatchIn};
@@ -203,8 +203,15 @@ pub async fn day_sheet(
     let next = (chosen.len() == page.limit && rows.next().is_some())
         .then(|| chosen[chosen.len() - 1].id.to_string());
     // Each booking's guest with their history at the venue (API v1.1 §3).
-    let history = state.engine.venue_history(&id, auth.caller()).await?;
-    let guests = summarize(&history, state.engine.now());
+    let guests = state
+        .engine
+        .ask(
+            &id,
+            GetGuests {
+                caller: auth.caller(),
+            },
+        )
+        .await??;
     let items = chosen
         .iter()
         .map(|b| {
