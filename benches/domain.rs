@@ -35,6 +35,7 @@ fn bookings(n: usize) -> Vec<Command> {
         .map(|i| {
             Command::CreateBooking(CreateBooking {
                 guest: Default::default(),
+                account: Default::default(),
                 channel: Default::default(),
                 id: BookingId::from(format!("b{i:08}").as_str()),
                 caller: Caller::user("bench"),

@@ -81,6 +81,7 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
         .map(|i| {
             let booking = domain::CreateBooking {
                 guest: Default::default(),
+                account: Default::default(),
                 channel: Default::default(),
                 id: BookingId::from(new_id().as_str()),
                 caller: Caller::user("bench"),

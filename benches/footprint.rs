@@ -94,6 +94,7 @@ fn fill(store: &Store, bookings: usize, tail: Option<usize>) {
             let start = base + SignedDuration::from_hours(24 * (i % 50) as i64);
             let cmd = Command::CreateBooking(CreateBooking {
                 guest: Default::default(),
+                account: Default::default(),
                 channel: Default::default(),
                 id: BookingId::from(format!("b{v:07}-{i:04}").as_str()),
                 caller: Caller::user(format!("user-{}", i % 97).as_str()),
@@ -190,6 +191,7 @@ fn venue_over_history(days: usize) {
             let out = venue.execute(
                 Command::CreateBooking(CreateBooking {
                     guest: Default::default(),
+                    account: Default::default(),
                     channel: Default::default(),
                     id,
                     caller: Caller::user(format!("user-{}", i % 97).as_str()),

@@ -6,7 +6,7 @@
 use crate::actors::{Engine, EngineError};
 use jiff::civil::Date;
 
-use crate::actors::messages::{GetBooking, GetDayWindow, GetVenue, MaySee};
+use crate::actors::messages::{GetBooking, GetDayWindow, GetGuests, GetVenue, MaySee};
 use crate::domain::{
     Booking, BookingFilter, BookingId, Caller, DomainError, Event, UserId, VenueId,
 };
@@ -174,6 +174,17 @@ impl Engine {
         let key = venue.clone();
         self.read(move |s| s.bookings_starting(&key, from, to))
             .await
+    }
+
+    /// The venue's guests with their histories (staff and admin), from its
+    /// guest book in memory.
+    pub async fn guests(
+        &self,
+        venue: &VenueId,
+        caller: Caller,
+    ) -> Result<std::collections::BTreeMap<String, crate::domain::guests::GuestSummary>, EngineError>
+    {
+        self.ask(venue, GetGuests { caller }).await?
     }
 
     /// Every booking the venue ever had (staff and admin), read from the

@@ -41,8 +41,11 @@ pub struct CreateBooking {
     pub caller: Caller,
     pub target: BookingTarget,
     pub note: Option<String>,
-    /// For a customer: their own name and phone unless they gave others.
+    /// The guest as the body names them (a customer may name another).
     pub guest: Guest,
+    /// The caller's account name and phone: a customer's own booking is
+    /// for them unless the body says otherwise.
+    pub account: Guest,
     /// Anything but `Online` is a booking staff make for a guest.
     pub channel: Channel,
 }

@@ -330,6 +330,7 @@ pub fn evening(now: Timestamp, days: i64) -> Timestamp {
 pub fn booking(user: &str, start: Timestamp, party: u32) -> domain::Command {
     domain::Command::CreateBooking(domain::CreateBooking {
         guest: Default::default(),
+        account: Default::default(),
         channel: Default::default(),
         id: BookingId::from(new_id().as_str()),
         caller: Caller::user(user),

@@ -51,6 +51,7 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
                 &mut venue,
                 Command::CreateBooking(CreateBooking {
                     guest: Default::default(),
+                    account: Default::default(),
                     channel: Default::default(),
                     id,
                     caller: Caller::user(format!("u{}", i % 7).as_str()),
@@ -78,6 +79,7 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
             &mut venue,
             Command::CreateBooking(CreateBooking {
                 guest: Default::default(),
+                account: Default::default(),
                 channel: Default::default(),
                 id: BookingId::from(format!("b{v}-hold").as_str()),
                 caller: Caller::user("u1"),

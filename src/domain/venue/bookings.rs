@@ -7,8 +7,8 @@ use super::{Access, Entry, MAX_NOTE_CHARS, Venue};
 use crate::domain::commands::{BookingTarget, CreateBooking, Reply, Reschedule};
 use crate::domain::time::add_minutes;
 use crate::domain::{
-    Booking, BookingId, BookingStatus, Caller, Change, DomainError, Event, HoldId, HoldStatus,
-    Transition,
+    Booking, BookingId, BookingStatus, Caller, Change, DomainError, Event, Guest, HoldId,
+    HoldStatus, Transition,
 };
 
 fn check_note(note: Option<String>) -> Result<Option<String>, DomainError> {
@@ -36,7 +36,15 @@ impl Venue {
                 "only venue staff may book through this channel",
             ));
         }
-        let guest = c.guest.checked(staff_booking)?;
+        let guest = if staff_booking {
+            c.guest
+        } else {
+            Guest {
+                name: c.guest.name.or(c.account.name),
+                phone: c.guest.phone.or(c.account.phone),
+            }
+        };
+        let guest = guest.checked(staff_booking)?;
         if !staff_booking {
             // Creating a booking and converting a hold both count.
             self.check_active_limit(&c.caller, now)?;
@@ -329,6 +337,7 @@ mod tests {
     fn convert(id: &str, user: &str, hold: &str) -> Command {
         Command::CreateBooking(CreateBooking {
             guest: Default::default(),
+            account: Default::default(),
             channel: Default::default(),
             id: BookingId::from(id),
             caller: Caller::user(user),

@@ -205,6 +205,7 @@ mod tests {
         let convert = || {
             Command::CreateBooking(crate::domain::commands::CreateBooking {
                 guest: Default::default(),
+                account: Default::default(),
                 channel: Default::default(),
                 id: crate::domain::BookingId::from("b1"),
                 caller: Caller::user("ann"),

@@ -486,6 +486,7 @@ pub(crate) mod test_support {
     pub fn book(id: &str, user: &str, start: &str, party: u32) -> Command {
         Command::CreateBooking(CreateBooking {
             guest: Default::default(),
+            account: Default::default(),
             channel: Default::default(),
             id: BookingId::from(id),
             caller: Caller::user(user),

@@ -95,6 +95,7 @@ impl World {
                 };
                 Command::CreateBooking(CreateBooking {
                     guest: Default::default(),
+                    account: Default::default(),
                     channel: Default::default(),
                     id,
                     caller: caller(user),
@@ -124,6 +125,7 @@ impl World {
                 let target = BookingTarget::Hold(self.holds[hold % self.holds.len()].clone());
                 Command::CreateBooking(CreateBooking {
                     guest: Default::default(),
+                    account: Default::default(),
                     channel: Default::default(),
                     id,
                     caller: caller(user),

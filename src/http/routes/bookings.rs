@@ -93,23 +93,29 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let venue = VenueId::from(path.as_str());
     let b = &body.value;
-    let mut guest = Guest {
+    let guest = Guest {
         name: b.guest.name.clone(),
         phone: b.guest.phone.clone(),
     };
-    // A customer's own booking: their account's name and phone unless the
-    // body gave others.
-    if b.channel == Channel::Online && (guest.name.is_none() || guest.phone.is_none()) {
-        let account = state.accounts.contact(&auth.user()).await?;
-        guest.name = guest.name.or(account.name);
-        guest.phone = guest.phone.or(account.phone);
-    }
+    // The account's name and phone, the defaults of a customer's own
+    // booking (the domain applies them); from memory.
+    let account = if b.channel == Channel::Online && (guest.name.is_none() || guest.phone.is_none())
+    {
+        let c = state.accounts.contact(&auth.user()).await?;
+        Guest {
+            name: c.name,
+            phone: c.phone,
+        }
+    } else {
+        Guest::default()
+    };
     let booking = domain::CreateBooking {
         id: BookingId::from(new_id().as_str()),
         caller: auth.caller(),
         target: target(b)?,
         note: b.note.clone(),
         guest,
+        account,
         channel: b.channel,
     };
     let (user, now) = (auth.user(), state.engine.now());

@@ -5,7 +5,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::actors::messages::GetGuests;
 use crate::domain::guests::{GuestSummary, guest_id};
 use crate::domain::{VenueId, Zone};
 use crate::http::dto;
@@ -45,15 +44,7 @@ pub async fn list(
     if search.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(ApiError::invalid("q", "must be at most 200 characters"));
     }
-    let guests = state
-        .engine
-        .ask(
-            &venue,
-            GetGuests {
-                caller: auth.caller(),
-            },
-        )
-        .await??;
+    let guests = state.engine.guests(&venue, auth.caller()).await?;
     let zone = state.zones.get(&state.engine, &venue).await?;
     let mut rows = guests
         .values()
@@ -73,15 +64,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (venue, wanted) = path.into_inner();
     let venue = VenueId::from(venue.as_str());
-    let mut guests = state
-        .engine
-        .ask(
-            &venue,
-            GetGuests {
-                caller: auth.caller(),
-            },
-        )
-        .await??;
+    let mut guests = state.engine.guests(&venue, auth.caller()).await?;
     let guest = guests
         .remove(&wanted)
         .ok_or_else(|| ApiError::not_found("guest"))?;

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::actors::messages::{GetAvailability, GetGuests, GetVenue};
+use crate::actors::messages::{GetAvailability, GetVenue};
 use crate::domain::guests::guest_id;
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::{BookingStatus, Command, Reply, UserId, VenueId, VenuePatch, VenueSettings};
@@ -203,15 +203,7 @@ pub async fn day_sheet(
     let next = (chosen.len() == page.limit && rows.next().is_some())
         .then(|| chosen[chosen.len() - 1].id.to_string());
     // Each booking's guest with their history at the venue (API v1.1 §3).
-    let guests = state
-        .engine
-        .ask(
-            &id,
-            GetGuests {
-                caller: auth.caller(),
-            },
-        )
-        .await??;
+    let guests = state.engine.guests(&id, auth.caller()).await?;
     let items = chosen
         .iter()
         .map(|b| {
