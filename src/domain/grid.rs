@@ -69,6 +69,12 @@ fn local(date: Date, minutes: u32) -> Option<DateTime> {
 impl VenueSettings {
     /// Every start of the date's grid, in order. A closure date has none.
     pub fn day_grid(&self, date: Date) -> Vec<Timestamp> {
+        self.day_grid_for(date, self.booking_minutes)
+    }
+
+    /// The grid of a date for bookings of `minutes` (a party's length:
+    /// API v1.1 §11, a start where the length does not fit is not on it).
+    pub fn day_grid_for(&self, date: Date, minutes: u32) -> Vec<Timestamp> {
         let mut starts = Vec::new();
         if self.closures.contains(&date) {
             return starts;
@@ -82,10 +88,7 @@ impl VenueSettings {
             // daylight-saving change the two differ by the shift.
             while m < period.close {
                 if let Some(dt) = local(date, m) {
-                    starts.extend(
-                        instants(self, dt)
-                            .filter(|s| add_minutes(*s, self.booking_minutes) <= close),
-                    );
+                    starts.extend(instants(self, dt).filter(|s| add_minutes(*s, minutes) <= close));
                 }
                 m += self.slot_minutes;
             }

@@ -51,6 +51,14 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The smallest party this resource takes (shared ones take any).
+    pub fn min_party_for_mode(&self) -> u32 {
+        match self.mode {
+            ResourceMode::Exclusive => self.min_party,
+            ResourceMode::Shared => 1,
+        }
+    }
+
     /// Whether a party of this size may ever use this resource.
     pub fn seats(&self, party: u32) -> bool {
         party <= self.capacity
@@ -108,6 +116,16 @@ fn parse_hhmm(text: &str, allow_midnight_close: bool) -> Result<u32, String> {
 fn fmt_hhmm(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
+
+/// A turn time (API v1.1 §4): parties up to `max_party` stay `minutes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnRow {
+    pub max_party: u32,
+    pub minutes: u32,
+}
+
+/// Most turn rows a venue may list.
+pub const MAX_TURN_ROWS: usize = 20;
 
 /// Opening periods for each weekday, Monday first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +232,9 @@ pub struct VenueSettings {
     /// Live future bookings one customer may have at the venue (0: no
     /// limit).
     pub max_active_bookings_per_customer: u32,
+    /// How long a party stays, by size; larger parties (and every party
+    /// without rows) stay `booking_minutes`.
+    pub turn_minutes: Vec<TurnRow>,
     /// What customers read about the venue (API v1.1 §2).
     pub details: VenueDetails,
 }
@@ -247,6 +268,7 @@ pub struct VenuePatch {
     pub max_live_holds_per_customer: Option<u32>,
     pub cancel_cutoff_minutes: Option<u32>,
     pub max_active_bookings_per_customer: Option<u32>,
+    pub turn_minutes: Option<Vec<TurnRow>>,
     pub details: DetailsPatch,
 }
 
@@ -274,6 +296,7 @@ impl VenueSettings {
             max_active_bookings_per_customer: p
                 .max_active_bookings_per_customer
                 .unwrap_or(s.max_active_bookings_per_customer),
+            turn_minutes: p.turn_minutes.unwrap_or(s.turn_minutes),
             details: s.details.patched(p.details),
         }
     }
@@ -324,12 +347,63 @@ impl VenueSettings {
                 "must be 0 (no limit) to 1000",
             ));
         }
+        self.validate_turns()?;
         self.details.validate()?;
         self.validate_hours()?;
         if self.closures.len() > MAX_CLOSURES {
             return Err(invalid("closures", "at most 1000 dates"));
         }
         self.validate_resources()
+    }
+
+    /// A party's length: the first turn row that holds it, else
+    /// `booking_minutes` (fixed on the booking when made or moved).
+    pub fn length_for(&self, party: u32) -> u32 {
+        self.turn_minutes
+            .iter()
+            .find(|r| r.max_party >= party)
+            .map_or(self.booking_minutes, |r| r.minutes)
+    }
+
+    /// The party sizes that share a length, smallest first:
+    /// `(smallest, largest, minutes)`.
+    pub fn length_classes(&self) -> Vec<(u32, u32, u32)> {
+        let mut classes = Vec::with_capacity(self.turn_minutes.len() + 1);
+        let mut from = 1;
+        for r in &self.turn_minutes {
+            classes.push((from, r.max_party, r.minutes));
+            from = r.max_party + 1;
+        }
+        if from <= MAX_PARTY {
+            classes.push((from, MAX_PARTY, self.booking_minutes));
+        }
+        classes
+    }
+
+    fn validate_turns(&self) -> Result<(), DomainError> {
+        if self.turn_minutes.len() > MAX_TURN_ROWS {
+            return Err(DomainError::invalid("turn_minutes", "at most 20 rows"));
+        }
+        let mut last = 0;
+        for (i, r) in self.turn_minutes.iter().enumerate() {
+            if r.max_party <= last || r.max_party > MAX_PARTY {
+                return Err(DomainError::invalid(
+                    format!("turn_minutes[{i}].max_party"),
+                    "rows must be sorted by max_party, each 1 to 1000 and larger than the last",
+                ));
+            }
+            last = r.max_party;
+            if r.minutes == 0
+                || r.minutes > MINUTES_PER_DAY
+                || !r.minutes.is_multiple_of(self.slot_minutes)
+            {
+                return Err(DomainError::invalid(
+                    format!("turn_minutes[{i}].minutes"),
+                    "must be a positive multiple of slot_minutes, at most 1440",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_hours(&self) -> Result<(), DomainError> {

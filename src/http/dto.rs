@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::domain::settings::{WEEKDAY_KEYS, parse_weekday};
+use crate::domain::settings::{TurnRow, WEEKDAY_KEYS, parse_weekday};
 use crate::domain::{
     Booking, Hold, Period, Resource, ResourceId, ResourceMode, SlotAvailability, UserId, VenueId,
     VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
@@ -109,6 +109,7 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Val
         "max_live_holds_per_customer": s.max_live_holds_per_customer,
         "cancel_cutoff_minutes": s.cancel_cutoff_minutes,
         "max_active_bookings_per_customer": s.max_active_bookings_per_customer,
+        "turn_minutes": s.turn_minutes,
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "resources": resources, "seq": seq,
     });
@@ -161,6 +162,8 @@ pub struct VenueIn {
     pub cancel_cutoff_minutes: u32,
     #[serde(default)]
     pub max_active_bookings_per_customer: u32,
+    #[serde(default)]
+    pub turn_minutes: Vec<TurnRow>,
     #[serde(flatten)]
     pub details: DetailsIn,
 }
@@ -197,6 +200,7 @@ pub struct VenuePatchIn {
     pub max_live_holds_per_customer: Option<u32>,
     pub cancel_cutoff_minutes: Option<u32>,
     pub max_active_bookings_per_customer: Option<u32>,
+    pub turn_minutes: Option<Vec<TurnRow>>,
     #[serde(flatten)]
     pub details: DetailsPatchIn,
 }
@@ -270,6 +274,7 @@ impl TryFrom<VenueIn> for VenueSettings {
             max_live_holds_per_customer: v.max_live_holds_per_customer,
             cancel_cutoff_minutes: v.cancel_cutoff_minutes,
             max_active_bookings_per_customer: v.max_active_bookings_per_customer,
+            turn_minutes: v.turn_minutes,
             details: v.details.try_into()?,
         };
         settings.validate()?;
@@ -297,6 +302,7 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             max_live_holds_per_customer: v.max_live_holds_per_customer,
             cancel_cutoff_minutes: v.cancel_cutoff_minutes,
             max_active_bookings_per_customer: v.max_active_bookings_per_customer,
+            turn_minutes: v.turn_minutes,
             details: v.details.try_into()?,
         })
     }

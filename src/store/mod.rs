@@ -131,7 +131,8 @@ const FORMAT_KEY: &[u8] = b"format";
 /// is refused at open with a message, never misread.
 /// 2: venues' public details, bookings' guests and channels (API v1.1 §2-3).
 /// 3: venues' cancel cut-off and active-booking limit (API v1.1 §4).
-pub const FORMAT: u64 = 3;
+/// 4: venues' turn times.
+pub const FORMAT: u64 = 4;
 
 /// Stamps a new store with `FORMAT`; refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ mod backup;
 mod bookings;
 mod discovery;
 mod engine;
+mod floor;
 mod guests;
 mod hardening;
 mod health;

@@ -24,9 +24,9 @@ impl Venue {
             return Vec::new();
         }
         let earliest = add_minutes(now, self.settings.min_notice_minutes);
-        let n = now.as_second();
+        let classes = self.settings.length_classes();
         self.settings
-            .day_grid(date)
+            .day_grid_for(date, self.settings.length_for(party))
             .into_iter()
             .map(|start| {
                 if start < earliest {
@@ -36,13 +36,23 @@ impl Venue {
                         available: false,
                     };
                 }
-                let end = add_minutes(start, self.settings.booking_minutes);
-                let (s, e) = (start.as_second(), end.as_second());
                 let (mut max_party, mut available) = (0, false);
-                for (i, r) in self.settings.resources.iter().enumerate() {
-                    let room = self.layout.room(r, i, s, e, n);
-                    max_party = max_party.max(room);
-                    available |= r.seats(party) && room >= party;
+                // Each length class (turn times) is its own interval; a
+                // class whose length does not fit before the close offers
+                // nothing at this start.
+                for &(smallest, largest, minutes) in &classes {
+                    if self.settings.locate(start, minutes).is_err() {
+                        continue;
+                    }
+                    let fits = |p: u32| (smallest..=largest).contains(&p);
+                    let (s, e) = (start.as_second(), add_minutes(start, minutes).as_second());
+                    for (i, r) in self.settings.resources.iter().enumerate() {
+                        let room = self.layout.room(r, i, s, e, now.as_second()).min(largest);
+                        if room >= smallest.max(r.min_party_for_mode()) {
+                            max_party = max_party.max(room);
+                        }
+                        available |= fits(party) && r.seats(party) && room >= party;
+                    }
                 }
                 SlotAvailability {
                     start,
@@ -105,6 +115,89 @@ mod tests {
                 .iter()
                 .filter(|s| s.start >= noon)
                 .all(|s| s.max_party == 10)
+        );
+    }
+}
+
+#[cfg(test)]
+mod turn_tests {
+    use jiff::civil::date;
+
+    use crate::domain::settings::TurnRow;
+    use crate::domain::venue::test_support::*;
+    use crate::domain::{DomainError, Reply};
+
+    /// Couples stay 60 minutes, larger parties 90 (`booking_minutes`).
+    fn with_turns() -> crate::domain::Venue {
+        let mut v = venue();
+        v.settings.turn_minutes = vec![TurnRow {
+            max_party: 2,
+            minutes: 60,
+        }];
+        v.settings.validate().unwrap();
+        v
+    }
+
+    #[test]
+    fn a_partys_length_comes_from_its_turn_row_and_the_grid_follows_it() {
+        let mut v = with_turns();
+        let couple = v
+            .execute(book("b1", "ann", "2026-12-24T18:00:00+08:00", 2), now())
+            .reply;
+        let Ok(Reply::Booking(b)) = couple else {
+            panic!("{couple:?}")
+        };
+        assert_eq!(b.end, at("2026-12-24T19:00:00+08:00"));
+        let four = v
+            .execute(book("b2", "bob", "2026-12-24T18:00:00+08:00", 4), now())
+            .reply;
+        let Ok(Reply::Booking(b)) = four else {
+            panic!("{four:?}")
+        };
+        assert_eq!(b.end, at("2026-12-24T19:30:00+08:00"));
+        // 21:00 fits a couple's hour before the 22:00 close, not 90 minutes.
+        let day = date(2026, 12, 24);
+        let late = at("2026-12-24T21:00:00+08:00");
+        assert!(
+            v.availability(day, 2, now())
+                .iter()
+                .any(|s| s.start == late)
+        );
+        assert!(
+            !v.availability(day, 4, now())
+                .iter()
+                .any(|s| s.start == late)
+        );
+        let refused = v
+            .execute(book("b3", "cat", "2026-12-24T21:00:00+08:00", 4), now())
+            .reply;
+        assert!(
+            matches!(refused, Err(DomainError::Invalid { ref field, .. }) if field == "start"),
+            "{refused:?}"
+        );
+        assert!(
+            v.execute(book("b4", "dan", "2026-12-24T21:00:00+08:00", 2), now())
+                .reply
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn turn_rows_must_be_sorted_and_on_the_grid() {
+        let mut v = with_turns();
+        v.settings.turn_minutes.push(TurnRow {
+            max_party: 2,
+            minutes: 90,
+        });
+        assert!(v.settings.validate().is_err());
+        v.settings.turn_minutes = vec![TurnRow {
+            max_party: 4,
+            minutes: 50,
+        }];
+        let err = v.settings.validate().unwrap_err();
+        assert!(
+            matches!(err, DomainError::Invalid { ref field, .. } if field == "turn_minutes[0].minutes"),
+            "{err:?}"
         );
     }
 }

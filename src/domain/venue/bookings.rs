@@ -73,7 +73,7 @@ impl Venue {
                 (index, start, end, party_size)
             }
             BookingTarget::Start { start, party_size } => {
-                let minutes = self.settings.booking_minutes;
+                let minutes = self.settings.length_for(party_size);
                 self.check_start(start, party_size, minutes, now)?;
                 let end = add_minutes(start, minutes);
                 let index = self
@@ -252,7 +252,7 @@ impl Venue {
         }
         let mut booking = old;
         if moves {
-            let minutes = self.settings.booking_minutes;
+            let minutes = self.settings.length_for(party);
             let seated = booking.status == BookingStatus::Seated;
             if !seated {
                 self.check_start(start, party, minutes, now)?;

@@ -14,7 +14,7 @@ impl Venue {
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
-        let minutes = self.settings.booking_minutes;
+        let minutes = self.settings.length_for(c.party_size);
         self.check_start(c.start, c.party_size, minutes, now)?;
         if c.ttl_seconds == 0 {
             return Err(DomainError::invalid("ttl_seconds", "must be positive"));

@@ -458,6 +458,15 @@ impl Venue {
 }
 
 #[cfg(test)]
+impl Venue {
+    /// The same venue with these turn rows (property tests).
+    pub(crate) fn with_turns(mut self, rows: Vec<crate::domain::settings::TurnRow>) -> Self {
+        self.settings.turn_minutes = rows;
+        self
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod test_support {
     use jiff::Timestamp;
 

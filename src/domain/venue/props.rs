@@ -239,30 +239,45 @@ impl World {
         for day in DAYS {
             for party in [1, 2, 5, 8] {
                 let got = self.venue.availability(day, party, self.now);
-                let grid = self.venue.settings().day_grid(day);
+                let settings = self.venue.settings();
+                let grid = settings.day_grid_for(day, settings.length_for(party));
                 assert_eq!(got.len(), grid.len());
                 for slot in got {
-                    let (s, e) = (slot.start.as_second(), slot.start.as_second() + 90 * 60);
                     let mut max = 0;
                     let mut avail = false;
-                    if slot.start >= self.now {
-                        for (i, r) in resources.iter().enumerate() {
-                            let points = std::iter::once(s).chain(
-                                live.iter()
-                                    .filter(|c| c.0 == i && s < c.1 && c.1 < e)
-                                    .map(|c| c.1),
-                            );
-                            let peak = points
-                                .map(|t| Self::load_at(&live, i, t))
-                                .max()
-                                .unwrap_or(0);
-                            let room = match r.mode {
-                                ResourceMode::Exclusive if peak == 0 => r.capacity,
-                                ResourceMode::Exclusive => 0,
-                                ResourceMode::Shared => r.capacity - peak,
-                            };
-                            max = max.max(room);
-                            avail |= r.seats(party) && room >= party;
+                    // Every length class (turn times) whose length fits here.
+                    for (smallest, largest, minutes) in settings.length_classes() {
+                        if slot.start < self.now || settings.locate(slot.start, minutes).is_err() {
+                            continue;
+                        }
+                        let (s, e) = (
+                            slot.start.as_second(),
+                            slot.start.as_second() + i64::from(minutes) * 60,
+                        );
+                        {
+                            for (i, r) in resources.iter().enumerate() {
+                                let points = std::iter::once(s).chain(
+                                    live.iter()
+                                        .filter(|c| c.0 == i && s < c.1 && c.1 < e)
+                                        .map(|c| c.1),
+                                );
+                                let peak = points
+                                    .map(|t| Self::load_at(&live, i, t))
+                                    .max()
+                                    .unwrap_or(0);
+                                let room = match r.mode {
+                                    ResourceMode::Exclusive if peak == 0 => r.capacity,
+                                    ResourceMode::Exclusive => 0,
+                                    ResourceMode::Shared => r.capacity - peak,
+                                }
+                                .min(largest);
+                                if room >= smallest.max(r.min_party_for_mode()) {
+                                    max = max.max(room);
+                                }
+                                avail |= (smallest..=largest).contains(&party)
+                                    && r.seats(party)
+                                    && room >= party;
+                            }
                         }
                     }
                     assert_eq!(
@@ -281,8 +296,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn capacity_is_never_exceeded_and_availability_matches_the_records(ops in prop::collection::vec(op(), 1..60)) {
-        let mut world = World { venue: test_support::venue(), now: test_support::now(), holds: vec![], bookings: vec![] };
+    fn capacity_is_never_exceeded_and_availability_matches_the_records(ops in prop::collection::vec(op(), 1..60), turns in any::<bool>()) {
+        let mut venue = test_support::venue();
+        if turns {
+            // Couples stay an hour, parties up to 5 two, larger ones 90 minutes.
+            venue = venue.with_turns(vec![
+                crate::domain::settings::TurnRow { max_party: 2, minutes: 60 },
+                crate::domain::settings::TurnRow { max_party: 5, minutes: 120 },
+            ]);
+        }
+        let mut world = World { venue, now: test_support::now(), holds: vec![], bookings: vec![] };
         for op in ops {
             world.apply(op);
             world.check();

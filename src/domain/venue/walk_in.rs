@@ -17,7 +17,7 @@ impl Venue {
         now: Timestamp,
     ) -> Result<(Timestamp, Timestamp), DomainError> {
         self.check_party(party)?;
-        let minutes = self.settings.booking_minutes;
+        let minutes = self.settings.length_for(party);
         let closed = || {
             DomainError::invalid(
                 "start",
