@@ -254,7 +254,9 @@ impl Venue {
         if moves {
             let minutes = self.settings.length_for(party);
             let seated = booking.status == BookingStatus::Seated;
-            if !seated {
+            // A new start or size must be bookable; moving tables alone
+            // keeps the time, inside the notice or not.
+            if resizes {
                 self.check_start(start, party, minutes, now)?;
             }
             let end = if resizes {
@@ -556,5 +558,46 @@ mod tests {
             "party_size"
         );
         assert_eq!(v.seq(), 1, "nothing changed");
+    }
+
+    #[test]
+    fn staff_move_a_party_to_another_table_inside_the_minimum_notice() {
+        let mut v = venue();
+        v.settings.min_notice_minutes = 120;
+        assert!(
+            v.execute(book("b1", "ann", "2026-12-24T18:00:00+08:00", 2), now())
+                .reply
+                .is_ok()
+        );
+        let resource = v.bookings().next().unwrap().resource_id.clone();
+        let other = v
+            .settings()
+            .resources
+            .iter()
+            .find(|r| {
+                r.id != resource && r.seats(2) && r.mode == crate::domain::ResourceMode::Exclusive
+            })
+            .unwrap()
+            .id
+            .clone();
+        let an_hour_before = at("2026-12-24T17:00:00+08:00");
+        let moved = v
+            .execute(
+                Command::Reschedule(crate::domain::Reschedule {
+                    id: BookingId::from("b1"),
+                    caller: Caller::admin("root"),
+                    start: None,
+                    party_size: None,
+                    note: None,
+                    version: None,
+                    resource_id: Some(other.clone()),
+                }),
+                an_hour_before,
+            )
+            .reply;
+        let Ok(crate::domain::Reply::Booking(b)) = moved else {
+            panic!("{moved:?}")
+        };
+        assert_eq!(b.resource_id, other);
     }
 }
