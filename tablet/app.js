@@ -161,7 +161,7 @@ function render() {
         'data-status': b.status,
         style: { left: at(start), width: `${((end - start) / span) * 100}%` },
         onclick: () => select(b.id),
-      }, `${b.party_size} · ${b.status}${b.note ? ` · ${b.note}` : ''}`));
+      }, `${b.guest?.name ? `${b.guest.name} · ` : ''}${b.party_size} · ${b.status}${b.note ? ` · ${b.note}` : ''}`));
     }
     for (const h of state.holds.values()) {
       if (h.resource_id !== r.id) continue;
@@ -207,6 +207,7 @@ function renderDetails() {
   panel.replaceChildren(
     el('h2', {}, `${b.start.slice(11, 16)}-${b.end.slice(11, 16)} · party of ${b.party_size}`),
     el('div', {}, `Status: ${b.status}${b.note ? ` · ${b.note}` : ''}`),
+    el('div', { class: 'guest' }, `Guest: ${b.guest?.name ?? 'unnamed'}${b.guest?.phone ? ` · ${b.guest.phone}` : ''} · ${b.channel ?? 'online'}`),
     el('div', { class: 'actions' }, ...actions, el('button', { type: 'button', class: 'quiet', onclick: () => select(null) }, 'Close')),
   );
 }
