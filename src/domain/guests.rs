@@ -128,14 +128,6 @@ impl GuestBook {
     }
 }
 
-/// Every guest of these bookings (one guest's, or a venue's history), by id.
-pub fn summarize<'a>(
-    bookings: impl IntoIterator<Item = &'a Booking> + Clone,
-    now: Timestamp,
-) -> BTreeMap<String, GuestSummary> {
-    GuestBook::from_history(bookings.clone()).summaries(bookings, now)
-}
-
 impl GuestSummary {
     /// Whether a search (lowercased) is in the name or the phone.
     pub fn matches(&self, q: &str) -> bool {
@@ -203,7 +195,7 @@ mod tests {
             booking("x1", None, None, 600, S::Completed),
             booking("x2", None, None, 700, S::Completed),
         ];
-        let g = summarize(&all, now);
+        let g = GuestBook::from_history(&all).summaries(&all, now);
         assert_eq!(g.len(), 4, "{:?}", g.keys());
         let ann = &g["u.ann"];
         assert_eq!((ann.visits, ann.no_shows, ann.upcoming), (2, 1, 1));
