@@ -1,11 +1,14 @@
 //! The domain alone: placing bookings, and a day's availability for a venue
-//! with 30 tables. `cargo bench --bench domain`
+//! with 30 tables, plain and with the floor rules of API v1.1 §4 (15 table
+//! pairs combinable for 5-8, pacing of 40 covers per 15 minutes), in the
+//! same run so the ratio is what to read. `cargo bench --bench domain`
 
 use std::hint::black_box;
 
 use booking_engine::demo;
 use booking_engine::domain::{
-    BookingId, BookingTarget, Caller, Command, CreateBooking, Venue, VenueId,
+    BookingId, BookingTarget, Caller, Combination, Command, CreateBooking, Pacing, ResourceId,
+    Venue, VenueId,
 };
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
@@ -16,11 +19,32 @@ fn now() -> Timestamp {
     "2026-12-01T09:00:00+08:00".parse().unwrap()
 }
 
-fn venue(tables: usize) -> Venue {
-    Venue::create(VenueId::from("bench"), demo::tables_settings(tables), now())
+fn venue(tables: usize, floor: bool) -> Venue {
+    let mut settings = demo::tables_settings(tables);
+    if floor {
+        settings.combinations = (0..tables / 2)
+            .map(|i| Combination {
+                id: ResourceId::from(format!("t{}+t{}", 2 * i, 2 * i + 1).as_str()),
+                resources: vec![
+                    ResourceId::from(format!("t{}", 2 * i).as_str()),
+                    ResourceId::from(format!("t{}", 2 * i + 1).as_str()),
+                ],
+                min_party: 5,
+                capacity: 8,
+            })
+            .collect();
+        settings.pacing = Some(Pacing {
+            minutes: 15,
+            max_covers: 40,
+        });
+    }
+    Venue::create(VenueId::from("bench"), settings, now())
         .unwrap()
         .0
 }
+
+/// The two venues every figure is taken for.
+const FLOORS: [(&str, bool); 2] = [("plain", false), ("combinations+pacing", true)];
 
 /// Non-overlapping 90-minute windows of the demo hours: 11:00, 12:30,
 /// 17:00, 18:30, 20:00, over the next 60 days.
@@ -37,6 +61,8 @@ fn bookings(n: usize) -> Vec<Command> {
                 guest: Default::default(),
                 account: Default::default(),
                 channel: Default::default(),
+                service_id: None,
+                override_pacing: false,
                 id: BookingId::from(format!("b{i:08}").as_str()),
                 caller: Caller::user("bench"),
                 target: BookingTarget::Start {
@@ -50,49 +76,50 @@ fn bookings(n: usize) -> Vec<Command> {
 }
 
 fn place_bookings(c: &mut Criterion) {
-    let empty = venue(30);
     let mut group = c.benchmark_group("domain");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("place 1000 bookings, 30 tables", |b| {
-        b.iter_batched(
-            || (empty.clone(), bookings(BATCH)),
-            |(mut venue, commands)| {
-                for command in commands {
-                    let out = venue.execute(command, now());
-                    assert!(out.reply.is_ok());
-                    black_box(out);
-                }
-                venue
-            },
-            BatchSize::LargeInput,
-        )
-    });
+    for (name, floor) in FLOORS {
+        let empty = venue(30, floor);
+        group.bench_function(format!("place 1000 bookings, 30 tables, {name}"), |b| {
+            b.iter_batched(
+                || (empty.clone(), bookings(BATCH)),
+                |(mut venue, commands)| {
+                    for command in commands {
+                        let out = venue.execute(command, now());
+                        assert!(out.reply.is_ok());
+                        black_box(out);
+                    }
+                    venue
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
     group.finish();
 }
 
 fn availability(c: &mut Criterion) {
-    let mut venue = venue(30);
-    // Half the tables taken at every window of the first day.
-    for (i, command) in bookings(75).into_iter().enumerate() {
-        let Command::CreateBooking(mut b) = command else {
-            unreachable!()
-        };
-        b.target = BookingTarget::Start {
-            start: start(i % 5),
-            party_size: 2,
-        };
-        assert!(
-            venue
-                .execute(Command::CreateBooking(b), now())
-                .reply
-                .is_ok()
+    for (name, floor) in FLOORS {
+        let mut venue = venue(30, floor);
+        // Half the tables taken at every window of the first day.
+        for (i, command) in bookings(75).into_iter().enumerate() {
+            let Command::CreateBooking(mut b) = command else {
+                unreachable!()
+            };
+            b.target = BookingTarget::Start {
+                start: start(i % 5),
+                party_size: 2,
+            };
+            let out = venue.execute(Command::CreateBooking(b), now());
+            assert!(out.reply.is_ok(), "{:?}", out.reply);
+        }
+        let date = jiff::civil::date(2026, 12, 2);
+        assert_eq!(venue.availability(date, 2, None, now()).unwrap().len(), 22);
+        c.bench_function(
+            &format!("domain/availability of a day, 30 tables, {name}"),
+            |b| b.iter(|| black_box(venue.availability(black_box(date), 2, None, now()))),
         );
     }
-    let date = jiff::civil::date(2026, 12, 2);
-    assert_eq!(venue.availability(date, 2, now()).len(), 22);
-    c.bench_function("domain/availability of a day, 30 tables", |b| {
-        b.iter(|| black_box(venue.availability(black_box(date), 2, now())))
-    });
 }
 
 criterion_group!(benches, place_bookings, availability);

@@ -83,6 +83,8 @@ async fn round(engine: &Engine, venues: usize) -> Duration {
                 guest: Default::default(),
                 account: Default::default(),
                 channel: Default::default(),
+                service_id: None,
+                override_pacing: false,
                 id: BookingId::from(new_id().as_str()),
                 caller: Caller::user("bench"),
                 target: BookingTarget::Start {

@@ -96,6 +96,8 @@ fn fill(store: &Store, bookings: usize, tail: Option<usize>) {
                 guest: Default::default(),
                 account: Default::default(),
                 channel: Default::default(),
+                service_id: None,
+                override_pacing: false,
                 id: BookingId::from(format!("b{v:07}-{i:04}").as_str()),
                 caller: Caller::user(format!("user-{}", i % 97).as_str()),
                 target: BookingTarget::Start {
@@ -193,6 +195,8 @@ fn venue_over_history(days: usize) {
                     guest: Default::default(),
                     account: Default::default(),
                     channel: Default::default(),
+                    service_id: None,
+                    override_pacing: false,
                     id,
                     caller: Caller::user(format!("user-{}", i % 97).as_str()),
                     target: BookingTarget::Start {

@@ -88,6 +88,10 @@ pub fn restaurant_settings(staff: Vec<UserId>) -> VenueSettings {
         max_live_holds_per_customer: crate::domain::settings::DEFAULT_MAX_LIVE_HOLDS,
         cancel_cutoff_minutes: 0,
         turn_minutes: Vec::new(),
+        buffer_minutes: 0,
+        pacing: None,
+        combinations: Vec::new(),
+        services: Vec::new(),
         max_active_bookings_per_customer: 0,
         details: Default::default(),
     }

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use crate::actors::EngineError;
 use crate::actors::venue::{Pending, RecordWith, VenueActor};
 use crate::domain::{
-    Booking, BookingId, Caller, Command, Hold, HoldId, Reply, SlotAvailability, UserId,
+    Booking, BookingId, Caller, Command, Hold, HoldId, Reply, ServiceId, SlotAvailability, UserId,
     VenueSettings,
 };
 
@@ -68,21 +68,23 @@ impl Handler<GetVenue> for VenueActor {
 
 /// A day's availability for a party size, with the seq it reflects.
 #[derive(Clone, Debug, Message)]
-#[rtype(result = "(Vec<SlotAvailability>, u64)")]
+#[rtype(result = "Result<(Vec<SlotAvailability>, u64), EngineError>")]
 pub struct GetAvailability {
     pub date: Date,
     pub party_size: u32,
+    pub service_id: Option<ServiceId>,
 }
 
 impl Handler<GetAvailability> for VenueActor {
-    type Result = MessageResult<GetAvailability>;
+    type Result = Result<(Vec<SlotAvailability>, u64), EngineError>;
 
     fn handle(&mut self, m: GetAvailability, _: &mut Context<Self>) -> Self::Result {
         let now = self.now();
-        MessageResult((
-            self.venue.availability(m.date, m.party_size, now),
-            self.venue.seq(),
-        ))
+        let slots = self
+            .venue
+            .availability(m.date, m.party_size, m.service_id.as_ref(), now)
+            .map_err(EngineError::Domain)?;
+        Ok((slots, self.venue.seq()))
     }
 }
 

@@ -4,7 +4,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::time::micros;
-use crate::domain::{BookingId, Channel, DomainError, Guest, HoldId, ResourceId, UserId, VenueId};
+use crate::domain::{
+    BookingId, Channel, DomainError, Guest, HoldId, ResourceId, ServiceId, UserId, VenueId,
+};
 
 /// Where a booking is in its life. Capacity is taken by `Pending`,
 /// `Confirmed` and `Seated`; the others give it back.
@@ -123,6 +125,11 @@ pub struct Booking {
     pub party_size: u32,
     pub status: BookingStatus,
     pub note: Option<String>,
+    /// The service booked, at a venue that has services.
+    pub service_id: Option<ServiceId>,
+    /// How long its exclusive resource stays taken after `end`, fixed when
+    /// it was placed (API v1.1 §11: a later change does not move it).
+    pub buffer_minutes: u32,
     /// Starts at 1 and grows with every change, for optimistic concurrency.
     pub version: u32,
     #[serde(with = "micros")]
@@ -154,6 +161,10 @@ pub struct Hold {
     #[serde(with = "micros")]
     pub end: Timestamp,
     pub party_size: u32,
+    /// The service held, at a venue that has services.
+    pub service_id: Option<ServiceId>,
+    /// As on a booking: the buffer fixed when it was placed.
+    pub buffer_minutes: u32,
     #[serde(with = "micros")]
     pub expires_at: Timestamp,
     pub status: HoldStatus,

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use crate::domain::{
     Booking, BookingId, Caller, Channel, DomainError, Event, Guest, Hold, HoldId, ResourceId,
-    Transition, UserId, VenuePatch, VenueSettings,
+    ServiceId, Transition, UserId, VenuePatch, VenueSettings,
 };
 
 /// Lock capacity for a while.
@@ -17,6 +17,10 @@ pub struct PlaceHold {
     pub start: Timestamp,
     pub party_size: u32,
     pub ttl_seconds: u32,
+    /// Required when the venue has services.
+    pub service_id: Option<ServiceId>,
+    /// Staff only: place it even past the venue's pacing.
+    pub override_pacing: bool,
 }
 
 /// What a new booking takes: a start and party, or an existing hold.
@@ -48,6 +52,10 @@ pub struct CreateBooking {
     pub account: Guest,
     /// Anything but `Online` is a booking staff make for a guest.
     pub channel: Channel,
+    /// Required when the venue has services (a hold brings its own).
+    pub service_id: Option<ServiceId>,
+    /// Staff only: book even past the venue's pacing.
+    pub override_pacing: bool,
 }
 
 /// Move a booking, resize its party, or change its note.
@@ -63,6 +71,8 @@ pub struct Reschedule {
     pub version: Option<u32>,
     /// Move it to this resource (staff only, API v1.1 §3).
     pub resource_id: Option<ResourceId>,
+    /// Staff only: move it even past the venue's pacing.
+    pub override_pacing: bool,
 }
 
 /// Everything a venue can be asked to change.

@@ -175,6 +175,8 @@ mod tests {
             party_size: 2,
             status,
             note: None,
+            service_id: None,
+            buffer_minutes: 0,
             version: 1,
             created_at: at,
             updated_at: at,

@@ -62,8 +62,13 @@ id_type!(
     UserId
 );
 id_type!(
-    /// A resource of a venue (a table, a doctor); chosen by the client.
+    /// A resource of a venue (a table, a doctor), or a combination of
+    /// tables booked together; chosen by the client.
     ResourceId
+);
+id_type!(
+    /// A service a calendar offers (a consultation); chosen by the client.
+    ServiceId
 );
 
 /// Who asks for a change. Staff rights are not carried here: the venue

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod details;
 mod error;
 mod event;
+pub mod floor;
 pub mod grid;
 pub mod guest;
 pub mod guests;
@@ -23,8 +24,9 @@ pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Re
 pub use details::{DetailsPatch, Location, VenueDetails, VenueSearch};
 pub use error::DomainError;
 pub use event::{Change, Event};
+pub use floor::{Combination, Pacing, Service};
 pub use guest::{Channel, Guest};
-pub use ids::{BookingId, Caller, HoldId, ResourceId, UserId, VenueId};
+pub use ids::{BookingId, Caller, HoldId, ResourceId, ServiceId, UserId, VenueId};
 pub use patch::Patch;
 pub use settings::{
     Period, Resource, ResourceMode, VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,

@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::details::{DetailsPatch, VenueDetails};
+use crate::domain::floor::{Combination, Pacing, Service};
 use crate::domain::{DomainError, ResourceId, UserId};
 
 /// The largest party the engine will consider; the contract's upper bound.
@@ -235,6 +236,14 @@ pub struct VenueSettings {
     /// How long a party stays, by size; larger parties (and every party
     /// without rows) stay `booking_minutes`.
     pub turn_minutes: Vec<TurnRow>,
+    /// How long an exclusive resource stays taken after each booking.
+    pub buffer_minutes: u32,
+    /// How many guests may arrive per interval, if limited.
+    pub pacing: Option<Pacing>,
+    /// Exclusive resources that may be booked together.
+    pub combinations: Vec<Combination>,
+    /// What a calendar offers; when any, every placement names one.
+    pub services: Vec<Service>,
     /// What customers read about the venue (API v1.1 §2).
     pub details: VenueDetails,
 }
@@ -269,6 +278,10 @@ pub struct VenuePatch {
     pub cancel_cutoff_minutes: Option<u32>,
     pub max_active_bookings_per_customer: Option<u32>,
     pub turn_minutes: Option<Vec<TurnRow>>,
+    pub buffer_minutes: Option<u32>,
+    pub pacing: crate::domain::Patch<Pacing>,
+    pub combinations: Option<Vec<Combination>>,
+    pub services: Option<Vec<Service>>,
     pub details: DetailsPatch,
 }
 
@@ -276,7 +289,7 @@ impl VenueSettings {
     /// These settings with a patch applied (not yet validated).
     pub fn patched(&self, p: VenuePatch) -> Self {
         let s = self.clone();
-        Self {
+        let mut next = Self {
             name: p.name.unwrap_or(s.name),
             kind: p.kind.unwrap_or(s.kind),
             timezone: p.timezone.unwrap_or(s.timezone),
@@ -297,8 +310,14 @@ impl VenueSettings {
                 .max_active_bookings_per_customer
                 .unwrap_or(s.max_active_bookings_per_customer),
             turn_minutes: p.turn_minutes.unwrap_or(s.turn_minutes),
+            buffer_minutes: p.buffer_minutes.unwrap_or(s.buffer_minutes),
+            pacing: p.pacing.apply(s.pacing),
+            combinations: p.combinations.unwrap_or(s.combinations),
+            services: p.services.unwrap_or(s.services),
             details: s.details.patched(p.details),
-        }
+        };
+        next.resolve_combinations();
+        next
     }
 
     /// Checks every rule of API.md's venue section; the first broken one is
@@ -353,7 +372,8 @@ impl VenueSettings {
         if self.closures.len() > MAX_CLOSURES {
             return Err(invalid("closures", "at most 1000 dates"));
         }
-        self.validate_resources()
+        self.validate_resources()?;
+        self.validate_floor()
     }
 
     /// A party's length: the first turn row that holds it, else
@@ -363,6 +383,20 @@ impl VenueSettings {
             .iter()
             .find(|r| r.max_party >= party)
             .map_or(self.booking_minutes, |r| r.minutes)
+    }
+
+    /// A placement's length: the service's, else the party's turn row.
+    pub fn length_of(&self, party: u32, service: Option<&Service>) -> u32 {
+        service.map_or_else(|| self.length_for(party), |s| s.minutes)
+    }
+
+    /// The party sizes that share a length for a service (one class:
+    /// every party takes the service's minutes) or for none (turn rows).
+    pub fn length_classes_for(&self, service: Option<&Service>) -> Vec<(u32, u32, u32)> {
+        match service {
+            Some(s) => vec![(1, MAX_PARTY, s.minutes)],
+            None => self.length_classes(),
+        }
     }
 
     /// The party sizes that share a length, smallest first:

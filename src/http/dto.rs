@@ -14,6 +14,7 @@ use crate::domain::{
     Booking, Hold, Period, Resource, ResourceId, ResourceMode, SlotAvailability, UserId, VenueId,
     VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
+use crate::domain::{Combination, Pacing, Patch, Service};
 use crate::http::ApiError;
 use crate::http::details::{DetailsIn, DetailsPatchIn};
 
@@ -70,7 +71,7 @@ pub fn booking(b: &Booking, zone: &Zone) -> Value {
     json!({
         "id": b.id, "venue_id": b.venue_id, "user_id": b.user_id, "resource_id": b.resource_id,
         "start": local(b.start, zone), "end": local(b.end, zone),
-        "party_size": b.party_size, "status": b.status.as_str(), "note": b.note,
+        "party_size": b.party_size, "status": b.status.as_str(), "note": b.note, "service_id": b.service_id,
         "version": b.version, "created_at": utc(b.created_at), "updated_at": utc(b.updated_at),
         "guest": {"name": b.guest.name, "phone": b.guest.phone},
         "channel": b.channel.as_str(), "created_by": b.created_by,
@@ -82,6 +83,7 @@ pub fn hold(h: &Hold, zone: &Zone) -> Value {
     json!({
         "id": h.id, "venue_id": h.venue_id, "start": local(h.start, zone), "end": local(h.end, zone),
         "party_size": h.party_size, "resource_id": h.resource_id, "expires_at": local(h.expires_at, zone),
+        "service_id": h.service_id,
         "status": h.status,
     })
 }
@@ -109,7 +111,8 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Val
         "max_live_holds_per_customer": s.max_live_holds_per_customer,
         "cancel_cutoff_minutes": s.cancel_cutoff_minutes,
         "max_active_bookings_per_customer": s.max_active_bookings_per_customer,
-        "turn_minutes": s.turn_minutes,
+        "turn_minutes": s.turn_minutes, "buffer_minutes": s.buffer_minutes, "pacing": s.pacing,
+        "combinations": s.combinations, "services": s.services,
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "resources": resources, "seq": seq,
     });
@@ -164,8 +167,52 @@ pub struct VenueIn {
     pub max_active_bookings_per_customer: u32,
     #[serde(default)]
     pub turn_minutes: Vec<TurnRow>,
+    #[serde(default)]
+    pub buffer_minutes: u32,
+    pub pacing: Option<Pacing>,
+    #[serde(default)]
+    pub combinations: Vec<CombinationIn>,
+    #[serde(default)]
+    pub services: Vec<Service>,
     #[serde(flatten)]
     pub details: DetailsIn,
+}
+
+/// A combination in a request: `min_party` defaults to 1 and `capacity`
+/// to the members' sum (API v1.1 §11).
+#[derive(Debug, Deserialize)]
+pub struct CombinationIn {
+    pub id: String,
+    pub resources: Vec<String>,
+    pub min_party: Option<u32>,
+    pub capacity: Option<u32>,
+}
+
+/// Combinations as the domain takes them: an omitted capacity is 0 until
+/// `VenueSettings::resolve_combinations` sums the members; an explicit 0
+/// is refused here.
+fn combinations(raw: Vec<CombinationIn>) -> Result<Vec<Combination>, ApiError> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.capacity == Some(0) {
+                return Err(ApiError::invalid(
+                    format!("combinations[{i}].capacity"),
+                    "must be 1 to 1000",
+                ));
+            }
+            Ok(Combination {
+                id: ResourceId::from(c.id.as_str()),
+                resources: c
+                    .resources
+                    .iter()
+                    .map(|m| ResourceId::from(m.as_str()))
+                    .collect(),
+                min_party: c.min_party.unwrap_or(1),
+                capacity: c.capacity.unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 fn default_max_live_holds() -> u32 {
@@ -201,6 +248,12 @@ pub struct VenuePatchIn {
     pub cancel_cutoff_minutes: Option<u32>,
     pub max_active_bookings_per_customer: Option<u32>,
     pub turn_minutes: Option<Vec<TurnRow>>,
+    pub buffer_minutes: Option<u32>,
+    /// `null` clears pacing.
+    #[serde(default)]
+    pub pacing: Patch<Pacing>,
+    pub combinations: Option<Vec<CombinationIn>>,
+    pub services: Option<Vec<Service>>,
     #[serde(flatten)]
     pub details: DetailsPatchIn,
 }
@@ -258,7 +311,12 @@ impl TryFrom<VenueIn> for VenueSettings {
     type Error = ApiError;
 
     fn try_from(v: VenueIn) -> Result<Self, ApiError> {
-        let settings = VenueSettings {
+        let mut settings = VenueSettings {
+            combinations: combinations(v.combinations)?,
+            resources: resources(v.resources),
+            buffer_minutes: v.buffer_minutes,
+            pacing: v.pacing,
+            services: v.services,
             timezone: zone(&v.timezone)?,
             opening_hours: hours(&v.opening_hours)?,
             closures: closures(&v.closures)?,
@@ -269,7 +327,6 @@ impl TryFrom<VenueIn> for VenueSettings {
             horizon_days: v.horizon_days,
             min_notice_minutes: v.min_notice_minutes,
             auto_confirm: v.auto_confirm,
-            resources: resources(v.resources),
             staff: staff(v.staff),
             max_live_holds_per_customer: v.max_live_holds_per_customer,
             cancel_cutoff_minutes: v.cancel_cutoff_minutes,
@@ -277,6 +334,7 @@ impl TryFrom<VenueIn> for VenueSettings {
             turn_minutes: v.turn_minutes,
             details: v.details.try_into()?,
         };
+        settings.resolve_combinations();
         settings.validate()?;
         Ok(settings)
     }
@@ -303,6 +361,10 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             cancel_cutoff_minutes: v.cancel_cutoff_minutes,
             max_active_bookings_per_customer: v.max_active_bookings_per_customer,
             turn_minutes: v.turn_minutes,
+            buffer_minutes: v.buffer_minutes,
+            pacing: v.pacing,
+            combinations: v.combinations.map(combinations).transpose()?,
+            services: v.services,
             details: v.details.try_into()?,
         })
     }

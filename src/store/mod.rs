@@ -132,7 +132,9 @@ const FORMAT_KEY: &[u8] = b"format";
 /// 2: venues' public details, bookings' guests and channels (API v1.1 §2-3).
 /// 3: venues' cancel cut-off and active-booking limit (API v1.1 §4).
 /// 4: venues' turn times.
-pub const FORMAT: u64 = 4;
+/// 5: buffers, pacing, combinations, services; bookings' and holds'
+///    service and buffer.
+pub const FORMAT: u64 = 5;
 
 /// Stamps a new store with `FORMAT`; refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {

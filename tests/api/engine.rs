@@ -119,6 +119,8 @@ async fn an_expired_hold_is_pushed_and_its_capacity_comes_back_by_the_venues_own
         start,
         party_size: 2,
         ttl_seconds: t.engine.hold_ttl_seconds(),
+        service_id: None,
+        override_pacing: false,
     };
     t.engine
         .execute(&venue, domain::Command::PlaceHold(hold.clone()))
@@ -239,9 +241,11 @@ async fn after_a_failed_sync_nothing_refused_stays_and_a_probe_lets_writes_back(
                     .settings
                     .local_date(start),
                 party_size: 1,
+                service_id: None,
             },
         )
         .await
+        .unwrap()
         .unwrap();
     let slot = free.0.iter().find(|s| s.start == start).unwrap();
     assert_eq!(slot.max_party, 1, "one seat of two is taken, by ann only");

@@ -332,6 +332,8 @@ pub fn booking(user: &str, start: Timestamp, party: u32) -> domain::Command {
         guest: Default::default(),
         account: Default::default(),
         channel: Default::default(),
+        service_id: None,
+        override_pacing: false,
         id: BookingId::from(new_id().as_str()),
         caller: Caller::user(user),
         target: BookingTarget::Start {
@@ -357,9 +359,11 @@ pub async fn availability_on_day_of(
             GetAvailability {
                 date,
                 party_size: 2,
+                service_id: None,
             },
         )
         .await
+        .unwrap()
         .unwrap()
         .0
 }

@@ -53,6 +53,8 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
                     guest: Default::default(),
                     account: Default::default(),
                     channel: Default::default(),
+                    service_id: None,
+                    override_pacing: false,
                     id,
                     caller: Caller::user(format!("u{}", i % 7).as_str()),
                     target,
@@ -71,6 +73,8 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
                     start,
                     party_size: 2,
                     ttl_seconds: 300,
+                    service_id: None,
+                    override_pacing: false,
                 }),
             );
         }
@@ -81,6 +85,8 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
                 guest: Default::default(),
                 account: Default::default(),
                 channel: Default::default(),
+                service_id: None,
+                override_pacing: false,
                 id: BookingId::from(format!("b{v}-hold").as_str()),
                 caller: Caller::user("u1"),
                 target: hold,
@@ -100,6 +106,7 @@ fn history() -> (Vec<Venue>, Vec<Commit>) {
             &mut venue,
             Command::Reschedule(Reschedule {
                 resource_id: None,
+                override_pacing: false,
                 id: BookingId::from(format!("b{v}-004").as_str()),
                 caller: Caller::admin("root"),
                 start: Some(moved),
@@ -145,8 +152,8 @@ fn assert_same(recovered: &[Venue], expected: &[Venue], kind: EngineKind) {
         for day in 21..=30 {
             let date = jiff::civil::date(2026, 12, day);
             assert_eq!(
-                r.availability(date, 2, now),
-                e.availability(date, 2, now),
+                r.availability(date, 2, None, now).unwrap(),
+                e.availability(date, 2, None, now).unwrap(),
                 "{kind:?} {date}"
             );
         }

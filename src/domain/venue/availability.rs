@@ -4,7 +4,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::Venue;
+use super::placement::Want;
 use crate::domain::time::add_minutes;
+use crate::domain::{DomainError, ServiceId};
 
 /// One start of the grid with what can still be booked there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,16 +19,29 @@ pub struct SlotAvailability {
 }
 
 impl Venue {
-    /// Every start of the date's grid; empty for a date in the past or
-    /// beyond the horizon.
-    pub fn availability(&self, date: Date, party: u32, now: Timestamp) -> Vec<SlotAvailability> {
+    /// Every start of the date's grid for the party (and service: required
+    /// when the venue has services); empty for a date in the past or beyond
+    /// the horizon.
+    pub fn availability(
+        &self,
+        date: Date,
+        party: u32,
+        service: Option<&ServiceId>,
+        now: Timestamp,
+    ) -> Result<Vec<SlotAvailability>, DomainError> {
+        let service = self.service_index(service)?;
         if !self.within_horizon(date, now) {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let earliest = add_minutes(now, self.settings.min_notice_minutes);
-        let classes = self.settings.length_classes();
-        self.settings
-            .day_grid_for(date, self.settings.length_for(party))
+        let classes = self
+            .settings
+            .length_classes_for(service.map(|i| &self.settings.services[i]));
+        let minutes = self.minutes_for(party, service);
+        let grid = self
+            .settings
+            .day_grid_for(date, self.grid_minutes(minutes, party, service));
+        let slots = grid
             .into_iter()
             .map(|start| {
                 if start < earliest {
@@ -36,6 +51,7 @@ impl Venue {
                         available: false,
                     };
                 }
+                let paced = self.pacing_room(start, now).unwrap_or(u32::MAX);
                 let (mut max_party, mut available) = (0, false);
                 // Each length class (turn times) is its own interval; a
                 // class whose length does not fit before the close offers
@@ -44,14 +60,22 @@ impl Venue {
                     if self.settings.locate(start, minutes).is_err() {
                         continue;
                     }
-                    let fits = |p: u32| (smallest..=largest).contains(&p);
-                    let (s, e) = (start.as_second(), add_minutes(start, minutes).as_second());
-                    for (i, r) in self.settings.resources.iter().enumerate() {
-                        let room = self.layout.room(r, i, s, e, now.as_second()).min(largest);
-                        if room >= smallest.max(r.min_party_for_mode()) {
+                    let want = Want {
+                        start,
+                        party,
+                        service,
+                        minutes,
+                    };
+                    let ask = self.ask(want, now);
+                    let in_class = (smallest..=largest).contains(&party);
+                    for &place in &self.layout.preference {
+                        let (min, _) = self.layout.bounds(place);
+                        let room = self.layout.room(place, &ask).min(largest).min(paced);
+                        if room >= smallest.max(min) {
                             max_party = max_party.max(room);
                         }
-                        available |= fits(party) && r.seats(party) && room >= party;
+                        available |=
+                            in_class && room >= party && self.layout.seats(place, party, service);
                     }
                 }
                 SlotAvailability {
@@ -60,7 +84,8 @@ impl Venue {
                     available,
                 }
             })
-            .collect()
+            .collect();
+        Ok(slots)
     }
 }
 
@@ -74,13 +99,13 @@ mod tests {
     fn a_booked_table_lowers_max_party_only_where_it_overlaps() {
         let mut v = venue();
         let day = date(2026, 12, 24);
-        let before = v.availability(day, 2, now());
+        let before = v.availability(day, 2, None, now()).unwrap();
         assert_eq!(before.len(), 22);
         assert!(before.iter().all(|s| s.max_party == 10 && s.available));
         // Take the bar entirely: max_party falls to 6 (the largest table) for
         // the starts whose 90 minutes overlap 18:00-19:30.
         v.execute(book("b1", "ann", "2026-12-24T18:00:00+08:00", 10), now());
-        let after = v.availability(day, 2, now());
+        let after = v.availability(day, 2, None, now()).unwrap();
         let changed: Vec<_> = after
             .iter()
             .filter(|s| s.max_party == 6)
@@ -94,16 +119,28 @@ mod tests {
     #[test]
     fn past_dates_and_dates_beyond_the_horizon_are_empty() {
         let v = venue();
-        assert!(v.availability(date(2026, 12, 19), 2, now()).is_empty());
-        assert!(!v.availability(date(2027, 2, 18), 2, now()).is_empty()); // today + 60
-        assert!(v.availability(date(2027, 2, 19), 2, now()).is_empty());
+        assert!(
+            v.availability(date(2026, 12, 19), 2, None, now())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            !v.availability(date(2027, 2, 18), 2, None, now())
+                .unwrap()
+                .is_empty()
+        ); // today + 60
+        assert!(
+            v.availability(date(2027, 2, 19), 2, None, now())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn starts_already_past_today_show_zero() {
         let v = venue();
         let noon = at("2026-12-20T12:00:00+08:00");
-        let today = v.availability(date(2026, 12, 20), 2, noon);
+        let today = v.availability(date(2026, 12, 20), 2, None, noon).unwrap();
         assert!(
             today
                 .iter()
@@ -159,12 +196,14 @@ mod turn_tests {
         let day = date(2026, 12, 24);
         let late = at("2026-12-24T21:00:00+08:00");
         assert!(
-            v.availability(day, 2, now())
+            v.availability(day, 2, None, now())
+                .unwrap()
                 .iter()
                 .any(|s| s.start == late)
         );
         assert!(
-            !v.availability(day, 4, now())
+            !v.availability(day, 4, None, now())
+                .unwrap()
                 .iter()
                 .any(|s| s.start == late)
         );

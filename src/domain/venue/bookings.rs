@@ -3,6 +3,8 @@
 
 use jiff::Timestamp;
 
+use super::layout::{ClaimRef, Place};
+use super::placement::Want;
 use super::{Access, Entry, MAX_NOTE_CHARS, Venue};
 use crate::domain::commands::{BookingTarget, CreateBooking, Reply, Reschedule};
 use crate::domain::time::add_minutes;
@@ -60,35 +62,60 @@ impl Venue {
         } else {
             BookingStatus::Pending
         };
-        let (index, start, end, party) = match c.target {
+        self.check_override(&c.caller, c.override_pacing)?;
+        let pace = |v: &Venue, start, party| {
+            if c.override_pacing || v.pacing_allows(start, party, now) {
+                Ok(())
+            } else {
+                Err(DomainError::SlotUnavailable)
+            }
+        };
+        let (place, start, end, party, service_id) = match c.target {
             BookingTarget::Now { party_size } => {
                 if c.channel != crate::domain::Channel::WalkIn {
                     return Err(DomainError::invalid("start", "is required"));
                 }
                 status = BookingStatus::Seated;
-                let (start, end) = self.walk_in_now(party_size, now)?;
-                let index = self
-                    .allocate(start, end, party_size, now)
+                let service = self.service_index(c.service_id.as_ref())?;
+                let want = self.walk_in_now(party_size, service, now)?;
+                pace(self, want.start, party_size)?;
+                let place = self
+                    .allocate(&self.ask(want, now))
                     .ok_or(DomainError::SlotUnavailable)?;
-                (index, start, end, party_size)
+                let end = add_minutes(want.start, want.minutes);
+                (place, want.start, end, party_size, c.service_id)
             }
             BookingTarget::Start { start, party_size } => {
-                let minutes = self.settings.length_for(party_size);
-                self.check_start(start, party_size, minutes, now)?;
-                let end = add_minutes(start, minutes);
-                let index = self
-                    .allocate(start, end, party_size, now)
+                let service = self.service_index(c.service_id.as_ref())?;
+                let minutes = self.minutes_for(party_size, service);
+                self.check_start(start, party_size, (minutes, service), now)?;
+                pace(self, start, party_size)?;
+                let want = Want {
+                    start,
+                    party: party_size,
+                    service,
+                    minutes,
+                };
+                let place = self
+                    .allocate(&self.ask(want, now))
                     .ok_or(DomainError::SlotUnavailable)?;
-                (index, start, end, party_size)
+                (
+                    place,
+                    start,
+                    add_minutes(start, minutes),
+                    party_size,
+                    c.service_id,
+                )
             }
             BookingTarget::Hold(hold_id) => {
-                let (index, start, end, party) = self.convertible(&hold_id, &c.caller, now)?;
+                let (place, start, end, party) = self.convertible(&hold_id, &c.caller, now)?;
                 let hold = self.finish_hold(&hold_id, HoldStatus::Converted);
-                events.push(self.emit(now, Change::HoldReleased(hold)));
-                (index, start, end, party)
+                events.push(self.emit(now, Change::HoldReleased(hold.clone())));
+                (place, start, end, party, hold.service_id)
             }
         };
-        let claim = self.claim(index, start, end, party, None);
+        let buffer = self.buffer_on(place);
+        let claim = self.claim(place, (start, end, buffer, party), None);
         let booking = Booking {
             id: c.id,
             venue_id: self.id.clone(),
@@ -96,12 +123,14 @@ impl Venue {
             guest,
             channel: c.channel,
             created_by: c.caller.user,
-            resource_id: self.settings.resources[index].id.clone(),
+            resource_id: self.place_id(place),
             start,
             end,
             party_size: party,
             status,
             note,
+            service_id,
+            buffer_minutes: buffer,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -123,7 +152,7 @@ impl Venue {
         id: &HoldId,
         caller: &Caller,
         now: Timestamp,
-    ) -> Result<(usize, Timestamp, Timestamp, u32), DomainError> {
+    ) -> Result<(Place, Timestamp, Timestamp, u32), DomainError> {
         let entry = self
             .holds
             .get(id)
@@ -146,7 +175,7 @@ impl Venue {
         // re-placed only what is still ahead): it can no longer become a
         // booking, which would end before it was made.
         match entry.claim {
-            Some(claim) if h.end > now => Ok((claim.resource, h.start, h.end, h.party_size)),
+            Some(claim) if h.end > now => Ok((claim.place, h.start, h.end, h.party_size)),
             _ => Err(DomainError::HoldExpired),
         }
     }
@@ -228,13 +257,14 @@ impl Venue {
         };
         let start = c.start.unwrap_or(old.start);
         let party = c.party_size.unwrap_or(old.party_size);
+        self.check_override(&c.caller, c.override_pacing)?;
         let target = match &c.resource_id {
-            Some(id) => Some(*self.layout.index.get(id).ok_or_else(|| {
+            Some(id) => Some(self.layout.place_of(id).ok_or_else(|| {
                 DomainError::invalid("resource_id", "is not a resource of this venue")
             })?),
             None => None,
         };
-        let relocates = target.is_some_and(|i| self.settings.resources[i].id != old.resource_id);
+        let relocates = target.is_some_and(|p| self.place_id(p) != old.resource_id);
         let resizes = start != old.start || party != old.party_size;
         let moves = resizes || relocates;
         if !old.status.takes_capacity() || (resizes && old.status == BookingStatus::Seated) {
@@ -252,32 +282,52 @@ impl Venue {
         }
         let mut booking = old;
         if moves {
-            let minutes = self.settings.length_for(party);
-            let seated = booking.status == BookingStatus::Seated;
-            // A new start or size must be bookable; moving tables alone
-            // keeps the time, inside the notice or not.
-            if resizes {
-                self.check_start(start, party, minutes, now)?;
-            }
-            let end = if resizes {
-                add_minutes(start, minutes)
-            } else {
-                booking.end
+            let service = match &booking.service_id {
+                Some(id) => self.settings.services.iter().position(|s| &s.id == id),
+                None => None,
             };
+            if resizes && booking.service_id.is_some() && service.is_none() {
+                return Err(DomainError::invalid(
+                    "service_id",
+                    "the booking's service is no longer offered",
+                ));
+            }
+            // A new start or size is placed as new: its length from today's
+            // settings, the start bookable. Moving tables alone keeps the
+            // time and length, inside the notice or not.
+            let minutes = if resizes {
+                let minutes = self.minutes_for(party, service);
+                self.check_start(start, party, (minutes, service), now)?;
+                minutes
+            } else {
+                u32::try_from(booking.end.duration_since(booking.start).as_mins()).unwrap_or(0)
+            };
+            let end = add_minutes(start, minutes);
             let old_claim = self.bookings[&c.id].claim;
+            let want = Want {
+                start,
+                party,
+                service,
+                minutes,
+            };
+            let mut ask = self.ask(want, now);
             // A seated party moves tables from now to its end (API v1.1 §12).
-            let checked_from = if seated { now.max(start) } else { start };
-            let index = self.try_move(
-                old_claim,
-                (booking.start, booking.end, booking.party_size),
-                (start, end, party),
-                checked_from,
-                target,
-                now,
-            )?;
+            if booking.status == BookingStatus::Seated {
+                ask.start = ask.start.max(now.as_second());
+            }
+            let was = (
+                booking.start,
+                booking.end,
+                booking.buffer_minutes,
+                booking.party_size,
+            );
+            let pace = (resizes && !c.override_pacing).then_some(start);
+            let place = self.try_move(old_claim, was, &ask, target, pace, now)?;
+            let buffer = self.buffer_on(place);
             self.bookings.get_mut(&c.id).unwrap().claim =  // unwrap: the booking exists (looked up above).
-                Some(self.claim(index, start, end, party, None));
-            booking.resource_id = self.settings.resources[index].id.clone();
+                Some(self.claim(place, (start, end, buffer, party), None));
+            booking.resource_id = self.place_id(place);
+            booking.buffer_minutes = buffer;
             (booking.start, booking.end, booking.party_size) = (start, end, party);
         }
         booking.note = note;
@@ -288,37 +338,41 @@ impl Venue {
         Ok(Reply::Booking(booking))
     }
 
-    /// Takes the old claim away and finds room for the new interval (from
-    /// `checked_from` on, on `only` if given); puts the old claim back if
+    /// Takes the old claim away and finds room for the ask (on `only` if
+    /// given, within pacing at `pace` if given); puts the old claim back if
     /// there is none.
     fn try_move(
         &mut self,
-        old: Option<super::ClaimRef>,
-        (old_start, old_end, old_party): (Timestamp, Timestamp, u32),
-        (_, end, party): (Timestamp, Timestamp, u32),
-        checked_from: Timestamp,
-        only: Option<usize>,
+        old: Option<ClaimRef>,
+        was: (Timestamp, Timestamp, u32, u32),
+        ask: &super::layout::Ask,
+        only: Option<Place>,
+        pace: Option<Timestamp>,
         now: Timestamp,
-    ) -> Result<usize, DomainError> {
-        self.unclaim(old, old_start);
-        // A reschedule keeps its resource if it still fits there, else
-        // takes what the allocator picks (API v1.1 §12).
-        let found = match only.or(old.map(|c| c.resource)) {
-            Some(i) if self.fits_on(i, checked_from, end, party, now) => Some(i),
+    ) -> Result<Place, DomainError> {
+        self.unclaim(old, was.0);
+        let paced = pace.is_none_or(|start| self.pacing_allows(start, ask.party, now));
+        // A reschedule keeps its place if it still fits there, else takes
+        // what the allocator picks (API v1.1 §12).
+        let found = match only.or(old.map(|c| c.place)) {
+            _ if !paced => None,
+            Some(p) if self.layout.fits(p, ask) => Some(p),
             _ if only.is_some() => None,
-            _ => self.allocate(checked_from, end, party, now),
+            _ => self.allocate(ask),
         };
         match found {
-            Some(index) => Ok(index),
+            Some(place) => Ok(place),
             None => {
                 if let Some(c) = old {
-                    self.layout.ledgers[c.resource].insert(
-                        c.key,
-                        old_start.as_second(),
-                        old_end.as_second(),
-                        old_party,
-                        i64::MAX,
-                    );
+                    let (start, end, buffer, party) = was;
+                    let span = super::layout::Span {
+                        start: start.as_second(),
+                        end: end.as_second(),
+                        buffered_end: add_minutes(end, buffer).as_second(),
+                        party,
+                        until: i64::MAX,
+                    };
+                    self.layout.insert(c.place, c.key, span);
                 }
                 Err(DomainError::SlotUnavailable)
             }
@@ -341,6 +395,8 @@ mod tests {
             guest: Default::default(),
             account: Default::default(),
             channel: Default::default(),
+            service_id: None,
+            override_pacing: false,
             id: BookingId::from(id),
             caller: Caller::user(user),
             target: BookingTarget::Hold(HoldId::from(hold)),
@@ -409,6 +465,7 @@ mod tests {
         let mv = |start: &str| {
             Command::Reschedule(Reschedule {
                 resource_id: None,
+                override_pacing: false,
                 id: BookingId::from("mine"),
                 caller: Caller::user("ann"),
                 start: Some(at(start)),
@@ -591,6 +648,7 @@ mod tests {
                     note: None,
                     version: None,
                     resource_id: Some(other.clone()),
+                    override_pacing: false,
                 }),
                 an_hour_before,
             )

@@ -5,9 +5,10 @@
 use jiff::Timestamp;
 
 use super::Venue;
-use super::layout::{ClaimRef, Layout};
+use super::layout::{Ask, ClaimRef, Layout, Span};
 use crate::domain::commands::Reply;
 use crate::domain::ledger::ClaimKey;
+use crate::domain::time::add_minutes;
 use crate::domain::{
     BookingId, Caller, Change, DomainError, Event, HoldId, ResourceId, UserId, VenuePatch,
     VenueSettings,
@@ -19,6 +20,7 @@ struct Carry<'a> {
     start: Timestamp,
     end: Timestamp,
     party: u32,
+    buffer: u32,
     until: Option<Timestamp>,
 }
 
@@ -100,6 +102,7 @@ impl Venue {
                 start: b.start,
                 end: b.end,
                 party: b.party_size,
+                buffer: b.buffer_minutes,
                 until: None,
             };
             match place(&settings, &mut layout, &mut next, carry, now) {
@@ -120,6 +123,7 @@ impl Venue {
                 start: h.start,
                 end: h.end,
                 party: h.party_size,
+                buffer: h.buffer_minutes,
                 until: Some(h.expires_at),
             };
             match place(&settings, &mut layout, &mut next, carry, now) {
@@ -152,7 +156,10 @@ impl Venue {
 }
 
 /// Places one carried claim; `Err` when it no longer fits. A claim that has
-/// already ended keeps its record but needs no room (and its resource may go).
+/// already ended keeps its record but needs no room (and its resource may
+/// go). It keeps its own length and buffer, and is not re-checked against
+/// services or pacing: settings changes apply to new placements only (API
+/// v1.1 §12).
 fn place(
     settings: &VenueSettings,
     layout: &mut Layout,
@@ -160,25 +167,33 @@ fn place(
     c: Carry<'_>,
     now: Timestamp,
 ) -> Result<Option<ClaimRef>, ()> {
-    let index = layout.index.get(c.resource).copied();
     if c.end <= now {
         return Ok(None);
     }
-    let index = index.ok_or(())?;
+    let place = layout.place_of(c.resource).ok_or(())?;
     let minutes = u32::try_from((c.end.as_second() - c.start.as_second()) / 60).map_err(|_| ())?;
-    let resource = &settings.resources[index];
-    let (s, e, n) = (c.start.as_second(), c.end.as_second(), now.as_second());
-    if settings.locate(c.start, minutes).is_err() || !layout.fits(resource, index, s, e, c.party, n)
-    {
+    let buffered_end = add_minutes(c.end, c.buffer).as_second();
+    let ask = Ask {
+        start: c.start.as_second(),
+        end: c.end.as_second(),
+        exclusive_end: Some(buffered_end),
+        party: c.party,
+        service: None,
+        now: now.as_second(),
+    };
+    if settings.locate(c.start, minutes).is_err() || !layout.fits(place, &ask) {
         return Err(());
     }
     *next += 1;
-    let until = c.until.map_or(i64::MAX, |t| t.as_second());
-    layout.ledgers[index].insert(*next, s, e, c.party, until);
-    Ok(Some(ClaimRef {
-        resource: index,
-        key: *next,
-    }))
+    let span = Span {
+        start: ask.start,
+        end: ask.end,
+        buffered_end,
+        party: c.party,
+        until: c.until.map_or(i64::MAX, |t| t.as_second()),
+    };
+    layout.insert(place, *next, span);
+    Ok(Some(ClaimRef { place, key: *next }))
 }
 
 #[cfg(test)]

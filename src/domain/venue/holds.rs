@@ -2,6 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::placement::Want;
 use super::{Access, Entry, Venue};
 use crate::domain::commands::{PlaceHold, Reply};
 use crate::domain::time::add_minutes;
@@ -14,8 +15,10 @@ impl Venue {
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
-        let minutes = self.settings.length_for(c.party_size);
-        self.check_start(c.start, c.party_size, minutes, now)?;
+        self.check_override(&c.caller, c.override_pacing)?;
+        let service = self.service_index(c.service_id.as_ref())?;
+        let minutes = self.minutes_for(c.party_size, service);
+        self.check_start(c.start, c.party_size, (minutes, service), now)?;
         if c.ttl_seconds == 0 {
             return Err(DomainError::invalid("ttl_seconds", "must be positive"));
         }
@@ -26,10 +29,19 @@ impl Venue {
             )));
         }
         self.check_hold_limit(&c.caller, now)?;
-        let end = add_minutes(c.start, minutes);
-        let index = self
-            .allocate(c.start, end, c.party_size, now)
+        if !c.override_pacing && !self.pacing_allows(c.start, c.party_size, now) {
+            return Err(DomainError::SlotUnavailable);
+        }
+        let want = Want {
+            start: c.start,
+            party: c.party_size,
+            service,
+            minutes,
+        };
+        let place = self
+            .allocate(&self.ask(want, now))
             .ok_or(DomainError::SlotUnavailable)?;
+        let end = add_minutes(c.start, minutes);
         let expires_at = now
             .saturating_add(SignedDuration::from_secs(i64::from(c.ttl_seconds)))
             .unwrap_or(Timestamp::MAX);
@@ -37,15 +49,18 @@ impl Venue {
             id: c.id,
             venue_id: self.id.clone(),
             user_id: c.caller.user,
-            resource_id: self.settings.resources[index].id.clone(),
+            resource_id: self.place_id(place),
             start: c.start,
             end,
             party_size: c.party_size,
+            service_id: c.service_id,
+            buffer_minutes: self.buffer_on(place),
             expires_at,
             status: HoldStatus::Active,
             created_at: now,
         };
-        let claim = self.claim(index, hold.start, end, hold.party_size, Some(expires_at));
+        let geometry = (hold.start, end, hold.buffer_minutes, hold.party_size);
+        let claim = self.claim(place, geometry, Some(expires_at));
         self.expiries.insert((expires_at, hold.id.clone()));
         self.holds.insert(
             hold.id.clone(),
@@ -172,6 +187,8 @@ mod tests {
                     start: at(&format!("2026-12-23T19:{:02}:00+08:00", i * 15 % 60)),
                     party_size: 2,
                     ttl_seconds: 300,
+                    service_id: None,
+                    override_pacing: false,
                 }),
                 now(),
             );
@@ -188,6 +205,8 @@ mod tests {
             start: at("2026-12-20T11:00:00+08:00"),
             party_size: 2,
             ttl_seconds: 6 * 3600,
+            service_id: None,
+            override_pacing: false,
         });
         assert!(matches!(v.execute(place, now()).reply, Ok(Reply::Hold(_))));
         let later = now() + SignedDuration::from_hours(4);
@@ -207,6 +226,8 @@ mod tests {
                 guest: Default::default(),
                 account: Default::default(),
                 channel: Default::default(),
+                service_id: None,
+                override_pacing: false,
                 id: crate::domain::BookingId::from("b1"),
                 caller: Caller::user("ann"),
                 target: crate::domain::BookingTarget::Hold(HoldId::from("h1")),

@@ -4,9 +4,12 @@
 mod availability;
 mod bookings;
 mod changes;
+#[cfg(test)]
+mod floor_tests;
 mod guest_book;
 mod holds;
 mod layout;
+mod placement;
 mod policies;
 #[cfg(test)]
 mod props;
@@ -113,11 +116,14 @@ impl Venue {
         venue.guests = GuestBook::from_history(&bookings);
         for booking in bookings {
             let claim = if booking.status.takes_capacity() {
-                venue.claim_resource(
+                venue.claim_stored(
                     &booking.resource_id,
-                    booking.start,
-                    booking.end,
-                    booking.party_size,
+                    (
+                        booking.start,
+                        booking.end,
+                        booking.buffer_minutes,
+                        booking.party_size,
+                    ),
                     None,
                 )
             } else {
@@ -137,11 +143,9 @@ impl Venue {
         for hold in holds {
             let claim = if hold.status == HoldStatus::Active {
                 venue.expiries.insert((hold.expires_at, hold.id.clone()));
-                venue.claim_resource(
+                venue.claim_stored(
                     &hold.resource_id,
-                    hold.start,
-                    hold.end,
-                    hold.party_size,
+                    (hold.start, hold.end, hold.buffer_minutes, hold.party_size),
                     Some(hold.expires_at),
                 )
             } else {
@@ -308,16 +312,17 @@ impl Venue {
         }
     }
 
-    /// Checks that a party may start at `start` for `minutes`, as API.md
-    /// orders it: anything that can never be booked is `Invalid`.
+    /// Checks that a party may start at `start` for `minutes` (of a
+    /// service), as API.md orders it: anything that can never be booked is
+    /// `Invalid`.
     fn check_start(
         &self,
         start: Timestamp,
         party: u32,
-        minutes: u32,
+        (minutes, service): (u32, Option<usize>),
         now: Timestamp,
     ) -> Result<(), DomainError> {
-        self.check_party(party)?;
+        self.check_party(party, service)?;
         if start < now {
             return Err(DomainError::invalid("start", "is in the past"));
         }
@@ -337,20 +342,37 @@ impl Venue {
             ));
         }
         self.settings
-            .locate(start, minutes)
+            .locate(start, self.grid_minutes(minutes, party, service))
             .map(|_| ())
             .map_err(|off| DomainError::invalid("start", off.reason()))
     }
 
-    /// A party size the venue can ever seat.
-    fn check_party(&self, party: u32) -> Result<(), DomainError> {
+    /// A party size the venue can ever seat (for the service, if any):
+    /// some resource or combination takes it, and pacing lets it arrive.
+    fn check_party(&self, party: u32, service: Option<usize>) -> Result<(), DomainError> {
         if !(1..=MAX_PARTY).contains(&party) {
             return Err(DomainError::invalid("party_size", "must be 1 to 1000"));
         }
-        if !self.settings.resources.iter().any(|r| r.seats(party)) {
+        let seated = self
+            .layout
+            .preference
+            .iter()
+            .any(|&p| self.layout.seats(p, party, service));
+        if !seated {
             return Err(DomainError::invalid(
                 "party_size",
-                format!("no resource of this venue seats a party of {party}"),
+                format!(
+                    "no resource or combination of this venue seats a party of {party} for this"
+                ),
+            ));
+        }
+        if let Some(p) = self.settings.pacing.filter(|p| party > p.max_covers) {
+            return Err(DomainError::invalid(
+                "party_size",
+                format!(
+                    "is more than the {} covers the venue paces per interval",
+                    p.max_covers
+                ),
             ));
         }
         Ok(())
@@ -363,78 +385,6 @@ impl Venue {
             .checked_add(jiff::Span::new().days(i64::from(self.settings.horizon_days)))
             .unwrap_or(Date::MAX);
         (today..=last).contains(&date)
-    }
-
-    /// The preferred resource with room for the party, if any.
-    fn allocate(
-        &self,
-        start: Timestamp,
-        end: Timestamp,
-        party: u32,
-        now: Timestamp,
-    ) -> Option<usize> {
-        let (s, e, n) = (start.as_second(), end.as_second(), now.as_second());
-        self.layout.preference.iter().copied().find(|&i| {
-            self.layout
-                .fits(&self.settings.resources[i], i, s, e, party, n)
-        })
-    }
-
-    /// Whether the resource at `index` has room for this interval and party.
-    fn fits_on(
-        &self,
-        index: usize,
-        start: Timestamp,
-        end: Timestamp,
-        party: u32,
-        now: Timestamp,
-    ) -> bool {
-        let r = &self.settings.resources[index];
-        self.layout.fits(
-            r,
-            index,
-            start.as_second(),
-            end.as_second(),
-            party,
-            now.as_second(),
-        )
-    }
-
-    /// Records a claim on the resource at `index`; `until` is a hold's expiry.
-    fn claim(
-        &mut self,
-        index: usize,
-        start: Timestamp,
-        end: Timestamp,
-        party: u32,
-        until: Option<Timestamp>,
-    ) -> ClaimRef {
-        self.next_claim += 1;
-        let key = self.next_claim;
-        let until = until.map_or(i64::MAX, |t| t.as_second());
-        self.layout.ledgers[index].insert(key, start.as_second(), end.as_second(), party, until);
-        ClaimRef {
-            resource: index,
-            key,
-        }
-    }
-
-    fn claim_resource(
-        &mut self,
-        id: &crate::domain::ResourceId,
-        start: Timestamp,
-        end: Timestamp,
-        party: u32,
-        until: Option<Timestamp>,
-    ) -> Option<ClaimRef> {
-        let index = *self.layout.index.get(id)?;
-        Some(self.claim(index, start, end, party, until))
-    }
-
-    fn unclaim(&mut self, claim: Option<ClaimRef>, start: Timestamp) {
-        if let Some(c) = claim {
-            self.layout.ledgers[c.resource].remove(c.key, start.as_second());
-        }
     }
 
     /// Expires every active hold due by `now`.
@@ -454,15 +404,6 @@ impl Venue {
             let event = self.emit(now, Change::HoldExpired(hold));
             events.push(event);
         }
-    }
-}
-
-#[cfg(test)]
-impl Venue {
-    /// The same venue with these turn rows (property tests).
-    pub(crate) fn with_turns(mut self, rows: Vec<crate::domain::settings::TurnRow>) -> Self {
-        self.settings.turn_minutes = rows;
-        self
     }
 }
 
@@ -497,6 +438,8 @@ pub(crate) mod test_support {
             guest: Default::default(),
             account: Default::default(),
             channel: Default::default(),
+            service_id: None,
+            override_pacing: false,
             id: BookingId::from(id),
             caller: Caller::user(user),
             target: BookingTarget::Start {
@@ -514,6 +457,8 @@ pub(crate) mod test_support {
             start: at(start),
             party_size: party,
             ttl_seconds: 300,
+            service_id: None,
+            override_pacing: false,
         })
     }
 }

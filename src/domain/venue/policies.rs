@@ -108,6 +108,7 @@ mod tests {
                 note: note.map(String::from),
                 version: None,
                 resource_id: None,
+                override_pacing: false,
             })
         };
         let moved = v

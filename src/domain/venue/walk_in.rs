@@ -3,8 +3,8 @@
 use jiff::Timestamp;
 
 use super::Venue;
+use super::placement::Want;
 use crate::domain::DomainError;
-use crate::domain::time::add_minutes;
 
 impl Venue {
     /// Where a walk-in seated now sits: the grid start at or before `now`
@@ -14,10 +14,11 @@ impl Venue {
     pub(super) fn walk_in_now(
         &self,
         party: u32,
+        service: Option<usize>,
         now: Timestamp,
-    ) -> Result<(Timestamp, Timestamp), DomainError> {
-        self.check_party(party)?;
-        let minutes = self.settings.length_for(party);
+    ) -> Result<Want, DomainError> {
+        self.check_party(party, service)?;
+        let minutes = self.minutes_for(party, service);
         let closed = || {
             DomainError::invalid(
                 "start",
@@ -39,7 +40,14 @@ impl Venue {
         let at = period.open + (minute - period.open) / slot * slot;
         let local = here.date().at((at / 60) as i8, (at % 60) as i8, 0, 0);
         let start = tz.to_timestamp(local).map_err(|_| closed())?;
-        self.settings.locate(start, minutes).map_err(|_| closed())?;
-        Ok((start, add_minutes(start, minutes)))
+        self.settings
+            .locate(start, self.grid_minutes(minutes, party, service))
+            .map_err(|_| closed())?;
+        Ok(Want {
+            start,
+            party,
+            service,
+            minutes,
+        })
     }
 }

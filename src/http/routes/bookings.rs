@@ -27,6 +27,11 @@ pub struct BookingIn {
     guest: GuestIn,
     #[serde(default)]
     channel: Channel,
+    /// Required at a venue with services (API v1.1 §4).
+    service_id: Option<String>,
+    /// Staff only: book past the venue's pacing.
+    #[serde(default)]
+    override_pacing: bool,
 }
 
 /// `guest` in a booking body (API v1.1 §3).
@@ -43,6 +48,8 @@ pub struct BookingPatch {
     note: Option<String>,
     version: Option<u32>,
     resource_id: Option<String>,
+    #[serde(default)]
+    override_pacing: bool,
 }
 
 fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
@@ -117,6 +124,8 @@ pub async fn create(
         guest,
         account,
         channel: b.channel,
+        service_id: b.service_id.as_deref().map(domain::ServiceId::from),
+        override_pacing: b.override_pacing,
     };
     let (user, now) = (auth.user(), state.engine.now());
     let run = |record| {
@@ -210,6 +219,7 @@ pub async fn update(
         note: b.note,
         version: b.version,
         resource_id: b.resource_id.as_deref().map(domain::ResourceId::from),
+        override_pacing: b.override_pacing,
     };
     let reply = state
         .engine

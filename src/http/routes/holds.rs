@@ -15,6 +15,11 @@ use crate::ids::new_id;
 pub struct HoldIn {
     start: String,
     party_size: u32,
+    /// Required at a venue with services (API v1.1 §4).
+    service_id: Option<String>,
+    /// Staff only: hold past the venue's pacing.
+    #[serde(default)]
+    override_pacing: bool,
 }
 
 fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
@@ -39,6 +44,12 @@ pub async fn place(
         start,
         party_size: body.value.party_size,
         ttl_seconds: state.engine.hold_ttl_seconds(),
+        service_id: body
+            .value
+            .service_id
+            .as_deref()
+            .map(domain::ServiceId::from),
+        override_pacing: body.value.override_pacing,
     };
     let (user, now) = (auth.user(), state.engine.now());
     let run = |record| {

@@ -145,13 +145,19 @@ pub async fn availability(
             .ok_or_else(|| ApiError::invalid("party_size", "must be 1 to 1000"))?,
         None => return Err(ApiError::invalid("party_size", "is required")),
     };
-    let (slots, seq) = state
-        .engine
-        .ask(&id, GetAvailability { date, party_size })
-        .await?;
+    let service_id = q
+        .get("service_id")
+        .map(|s| crate::domain::ServiceId::from(s.as_str()));
+    let ask = GetAvailability {
+        date,
+        party_size,
+        service_id: service_id.clone(),
+    };
+    let (slots, seq) = state.engine.ask(&id, ask).await??;
     let zone = state.zones.get(&state.engine, &id).await?;
     Ok(HttpResponse::Ok().json(json!({
         "venue_id": id, "date": date.to_string(), "timezone": zone.name(), "party_size": party_size, "seq": seq,
+        "service_id": service_id,
         "slots": slots.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
     })))
 }

@@ -11,13 +11,14 @@ use serde_json::json;
 
 use crate::actors::messages::GetAvailability;
 use crate::actors::{Engine, EngineError};
-use crate::domain::{SlotAvailability, VenueId};
+use crate::domain::{ServiceId, SlotAvailability, VenueId};
 use crate::http::dto;
 use crate::http::ws::hub::{Hub, Sub};
 use crate::http::ws::protocol::Frame;
 use crate::http::zones::Zones;
 
-type Key = (VenueId, Date, u32);
+/// A group: venue, date, party size and service.
+pub type Key = (VenueId, Date, u32, Option<ServiceId>);
 
 /// Locks a group's state; a panic elsewhere while it was held leaves data
 /// that is still consistent (each update is one assignment), so poisoning
@@ -49,7 +50,7 @@ impl Groups {
         engine: &Arc<Engine>,
         hub: &Hub,
         zones: &Arc<Zones>,
-        key: (VenueId, Date, u32),
+        key: Key,
         sub: Sub,
     ) -> Result<u64, EngineError> {
         loop {
@@ -76,15 +77,7 @@ impl Groups {
         key: &Key,
     ) -> Result<Arc<Group>, EngineError> {
         // The venue first: an id that is not a venue leaves nothing behind.
-        let (slots, seq) = engine
-            .ask(
-                &key.0,
-                GetAvailability {
-                    date: key.1,
-                    party_size: key.2,
-                },
-            )
-            .await?;
+        let (slots, seq) = engine.ask(&key.0, ask(key)).await??;
         let mut changes = hub.changes(&key.0);
         if *changes.borrow() > seq {
             // A change landed between the snapshot and the watch: recompute.
@@ -134,6 +127,15 @@ impl Groups {
     }
 }
 
+/// The question a group asks its venue.
+fn ask(key: &Key) -> GetAvailability {
+    GetAvailability {
+        date: key.1,
+        party_size: key.2,
+        service_id: key.3.clone(),
+    }
+}
+
 /// The group's task: on every change of its venue, recompute and send the difference.
 async fn follow(
     groups: Arc<Groups>,
@@ -157,16 +159,7 @@ async fn follow(
         if !members_left {
             break;
         }
-        let Ok((slots, seq)) = engine
-            .ask(
-                &key.0,
-                GetAvailability {
-                    date: key.1,
-                    party_size: key.2,
-                },
-            )
-            .await
-        else {
+        let Ok(Ok((slots, seq))) = engine.ask(&key.0, ask(&key)).await else {
             continue;
         };
         let Ok(zone) = zones.get(&engine, &key.0).await else {
@@ -182,7 +175,7 @@ async fn follow(
         if !changed.is_empty() {
             let text = json!({
                 "type": "availability", "topic": &*topic, "seq": seq, "date": key.1.to_string(), "party_size": key.2,
-                "slots": changed.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
+                "service_id": key.3, "slots": changed.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
             })
             .to_string();
             let frame = Frame {

@@ -12,20 +12,19 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
-use jiff::civil::Date;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 pub use availability::Groups;
 pub use hub::Hub;
 use hub::{Sub, event_frame};
-use protocol::{ClientFrame, Frame, Topic, Viewer};
+use protocol::{ClientFrame, Frame, Subscription, Topic, Viewer};
 
 use crate::accounts::Role;
 use crate::actors::EngineError;
 use crate::actors::messages::GetVenue;
 use crate::domain::settings::MAX_PARTY;
-use crate::domain::{Caller, UserId, VenueId};
+use crate::domain::{Caller, DomainError, ServiceId, UserId, VenueId};
 use crate::http::ErrorCode;
 use crate::http::extract::{bearer, query};
 use crate::http::limits::nonzero;
@@ -132,7 +131,7 @@ fn deadline(exp: u64) -> Instant {
 enum Kind {
     Bookings(VenueId),
     User(UserId),
-    Availability((VenueId, Date, u32)),
+    Availability(availability::Key),
 }
 
 struct Active {
@@ -285,12 +284,7 @@ impl Connection {
                         )
                         .await
                     }
-                    Ok(ClientFrame::Subscribe {
-                        topic,
-                        date,
-                        party_size,
-                        since,
-                    }) => self.subscribe(topic, date, party_size, since).await,
+                    Ok(ClientFrame::Subscribe(frame)) => self.subscribe(frame).await,
                 }
             }
         }
@@ -381,13 +375,14 @@ impl Connection {
         }
     }
 
-    async fn subscribe(
-        &mut self,
-        topic: String,
-        date: Option<String>,
-        party_size: Option<u32>,
-        since: Option<u64>,
-    ) -> Option<End> {
+    async fn subscribe(&mut self, frame: Subscription) -> Option<End> {
+        let Subscription {
+            topic,
+            date,
+            party_size,
+            service_id,
+            since,
+        } = frame;
         let Some(parsed) = Topic::parse(&topic) else {
             return self
                 .error(
@@ -431,7 +426,8 @@ impl Connection {
                 self.send(protocol::subscribed(&topic, 0)).await
             }
             Topic::VenueAvailability(venue) => {
-                self.subscribe_availability(topic, venue, date, party_size, sub)
+                let service = service_id.as_deref().map(ServiceId::from);
+                self.subscribe_availability(topic, (venue, date, party_size, service), sub)
                     .await
             }
             Topic::VenueBookings(venue) => self.subscribe_bookings(topic, venue, since, sub).await,
@@ -441,9 +437,7 @@ impl Connection {
     async fn subscribe_availability(
         &mut self,
         topic: Arc<str>,
-        venue: VenueId,
-        date: Option<String>,
-        party: Option<u32>,
+        (venue, date, party, service): (VenueId, Option<String>, Option<u32>, Option<ServiceId>),
         sub: Sub,
     ) -> Option<End> {
         let date = match date.as_deref().map(|d| dto::parse_date("date", d)) {
@@ -465,7 +459,7 @@ impl Connection {
                 )
                 .await;
         };
-        let key = (venue, date, party);
+        let key = (venue, date, party, service);
         let s = &self.state;
         match s
             .groups
@@ -484,6 +478,10 @@ impl Connection {
             }
             Err(EngineError::VenueNotFound) => {
                 self.error(ErrorCode::NotFound, "venue not found").await
+            }
+            Err(EngineError::Domain(DomainError::Invalid { field, reason })) => {
+                self.error(ErrorCode::ValidationFailed, &format!("{field}: {reason}"))
+                    .await
             }
             Err(e) => {
                 tracing::warn!(error = %e, "availability subscription failed");

@@ -12,12 +12,7 @@ use crate::domain::{UserId, VenueId};
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
-    Subscribe {
-        topic: String,
-        date: Option<String>,
-        party_size: Option<u32>,
-        since: Option<u64>,
-    },
+    Subscribe(Subscription),
     Unsubscribe {
         topic: String,
     },
@@ -27,6 +22,20 @@ pub enum ClientFrame {
     Auth {
         access_token: String,
     },
+}
+
+/// A `subscribe` frame's fields.
+#[derive(Debug, Deserialize)]
+pub struct Subscription {
+    pub topic: String,
+    /// Availability only.
+    pub date: Option<String>,
+    /// Availability only.
+    pub party_size: Option<u32>,
+    /// Availability only; required at a venue with services.
+    pub service_id: Option<String>,
+    /// Bookings topics: resume after this seq.
+    pub since: Option<u64>,
 }
 
 /// A topic a client can subscribe to.
@@ -155,7 +164,10 @@ mod tests {
         let f: ClientFrame =
             serde_json::from_str(r#"{"type":"subscribe","topic":"venue:v:bookings","since":3}"#)
                 .unwrap();
-        assert!(matches!(f, ClientFrame::Subscribe { since: Some(3), .. }));
+        assert!(matches!(
+            f,
+            ClientFrame::Subscribe(Subscription { since: Some(3), .. })
+        ));
         assert!(matches!(
             serde_json::from_str(r#"{"type":"ping"}"#).unwrap(),
             ClientFrame::Ping
