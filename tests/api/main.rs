@@ -11,6 +11,7 @@ mod bookings;
 mod discovery;
 mod engine;
 mod floor;
+mod floor_rules;
 mod guests;
 mod hardening;
 mod health;

@@ -379,3 +379,73 @@ fn each_broken_floor_rule_names_its_field() {
     }];
     assert_eq!(field(s.validate()), "combinations[0].resources");
 }
+
+#[test]
+fn a_later_buffer_strands_nothing_and_a_move_keeps_the_service() {
+    let mut v = venue_with(without_bar);
+    // Back to back on t2, with no buffer between them.
+    assert_eq!(
+        on(&mut v, "a", "2026-12-24T17:00:00+08:00", 2).unwrap(),
+        "t2"
+    );
+    assert_eq!(
+        on(&mut v, "b", "2026-12-24T18:30:00+08:00", 2).unwrap(),
+        "t2"
+    );
+    let patch = crate::domain::VenuePatch {
+        buffer_minutes: Some(30),
+        ..Default::default()
+    };
+    let out = v.execute(
+        Command::UpdateVenue {
+            caller: Caller::admin("root"),
+            patch: Box::new(patch),
+        },
+        now(),
+    );
+    assert!(out.reply.is_ok(), "{:?}", out.reply);
+    assert_eq!(v.booking(&BookingId::from("a")).unwrap().buffer_minutes, 0);
+    // New placements carry the new buffer.
+    assert_eq!(
+        on(&mut v, "c", "2026-12-24T11:00:00+08:00", 2).unwrap(),
+        "t2"
+    );
+    assert_eq!(
+        on(&mut v, "d", "2026-12-24T12:00:00+08:00", 2).unwrap(),
+        "t4"
+    );
+    assert_eq!(v.booking(&BookingId::from("c")).unwrap().buffer_minutes, 30);
+
+    let mut clinic = venue_with(clinic);
+    placed(
+        &mut clinic,
+        visit("e", "2026-12-24T11:00:00+08:00", Some("consult")),
+    )
+    .unwrap();
+    let moved = placed(
+        &mut clinic,
+        Command::Reschedule(crate::domain::Reschedule {
+            id: BookingId::from("e"),
+            caller: Caller::user("e"),
+            start: Some(at("2026-12-24T12:00:00+08:00")),
+            party_size: None,
+            note: None,
+            version: None,
+            resource_id: None,
+            override_pacing: false,
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            moved.service_id.clone(),
+            moved.resource_id.as_str(),
+            moved.end
+        ),
+        (
+            Some(ServiceId::from("consult")),
+            "dr_li",
+            at("2026-12-24T12:30:00+08:00")
+        )
+    );
+}
