@@ -209,9 +209,12 @@ export class BookingClient {
     return this.request('DELETE', `/venues/${encodeURIComponent(venueId)}/staff/${encodeURIComponent(userId)}`);
   }
 
-  /** @param {string} venueId @param {string} date YYYY-MM-DD @param {number} partySize */
-  availability(venueId, date, partySize) {
-    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/availability${query({ date, party_size: partySize })}`, { auth: false });
+  /**
+   * A day's starts for a party; `serviceId` is required at a venue with services.
+   * @param {string} venueId @param {string} date YYYY-MM-DD @param {number} partySize @param {string} [serviceId]
+   */
+  availability(venueId, date, partySize, serviceId) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/availability${query({ date, party_size: partySize, service_id: serviceId })}`, { auth: false });
   }
 
   /** The staff day sheet. @param {{date: string, status?: string} & PageQuery} q */
@@ -221,9 +224,14 @@ export class BookingClient {
 
   // Holds and bookings.
 
-  /** @param {{start: string, partySize: number}} hold @param {{idempotencyKey?: string}} [o] */
-  placeHold(venueId, { start, partySize }, o = {}) {
-    return this.create(`/venues/${encodeURIComponent(venueId)}/holds`, { start, party_size: partySize }, o.idempotencyKey);
+  /**
+   * `serviceId` is required at a venue with services; `overridePacing` is for staff.
+   * @param {{start: string, partySize: number, serviceId?: string, overridePacing?: boolean}} hold
+   * @param {{idempotencyKey?: string}} [o]
+   */
+  placeHold(venueId, { start, partySize, serviceId, overridePacing }, o = {}) {
+    const body = { start, party_size: partySize, service_id: serviceId, override_pacing: overridePacing };
+    return this.create(`/venues/${encodeURIComponent(venueId)}/holds`, body, o.idempotencyKey);
   }
 
   releaseHold(id) {
@@ -233,11 +241,16 @@ export class BookingClient {
   /**
    * Books a start and party, or converts a hold. The Idempotency-Key is made
    * here once and reused on every retry of this attempt.
-   * @param {{start?: string, partySize?: number, holdId?: string, note?: string}} b
+   * A hold brings its own service; otherwise `serviceId` is required at a
+   * venue with services. `overridePacing` is for staff.
+   * @param {{start?: string, partySize?: number, holdId?: string, note?: string,
+   *   serviceId?: string, overridePacing?: boolean}} b
    * @param {{idempotencyKey?: string}} [o]
    */
-  book(venueId, { start, partySize, holdId, note }, o = {}) {
-    const body = holdId ? { hold_id: holdId, note } : { start, party_size: partySize, note };
+  book(venueId, { start, partySize, holdId, note, serviceId, overridePacing }, o = {}) {
+    const body = holdId
+      ? { hold_id: holdId, note }
+      : { start, party_size: partySize, note, service_id: serviceId, override_pacing: overridePacing };
     return this.create(`/venues/${encodeURIComponent(venueId)}/bookings`, body, o.idempotencyKey);
   }
 
@@ -255,26 +268,29 @@ export class BookingClient {
    * walk-in). `guest.name` is required; `channel` is 'phone', 'walk_in' or
    * 'staff'. A 'walk_in' without `start` is seated now (see `walkIn`).
    * @param {{start?: string, partySize: number, guest: {name: string, phone?: string},
-   *   channel?: 'phone' | 'walk_in' | 'staff', note?: string}} booking
+   *   channel?: 'phone' | 'walk_in' | 'staff', note?: string, serviceId?: string,
+   *   overridePacing?: boolean}} booking
    * @param {{idempotencyKey?: string}} [o]
    */
-  bookForGuest(venueId, { start, partySize, guest, channel = 'phone', note }, o = {}) {
-    const body = { start, party_size: partySize, guest, channel, note };
+  bookForGuest(venueId, { start, partySize, guest, channel = 'phone', note, serviceId, overridePacing }, o = {}) {
+    const body = { start, party_size: partySize, guest, channel, note, service_id: serviceId, override_pacing: overridePacing };
     return this.create(`/venues/${encodeURIComponent(venueId)}/bookings`, body, o.idempotencyKey);
   }
 
   /** Staff: seats a party at the door now (the current grid start). */
-  walkIn(venueId, { partySize, guest = { name: 'Walk-in' }, note }, o = {}) {
-    return this.bookForGuest(venueId, { partySize, guest, channel: 'walk_in', note }, o);
+  walkIn(venueId, { partySize, guest = { name: 'Walk-in' }, note, serviceId, overridePacing }, o = {}) {
+    return this.bookForGuest(venueId, { partySize, guest, channel: 'walk_in', note, serviceId, overridePacing }, o);
   }
 
   /**
    * Moves, resizes or annotates a booking atomically; `resourceId` (staff
    * only) moves it to another table or room.
-   * @param {{start?: string, partySize?: number, note?: string, version?: number, resourceId?: string}} change
+   * @param {{start?: string, partySize?: number, note?: string, version?: number,
+   *   resourceId?: string, overridePacing?: boolean}} change
    */
-  reschedule(id, { start, partySize, note, version, resourceId }) {
-    return this.request('PATCH', `/bookings/${encodeURIComponent(id)}`, { body: { start, party_size: partySize, note, version, resource_id: resourceId } });
+  reschedule(id, { start, partySize, note, version, resourceId, overridePacing }) {
+    const body = { start, party_size: partySize, note, version, resource_id: resourceId, override_pacing: overridePacing };
+    return this.request('PATCH', `/bookings/${encodeURIComponent(id)}`, { body });
   }
 
   cancel(id) { return this.transition(id, 'cancel'); }

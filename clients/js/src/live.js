@@ -83,7 +83,7 @@ export class LiveFeed {
   /**
    * Follows a topic; `handler` gets each `event` / `availability` frame once.
    * @param {string} topic e.g. `venue:{id}:bookings`, `venue:{id}:availability`, `user:bookings`
-   * @param {{date?: string, party_size?: number, since?: number}} params
+   * @param {{date?: string, party_size?: number, service_id?: string, since?: number}} params
    */
   subscribe(topic, params, handler) {
     const entry = { frame: { type: 'subscribe', topic, ...params }, handler, lastSeq: params.since, onSubscribed: params.onSubscribed };
@@ -222,19 +222,21 @@ export class LiveFeed {
  * @param {import('./client.js').BookingClient} client
  * @param {LiveFeed} feed
  * @param {(slots: object[]) => void} onChange gets the whole day after every change
+ * @param {{serviceId?: string}} [o] the service, at a venue with services
  */
-export function availabilityView(client, feed, venueId, date, partySize, onChange) {
+export function availabilityView(client, feed, venueId, date, partySize, onChange, { serviceId } = {}) {
   /** @type {Map<string, object>} */
   let slots = new Map();
   const publish = () => onChange([...slots.values()]);
   const refetch = async () => {
-    const day = await client.availability(venueId, date, partySize);
+    const day = await client.availability(venueId, date, partySize, serviceId);
     slots = new Map(day.slots.map((s) => [s.start, s]));
     publish();
   };
   feed.subscribe(`venue:${venueId}:availability`, {
     date,
     party_size: partySize,
+    service_id: serviceId,
     // Each (re)subscription is a new baseline: changes while offline are not replayed.
     onSubscribed: () => { refetch().catch(() => {}); },
   }, (frame) => {

@@ -182,3 +182,38 @@ test('staff book a guest by phone, seat a walk-in now and move a party to anothe
   await customer.register({ email: 'guest-js@js.example', password: 'password-123' });
   await assert.rejects(customer.walkIn(v.id, { partySize: 2 }), (e) => e instanceof ApiError && e.status === 403);
 });
+
+test('a calendar books by service, and staff book past pacing', async () => {
+  const admin = new BookingClient({ baseUrl: server.baseUrl });
+  await admin.login(ADMIN);
+  const clinic = await admin.createVenue({
+    ...restaurant([
+      { id: 'dr_li', name: 'Dr Li', capacity: 1, mode: 'exclusive' },
+      { id: 'dr_wu', name: 'Dr Wu', capacity: 1, mode: 'exclusive' },
+    ]),
+    kind: 'calendar',
+    booking_minutes: 30,
+    services: [
+      { id: 'consult', name: 'Consultation', minutes: 30, resources: ['dr_li'] },
+      { id: 'checkup', name: 'Check-up', minutes: 15 },
+    ],
+    pacing: { minutes: 30, max_covers: 1 },
+  });
+  const ann = new BookingClient({ baseUrl: server.baseUrl });
+  await ann.register({ email: 'clinic-js@js.example', password: 'password-123' });
+  const day = evening(2).slice(0, 10);
+  await assert.rejects(ann.availability(clinic.id, day, 1), (e) => e.status === 422 && e.details.field === 'service_id');
+  assert.equal((await ann.availability(clinic.id, day, 1, 'consult')).service_id, 'consult');
+  const hold = await ann.placeHold(clinic.id, { start: evening(2), partySize: 1, serviceId: 'consult' });
+  assert.equal(hold.service_id, 'consult');
+  const booked = await ann.book(clinic.id, { holdId: hold.id });
+  assert.equal(booked.resource_id, 'dr_li');
+  // 18:00-18:30 has its one arrival; Dr Wu is free at 18:15, but only staff
+  // may book past the pacing.
+  const quarter = evening(2).replace('18:00', '18:15');
+  const checkup = { start: quarter, partySize: 1, serviceId: 'checkup' };
+  await assert.rejects(ann.book(clinic.id, checkup), (e) => e.code === 'slot_unavailable');
+  await assert.rejects(ann.book(clinic.id, { ...checkup, overridePacing: true }), (e) => e.status === 403);
+  const squeezed = await admin.bookForGuest(clinic.id, { ...checkup, guest: { name: 'Mr Wang' }, overridePacing: true });
+  assert.equal(squeezed.resource_id, 'dr_wu');
+});
