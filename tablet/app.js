@@ -149,10 +149,13 @@ function render() {
   const ticks = [];
   for (let m = Math.ceil(open / 60) * 60; m < close; m += 60) ticks.push(el('span', { class: 'tick', style: { left: at(m) } }, `${String(m / 60).padStart(2, '0')}:00`));
   const rows = [el('div', { class: 'row ticks' }, el('div', { class: 'name' }, ''), el('div', { class: 'lane' }, ...ticks))];
+  // A booking on a combination of tables shows on each member's row.
+  const members = new Map((v.combinations || []).map((c) => [c.id, c.resources]));
+  const sits = (resourceId, r) => resourceId === r.id || (members.get(resourceId) || []).includes(r.id);
   for (const r of v.resources) {
     const blocks = [];
     for (const b of state.bookings.values()) {
-      if (b.resource_id !== r.id) continue;
+      if (!sits(b.resource_id, r)) continue;
       const start = minutes(b.start);
       const end = Math.max(minutes(b.end) || 24 * 60, start + 1);
       blocks.push(el('div', {
@@ -164,7 +167,7 @@ function render() {
       }, `${b.guest?.name ? `${b.guest.name} · ` : ''}${b.party_size} · ${b.status}${b.note ? ` · ${b.note}` : ''}`));
     }
     for (const h of state.holds.values()) {
-      if (h.resource_id !== r.id) continue;
+      if (!sits(h.resource_id, r)) continue;
       const start = minutes(h.start);
       blocks.push(el('div', { class: 'block hold', 'data-hold': h.id, style: { left: at(start), width: `${((minutes(h.end) - start) / span) * 100}%` } }, `${h.party_size} · held`));
     }
