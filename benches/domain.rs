@@ -13,6 +13,12 @@ use booking_engine::domain::{
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 
+#[path = "support/counting.rs"]
+mod counting;
+
+#[global_allocator]
+static GLOBAL: counting::Counting = counting::Counting;
+
 const BATCH: usize = 1000;
 
 fn now() -> Timestamp {
@@ -75,7 +81,29 @@ fn bookings(n: usize) -> Vec<Command> {
         .collect()
 }
 
+/// Allocation calls per booking placed and per day of availability, for
+/// each floor: counts that the machine's noise cannot move.
+fn allocations() {
+    for (name, floor) in FLOORS {
+        let mut venue = venue(30, floor);
+        let commands = bookings(BATCH);
+        let before = counting::calls();
+        for command in commands {
+            black_box(venue.execute(command, now()));
+        }
+        let per_booking = (counting::calls() - before) as f64 / BATCH as f64;
+        let date = jiff::civil::date(2026, 12, 2);
+        let before = counting::calls();
+        black_box(venue.availability(date, 2, None, now()).unwrap());
+        let per_day = counting::calls() - before;
+        eprintln!(
+            "allocations, 30 tables, {name}: {per_booking:.1} per booking placed, {per_day} per day of availability"
+        );
+    }
+}
+
 fn place_bookings(c: &mut Criterion) {
+    allocations();
     let mut group = c.benchmark_group("domain");
     group.throughput(Throughput::Elements(BATCH as u64));
     for (name, floor) in FLOORS {
