@@ -142,17 +142,40 @@ async fn pacing_limits_arrivals_and_staff_may_book_past_it() {
     .await;
     assert_eq!(status, 201, "{staff_booked}");
     // The next interval is free; a party above the covers never is.
-    assert_eq!(
-        book(
-            &app,
-            &id,
-            &ann,
-            json!({"start": at("18:15"), "party_size": 4})
+    let (status, later) = book(
+        &app,
+        &id,
+        &ann,
+        json!({"start": at("18:15"), "party_size": 4}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // No way around it: not by moving a booking into the full interval,
+    // nor by holding there first.
+    let moved = app
+        .patch(
+            &format!("/bookings/{}", later["id"].as_str().unwrap()),
+            Some(&ann),
+            &json!({"start": at("18:00")}),
         )
-        .await
-        .0,
-        201
-    );
+        .await;
+    assert_eq!(moved.status().as_u16(), 409);
+    let forced = app
+        .patch(
+            &format!("/bookings/{}", later["id"].as_str().unwrap()),
+            Some(&ann),
+            &json!({"start": at("18:00"), "override_pacing": true}),
+        )
+        .await;
+    assert_eq!(forced.status().as_u16(), 403);
+    let held = app
+        .post(
+            &format!("/venues/{id}/holds"),
+            Some(&ann),
+            &json!({"start": at("18:00"), "party_size": 1}),
+        )
+        .await;
+    assert_eq!(held.status().as_u16(), 409);
     let (status, big) = book(
         &app,
         &id,
