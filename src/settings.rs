@@ -169,6 +169,10 @@ pub struct VenueSettings {
     /// Hours after its end a finished booking or ended hold stays in venue
     /// memory; it stays readable from the store after that.
     pub retain_finished_hours: u64,
+    /// `BOOKING_VENUES__OFFER_SECONDS`: the lifetime of every waitlist
+    /// offer, overriding venues' `waitlist_offer_minutes` (tests and
+    /// demos; refused in production).
+    pub offer_seconds: Option<u32>,
 }
 
 /// The shortest admin password production accepts.
@@ -230,6 +234,7 @@ impl Default for VenueSettings {
             idle_seconds: 600,
             threads: 0,
             retain_finished_hours: 48,
+            offer_seconds: None,
         }
     }
 }
@@ -350,6 +355,11 @@ impl Settings {
         if !self.rate_limit {
             return Err(refuse(
                 "needs rate limits (BOOKING_RATE_LIMIT=off is for load tests)",
+            ));
+        }
+        if self.venues.offer_seconds.is_some() {
+            return Err(refuse(
+                "keeps venues' own offer lifetimes (BOOKING_VENUES__OFFER_SECONDS is for tests)",
             ));
         }
         if self.cors_origins.iter().any(|o| o.trim() == "*") {

@@ -64,6 +64,7 @@ impl Application {
             arbiters: settings.venue_threads(),
             event_max_age: Duration::from_secs(u64::from(settings.store.keep_days) * 24 * 3600),
             retain_finished: Duration::from_secs(settings.venues.retain_finished_hours * 3600),
+            offer_seconds: settings.venues.offer_seconds.filter(|s| *s > 0),
             ..EngineOptions::default()
         };
         let engine = Arc::new(Engine::start(store, clock.clone(), options));

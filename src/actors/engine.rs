@@ -35,6 +35,8 @@ pub struct EngineOptions {
     pub event_max_age: Duration,
     /// Finished records leave venue memory this long after their end.
     pub retain_finished: Duration,
+    /// Overrides every venue's waitlist offer lifetime (seconds).
+    pub offer_seconds: Option<u32>,
 }
 
 /// How often old events are pruned; the age limit is in days, so hourly
@@ -50,6 +52,7 @@ impl Default for EngineOptions {
             bus_capacity: 65_536,
             event_max_age: Duration::from_secs(7 * 24 * 3600),
             retain_finished: Duration::from_secs(48 * 3600),
+            offer_seconds: None,
         }
     }
 }
@@ -130,6 +133,7 @@ impl Engine {
             idle_after: options.idle_after,
             retain_finished: jiff::SignedDuration::try_from(options.retain_finished)
                 .unwrap_or(jiff::SignedDuration::MAX),
+            offer_seconds: options.offer_seconds,
         }));
         let pruner = actix::spawn(prune_old_events(
             store.clone(),

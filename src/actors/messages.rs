@@ -11,8 +11,8 @@ use jiff::civil::Date;
 use crate::actors::EngineError;
 use crate::actors::venue::{Pending, RecordWith, VenueActor};
 use crate::domain::{
-    Booking, BookingId, Caller, Command, Hold, HoldId, Reply, ServiceId, SlotAvailability, UserId,
-    VenueSettings,
+    Booking, BookingId, Caller, Command, EntryChange, EntryId, Hold, HoldId, Reply, ServiceId,
+    SlotAvailability, UserId, VenueSettings,
 };
 
 /// Every change of a venue: one domain command, and optionally the
@@ -149,6 +149,44 @@ impl Handler<GetGuests> for VenueActor {
     fn handle(&mut self, m: GetGuests, _: &mut Context<Self>) -> Self::Result {
         let now = self.now();
         Ok(self.venue.guests(&m.caller, now)?)
+    }
+}
+
+/// A date's waitlist (staff): waiting entries in position order, then the rest.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Result<Vec<EntryChange>, EngineError>")]
+pub struct GetWaitlist {
+    pub date: Date,
+    pub caller: Caller,
+}
+
+impl Handler<GetWaitlist> for VenueActor {
+    type Result = Result<Vec<EntryChange>, EngineError>;
+
+    fn handle(&mut self, m: GetWaitlist, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.venue.waitlist(m.date, &m.caller)?)
+    }
+}
+
+/// Those of the entries that are in memory and the caller may see, with
+/// their positions now.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "Vec<EntryChange>")]
+pub struct GetEntries {
+    pub ids: Vec<EntryId>,
+    pub caller: Caller,
+}
+
+impl Handler<GetEntries> for VenueActor {
+    type Result = MessageResult<GetEntries>;
+
+    fn handle(&mut self, m: GetEntries, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(
+            m.ids
+                .iter()
+                .filter_map(|id| self.venue.entry_for(id, &m.caller).ok())
+                .collect(),
+        )
     }
 }
 

@@ -6,9 +6,12 @@
 use crate::actors::{Engine, EngineError};
 use jiff::civil::Date;
 
-use crate::actors::messages::{GetBooking, GetDayWindow, GetGuests, GetVenue, MaySee};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::actors::messages::{GetBooking, GetDayWindow, GetEntries, GetGuests, GetVenue, MaySee};
 use crate::domain::{
-    Booking, BookingFilter, BookingId, Caller, DomainError, Event, UserId, VenueId,
+    Booking, BookingFilter, BookingId, Caller, DomainError, EntryChange, EntryId, Event, UserId,
+    VenueId,
 };
 use crate::store::{AuxOp, Commit, Storage, StoreError};
 
@@ -45,6 +48,40 @@ impl Engine {
     ) -> Result<(Vec<Booking>, bool), EngineError> {
         self.read(move |s| s.user_bookings(&user, &filter, after.as_ref(), limit))
             .await
+    }
+
+    /// A customer's waitlist entries, newest first, with the positions of
+    /// the waiting ones from their venues' memory.
+    pub async fn user_waitlist(&self, caller: Caller) -> Result<Vec<EntryChange>, EngineError> {
+        let user = caller.user.clone();
+        let stored = self.read(move |s| s.user_waitlist(&user)).await?;
+        let mut live: BTreeMap<VenueId, Vec<EntryId>> = BTreeMap::new();
+        for e in stored.iter().filter(|e| e.status.is_live()) {
+            live.entry(e.venue_id.clone())
+                .or_default()
+                .push(e.id.clone());
+        }
+        let mut current: HashMap<EntryId, EntryChange> = HashMap::new();
+        for (venue, ids) in live {
+            let caller = caller.clone();
+            for e in self.ask(&venue, GetEntries { ids, caller }).await? {
+                current.insert(e.entry.id.clone(), e);
+            }
+        }
+        let mut out: Vec<EntryChange> = stored
+            .into_iter()
+            .map(|entry| {
+                current.remove(&entry.id).unwrap_or(EntryChange {
+                    entry,
+                    position: None,
+                    hold: None,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (b.entry.created_at, &b.entry.id).cmp(&(a.entry.created_at, &a.entry.id))
+        });
+        Ok(out)
     }
 
     /// The venue a booking or hold belongs to (ids are globally unique).

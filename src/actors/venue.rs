@@ -33,6 +33,8 @@ pub struct Shared {
     /// Finished bookings and ended holds leave memory this long after
     /// their end (they stay in the store).
     pub retain_finished: jiff::SignedDuration,
+    /// See `EngineOptions::offer_seconds`.
+    pub offer_seconds: Option<u32>,
 }
 
 /// Mailbox size of a venue: senders wait beyond it (backpressure). Large
@@ -222,6 +224,7 @@ impl Actor for VenueActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
         self.venue.retain_finished(self.shared.retain_finished);
+        self.venue.set_offer_seconds(self.shared.offer_seconds);
         ctx.run_interval(
             IDLE_CHECK.min(self.shared.idle_after),
             Self::maybe_passivate,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::time::micros;
 use crate::domain::{
-    BookingId, Channel, DomainError, Guest, HoldId, ResourceId, ServiceId, UserId, VenueId,
+    BookingId, Channel, DomainError, EntryId, Guest, HoldId, ResourceId, ServiceId, UserId, VenueId,
 };
 
 /// Where a booking is in its life. Capacity is taken by `Pending`,
@@ -165,6 +165,10 @@ pub struct Hold {
     pub service_id: Option<ServiceId>,
     /// As on a booking: the buffer fixed when it was placed.
     pub buffer_minutes: u32,
+    /// The waitlist entry this hold was offered to, if it is an offer
+    /// (API v1.1 §5): its events are the entry's, and it does not count
+    /// towards the customer's holds.
+    pub offer_for: Option<EntryId>,
     #[serde(with = "micros")]
     pub expires_at: Timestamp,
     pub status: HoldStatus,

@@ -5,8 +5,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Booking, BookingId, Caller, Channel, DomainError, Event, Guest, Hold, HoldId, ResourceId,
-    ServiceId, Transition, UserId, VenuePatch, VenueSettings,
+    Booking, BookingId, Caller, Channel, DomainError, EntryChange, EntryId, Event, Guest, Hold,
+    HoldId, ResourceId, ServiceId, Transition, UserId, VenuePatch, VenueSettings,
 };
 
 /// Lock capacity for a while.
@@ -101,6 +101,34 @@ pub enum Command {
     },
     /// Release every hold whose time is up (the venue's timer sends this).
     ExpireHolds,
+    JoinWaitlist(Box<JoinWaitlist>),
+    /// `DELETE /waitlist/{id}`: the owner or staff take the entry off.
+    LeaveWaitlist {
+        id: EntryId,
+        caller: Caller,
+    },
+    /// `POST /waitlist/{id}/decline`: the offer goes to the next in line.
+    DeclineOffer {
+        id: EntryId,
+        caller: Caller,
+    },
+}
+
+/// Join a venue's waitlist for a window of starts on one date.
+#[derive(Clone, Debug)]
+pub struct JoinWaitlist {
+    pub id: EntryId,
+    pub caller: Caller,
+    pub date: jiff::civil::Date,
+    pub party_size: u32,
+    pub earliest: Timestamp,
+    pub latest: Timestamp,
+    pub service_id: Option<ServiceId>,
+    pub note: Option<String>,
+    /// Staff only: a guest without an account (a walk-in list).
+    pub guest: Option<Guest>,
+    /// The caller's account name and phone, a customer's entry's defaults.
+    pub account: Guest,
 }
 
 /// A successful command's answer.
@@ -109,6 +137,8 @@ pub enum Reply {
     Hold(Hold),
     Booking(Booking),
     Venue(Box<VenueSettings>),
+    /// A waitlist entry, with its position.
+    Entry(Box<EntryChange>),
     /// The command had nothing to answer with (a release, an expiry sweep).
     Done,
 }

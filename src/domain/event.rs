@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::time::micros;
-use crate::domain::{Booking, Hold, VenueId, VenueSettings};
+use crate::domain::{Booking, EntryChange, Hold, VenueId, VenueSettings};
 
 /// One change of a venue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,15 @@ pub enum Change {
     HoldExpired(Hold),
     /// Created or changed; carries the whole settings.
     VenueUpdated(Box<VenueSettings>),
+    WaitlistJoined(Box<EntryChange>),
+    /// An offer's hold was placed for the entry (in the same change that
+    /// freed the capacity).
+    WaitlistOffered(Box<EntryChange>),
+    /// The offer became a booking (its `booking.created` follows).
+    WaitlistBooked(Box<EntryChange>),
+    /// The offer lapsed or was declined, or the window passed.
+    WaitlistMissed(Box<EntryChange>),
+    WaitlistLeft(Box<EntryChange>),
 }
 
 impl Change {
@@ -44,6 +53,23 @@ impl Change {
             Change::HoldReleased(_) => "hold.released",
             Change::HoldExpired(_) => "hold.expired",
             Change::VenueUpdated(_) => "venue.updated",
+            Change::WaitlistJoined(_) => "waitlist.joined",
+            Change::WaitlistOffered(_) => "waitlist.offered",
+            Change::WaitlistBooked(_) => "waitlist.booked",
+            Change::WaitlistMissed(_) => "waitlist.missed",
+            Change::WaitlistLeft(_) => "waitlist.left",
+        }
+    }
+
+    /// The waitlist entry this change is about, if any.
+    pub fn entry(&self) -> Option<&EntryChange> {
+        match self {
+            Change::WaitlistJoined(e)
+            | Change::WaitlistOffered(e)
+            | Change::WaitlistBooked(e)
+            | Change::WaitlistMissed(e)
+            | Change::WaitlistLeft(e) => Some(e),
+            _ => None,
         }
     }
 

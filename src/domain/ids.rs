@@ -67,6 +67,10 @@ id_type!(
     ResourceId
 );
 id_type!(
+    /// A waitlist entry; chosen by the engine, time-ordered.
+    EntryId
+);
+id_type!(
     /// A service a calendar offers (a consultation); chosen by the client.
     ServiceId
 );

@@ -18,17 +18,21 @@ mod patch;
 pub mod settings;
 pub mod time;
 mod venue;
+pub mod waitlist;
 
 pub use booking::{Booking, BookingFilter, BookingStatus, Hold, HoldStatus, Transition};
-pub use commands::{BookingTarget, Command, CreateBooking, Outcome, PlaceHold, Reply, Reschedule};
+pub use commands::{
+    BookingTarget, Command, CreateBooking, JoinWaitlist, Outcome, PlaceHold, Reply, Reschedule,
+};
 pub use details::{DetailsPatch, Location, VenueDetails, VenueSearch};
 pub use error::DomainError;
 pub use event::{Change, Event};
 pub use floor::{Combination, Pacing, Service};
 pub use guest::{Channel, Guest};
-pub use ids::{BookingId, Caller, HoldId, ResourceId, ServiceId, UserId, VenueId};
+pub use ids::{BookingId, Caller, EntryId, HoldId, ResourceId, ServiceId, UserId, VenueId};
 pub use patch::Patch;
 pub use settings::{
     Period, Resource, ResourceMode, VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
 pub use venue::{MAX_NOTE_CHARS, SlotAvailability, Venue, retention_cutoff};
+pub use waitlist::{EntryChange, EntryStatus, Offer, WaitlistEntry};

@@ -244,6 +244,10 @@ pub struct VenueSettings {
     pub combinations: Vec<Combination>,
     /// What a calendar offers; when any, every placement names one.
     pub services: Vec<Service>,
+    /// How long a waitlist offer's hold lasts (1-60 minutes).
+    pub waitlist_offer_minutes: u32,
+    /// Live waitlist entries one customer may have here (0: no limit).
+    pub max_waitlist_entries_per_customer: u32,
     /// What customers read about the venue (API v1.1 §2).
     pub details: VenueDetails,
 }
@@ -252,6 +256,11 @@ pub struct VenueSettings {
 pub const MAX_CUTOFF_MINUTES: u32 = 366 * 24 * 60;
 /// The largest `max_active_bookings_per_customer` accepted.
 pub const MAX_ACTIVE_BOOKINGS_LIMIT: u32 = 1000;
+
+/// The default of `waitlist_offer_minutes` (API v1.1 §5).
+pub const DEFAULT_OFFER_MINUTES: u32 = 10;
+/// The default of `max_waitlist_entries_per_customer` (API v1.1 §12).
+pub const DEFAULT_MAX_WAITLIST_ENTRIES: u32 = 3;
 
 /// The default of `max_live_holds_per_customer` (API v1.1 §4): enough to
 /// compare a few starts, too few to hoard.
@@ -282,6 +291,8 @@ pub struct VenuePatch {
     pub pacing: crate::domain::Patch<Pacing>,
     pub combinations: Option<Vec<Combination>>,
     pub services: Option<Vec<Service>>,
+    pub waitlist_offer_minutes: Option<u32>,
+    pub max_waitlist_entries_per_customer: Option<u32>,
     pub details: DetailsPatch,
 }
 
@@ -314,6 +325,10 @@ impl VenueSettings {
             pacing: p.pacing.apply(s.pacing),
             combinations: p.combinations.unwrap_or(s.combinations),
             services: p.services.unwrap_or(s.services),
+            waitlist_offer_minutes: p.waitlist_offer_minutes.unwrap_or(s.waitlist_offer_minutes),
+            max_waitlist_entries_per_customer: p
+                .max_waitlist_entries_per_customer
+                .unwrap_or(s.max_waitlist_entries_per_customer),
             details: s.details.patched(p.details),
         };
         next.resolve_combinations();
@@ -363,6 +378,15 @@ impl VenueSettings {
         if self.max_active_bookings_per_customer > MAX_ACTIVE_BOOKINGS_LIMIT {
             return Err(invalid(
                 "max_active_bookings_per_customer",
+                "must be 0 (no limit) to 1000",
+            ));
+        }
+        if !(1..=60).contains(&self.waitlist_offer_minutes) {
+            return Err(invalid("waitlist_offer_minutes", "must be 1 to 60"));
+        }
+        if self.max_waitlist_entries_per_customer > MAX_ACTIVE_BOOKINGS_LIMIT {
+            return Err(invalid(
+                "max_waitlist_entries_per_customer",
                 "must be 0 (no limit) to 1000",
             ));
         }

@@ -14,7 +14,7 @@ use crate::domain::{
     Booking, Hold, Period, Resource, ResourceId, ResourceMode, SlotAvailability, UserId, VenueId,
     VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
-use crate::domain::{Combination, Pacing, Patch, Service};
+use crate::domain::{Combination, EntryChange, Pacing, Patch, Service};
 use crate::http::ApiError;
 use crate::http::details::{DetailsIn, DetailsPatchIn};
 
@@ -78,6 +78,22 @@ pub fn booking(b: &Booking, zone: &Zone) -> Value {
     })
 }
 
+/// A waitlist entry as API v1.1 §5 shows it, with its position then.
+pub fn entry(e: &EntryChange, zone: &Zone) -> Value {
+    let w = &e.entry;
+    let offer = w.offer.as_ref().map(|o| {
+        json!({"hold_id": o.hold_id, "start": local(o.start, zone), "resource_id": o.resource_id,
+               "expires_at": local(o.expires_at, zone)})
+    });
+    json!({
+        "id": w.id, "venue_id": w.venue_id, "user_id": w.user_id, "date": w.date.to_string(),
+        "party_size": w.party_size, "earliest": local(w.earliest, zone), "latest": local(w.latest, zone),
+        "service_id": w.service_id, "note": w.note, "status": w.status.as_str(), "position": e.position,
+        "offer": offer, "guest": {"name": w.guest.name, "phone": w.guest.phone},
+        "created_by": w.created_by, "created_at": utc(w.created_at), "updated_at": utc(w.updated_at),
+    })
+}
+
 /// A hold as API.md shows it (plus its end and status).
 pub fn hold(h: &Hold, zone: &Zone) -> Value {
     json!({
@@ -113,6 +129,8 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Val
         "max_active_bookings_per_customer": s.max_active_bookings_per_customer,
         "turn_minutes": s.turn_minutes, "buffer_minutes": s.buffer_minutes, "pacing": s.pacing,
         "combinations": s.combinations, "services": s.services,
+        "waitlist_offer_minutes": s.waitlist_offer_minutes,
+        "max_waitlist_entries_per_customer": s.max_waitlist_entries_per_customer,
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "resources": resources, "seq": seq,
     });
@@ -174,6 +192,10 @@ pub struct VenueIn {
     pub combinations: Vec<CombinationIn>,
     #[serde(default)]
     pub services: Vec<Service>,
+    #[serde(default = "default_offer_minutes")]
+    pub waitlist_offer_minutes: u32,
+    #[serde(default = "default_max_entries")]
+    pub max_waitlist_entries_per_customer: u32,
     #[serde(flatten)]
     pub details: DetailsIn,
 }
@@ -215,6 +237,14 @@ fn combinations(raw: Vec<CombinationIn>) -> Result<Vec<Combination>, ApiError> {
         .collect()
 }
 
+fn default_offer_minutes() -> u32 {
+    crate::domain::settings::DEFAULT_OFFER_MINUTES
+}
+
+fn default_max_entries() -> u32 {
+    crate::domain::settings::DEFAULT_MAX_WAITLIST_ENTRIES
+}
+
 fn default_max_live_holds() -> u32 {
     crate::domain::settings::DEFAULT_MAX_LIVE_HOLDS
 }
@@ -254,6 +284,8 @@ pub struct VenuePatchIn {
     pub pacing: Patch<Pacing>,
     pub combinations: Option<Vec<CombinationIn>>,
     pub services: Option<Vec<Service>>,
+    pub waitlist_offer_minutes: Option<u32>,
+    pub max_waitlist_entries_per_customer: Option<u32>,
     #[serde(flatten)]
     pub details: DetailsPatchIn,
 }
@@ -317,6 +349,8 @@ impl TryFrom<VenueIn> for VenueSettings {
             buffer_minutes: v.buffer_minutes,
             pacing: v.pacing,
             services: v.services,
+            waitlist_offer_minutes: v.waitlist_offer_minutes,
+            max_waitlist_entries_per_customer: v.max_waitlist_entries_per_customer,
             timezone: zone(&v.timezone)?,
             opening_hours: hours(&v.opening_hours)?,
             closures: closures(&v.closures)?,
@@ -365,6 +399,8 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             pacing: v.pacing,
             combinations: v.combinations.map(combinations).transpose()?,
             services: v.services,
+            waitlist_offer_minutes: v.waitlist_offer_minutes,
+            max_waitlist_entries_per_customer: v.max_waitlist_entries_per_customer,
             details: v.details.try_into()?,
         })
     }

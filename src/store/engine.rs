@@ -30,11 +30,15 @@ pub enum Table {
     /// venue id, start, booking id → (): day sheets by time, not by history
     /// (a moved booking leaves a stale entry, checked against the booking)
     Starts,
+    /// venue id, entry id → waitlist entry
+    Waitlist,
+    /// user id, entry id → venue id: a customer's waitlist entries
+    UserWaitlist,
 }
 
 impl Table {
     /// Every table, for engines that create them up front.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 12] = [
         Table::Venues,
         Table::VenueSeqs,
         Table::Bookings,
@@ -45,6 +49,8 @@ impl Table {
         Table::RecordVenues,
         Table::StaffOf,
         Table::Starts,
+        Table::Waitlist,
+        Table::UserWaitlist,
     ];
 
     /// A stable name (redb table names).
@@ -60,6 +66,8 @@ impl Table {
             Table::RecordVenues => "record_venues",
             Table::StaffOf => "staff_of",
             Table::Starts => "starts",
+            Table::Waitlist => "waitlist",
+            Table::UserWaitlist => "user_waitlist",
         }
     }
 
@@ -76,6 +84,8 @@ impl Table {
             Table::RecordVenues => 8,
             Table::StaffOf => 9,
             Table::Starts => 10,
+            Table::Waitlist => 11,
+            Table::UserWaitlist => 12,
         }
     }
 }

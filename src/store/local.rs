@@ -9,7 +9,9 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId, VenueSettings};
+use crate::domain::{
+    Booking, BookingFilter, BookingId, Event, UserId, VenueId, VenueSettings, WaitlistEntry,
+};
 use crate::store::checkpoint::Job;
 use crate::store::materialize::UserEntry;
 use crate::store::{
@@ -107,11 +109,13 @@ impl Storage for Store {
             .ok_or_else(|| StoreError::Corrupt(format!("venue {id} has no seq")))?;
         let bookings = self.children(Table::Bookings, id.as_str(), "booking")?;
         let holds = self.children(Table::Holds, id.as_str(), "hold")?;
+        let entries = self.children(Table::Waitlist, id.as_str(), "waitlist entry")?;
         Ok(Some(StoredVenue {
             settings,
             seq,
             bookings,
             holds,
+            entries,
         }))
     }
 
@@ -235,6 +239,25 @@ impl Storage for Store {
     fn venue_of(&self, record: &str) -> Result<Option<VenueId>, StoreError> {
         let venue = self.view()?.get(Table::RecordVenues, record.as_bytes())?;
         Ok(venue.map(|v| VenueId::from(String::from_utf8_lossy(&v).as_ref())))
+    }
+
+    fn user_waitlist(&self, user: &UserId) -> Result<Vec<WaitlistEntry>, StoreError> {
+        let (from, to) = keys::children(user.as_str());
+        let mut refs = Vec::new();
+        self.view()?
+            .scan(Table::UserWaitlist, &from, &to, &mut |k, v| {
+                let entry = String::from_utf8_lossy(keys::child_part(k)).into_owned();
+                refs.push((entry, String::from_utf8_lossy(v).into_owned()));
+                true
+            })?;
+        let mut out = Vec::with_capacity(refs.len());
+        for (entry, venue) in refs {
+            let key = keys::child(&venue, &entry);
+            if let Some(bytes) = self.view()?.get(Table::Waitlist, &key)? {
+                out.push(decode("waitlist entry", &bytes)?);
+            }
+        }
+        Ok(out)
     }
 
     /// A booking as last stored (every acknowledged change is in it).

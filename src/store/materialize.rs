@@ -36,7 +36,7 @@ pub fn event_ops(event: &Event, keep_events: u64, ops: &mut Vec<Op>) {
         key: keys::event(venue, event.seq),
         value: encode(event),
     });
-    ops.push(record_op(event));
+    record_ops(event, ops);
     index_ops(event, ops);
     // One delete per event appended: the log costs O(1) per change.
     if event.seq > keep_events {
@@ -101,6 +101,31 @@ fn index_ops(event: &Event, ops: &mut Vec<Op>) {
             key: keys::top(h.id.as_str()),
             value: venue,
         }),
+        Change::WaitlistJoined(e) => {
+            let entry = &e.entry;
+            ops.push(Op::Put {
+                table: Table::RecordVenues,
+                key: keys::top(entry.id.as_str()),
+                value: venue.clone(),
+            });
+            if let Some(user) = &entry.user_id {
+                ops.push(Op::Put {
+                    table: Table::UserWaitlist,
+                    key: keys::child(user.as_str(), entry.id.as_str()),
+                    value: venue,
+                });
+            }
+        }
+        // An offer's hold is found by id like any other.
+        Change::WaitlistOffered(e) => {
+            if let Some(h) = &e.hold {
+                ops.push(Op::Put {
+                    table: Table::RecordVenues,
+                    key: keys::top(h.id.as_str()),
+                    value: venue,
+                });
+            }
+        }
         Change::VenueUpdated(s) => {
             for user in &s.staff {
                 ops.push(Op::Put {
@@ -114,7 +139,29 @@ fn index_ops(event: &Event, ops: &mut Vec<Op>) {
     }
 }
 
-/// The record write an event implies.
+/// The record writes an event implies: the record it carries, and for a
+/// waitlist change also the offer's hold it carries.
+fn record_ops(event: &Event, ops: &mut Vec<Op>) {
+    let venue = event.venue_id.as_str();
+    if let Some(e) = event.change.entry() {
+        ops.push(Op::Put {
+            table: Table::Waitlist,
+            key: keys::child(venue, e.entry.id.as_str()),
+            value: encode(&e.entry),
+        });
+        if let Some(h) = &e.hold {
+            ops.push(Op::Put {
+                table: Table::Holds,
+                key: keys::child(venue, h.id.as_str()),
+                value: encode(h),
+            });
+        }
+        return;
+    }
+    ops.push(record_op(event));
+}
+
+/// The record write of a booking, hold or venue event.
 fn record_op(event: &Event) -> Op {
     let venue = event.venue_id.as_str();
     match &event.change {
@@ -135,5 +182,11 @@ fn record_op(event: &Event) -> Op {
             key: keys::top(venue),
             value: encode(s),
         },
+        // Written by `record_ops` (entry and hold).
+        Change::WaitlistJoined(_)
+        | Change::WaitlistOffered(_)
+        | Change::WaitlistBooked(_)
+        | Change::WaitlistMissed(_)
+        | Change::WaitlistLeft(_) => unreachable!("waitlist changes are written by record_ops"),
     }
 }

@@ -93,6 +93,7 @@ pub struct StoredVenue {
     pub seq: u64,
     pub bookings: Vec<Booking>,
     pub holds: Vec<Hold>,
+    pub entries: Vec<crate::domain::WaitlistEntry>,
 }
 
 impl StoredVenue {
@@ -111,7 +112,14 @@ impl StoredVenue {
             .into_iter()
             .filter(|h| h.resident_after(cutoff))
             .collect();
-        Venue::restore(id, self.settings, self.seq, bookings, holds).with_guests(guests)
+        let entries = self
+            .entries
+            .into_iter()
+            .filter(|e| e.resident_after(cutoff))
+            .collect();
+        Venue::restore(id, self.settings, self.seq, bookings, holds)
+            .with_guests(guests)
+            .with_entries(entries)
     }
 }
 
@@ -134,7 +142,8 @@ const FORMAT_KEY: &[u8] = b"format";
 /// 4: venues' turn times.
 /// 5: buffers, pacing, combinations, services; bookings' and holds'
 ///    service and buffer.
-pub const FORMAT: u64 = 5;
+/// 6: the waitlist: entries, offers' holds, venues' waitlist settings.
+pub const FORMAT: u64 = 6;
 
 /// Stamps a new store with `FORMAT`; refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {

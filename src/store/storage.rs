@@ -85,8 +85,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Drops every venue's events older than `cutoff`; how many went.
     fn prune_events_before(&self, cutoff: Timestamp) -> Result<usize, StoreError>;
 
-    /// Where a booking or hold lives (ids are globally unique).
+    /// Where a booking, hold or waitlist entry lives (ids are globally unique).
     fn venue_of(&self, record: &str) -> Result<Option<VenueId>, StoreError>;
+
+    /// Every waitlist entry of a customer, as last stored, in id (time) order.
+    fn user_waitlist(
+        &self,
+        user: &crate::domain::UserId,
+    ) -> Result<Vec<crate::domain::WaitlistEntry>, StoreError>;
 
     /// A booking as last stored.
     fn booking(&self, venue: &VenueId, id: &BookingId) -> Result<Option<Booking>, StoreError>;

@@ -76,6 +76,21 @@ impl World {
         body(r).await["id"].as_str().unwrap().to_string()
     }
 
+    /// A waitlist entry of the owner (offered at once: the bar is free).
+    async fn entry(&self) -> String {
+        let start = evening_text(2 + (self.fresh() % 50) as i64);
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/waitlist", self.venue),
+                self.token(1),
+                &json!({"date": &start[..10], "party_size": 1, "earliest": start, "latest": start}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+
     async fn refresh_token(&self) -> String {
         let r = self
             .app
@@ -212,6 +227,28 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             format!("/bookings/{}/no-show", w.booking(&["confirm"]).await),
             None,
         ),
+        ("post", "/venues/{id}/waitlist") => {
+            let start = evening_text(2 + (n % 50) as i64);
+            (
+                M::POST,
+                format!("/venues/{v}/waitlist"),
+                Some(
+                    json!({"date": &start[..10], "party_size": 1, "earliest": start, "latest": start}),
+                ),
+            )
+        }
+        ("get", "/venues/{id}/waitlist") => (
+            M::GET,
+            format!("/venues/{v}/waitlist?date={}", &evening_text(2)[..10]),
+            None,
+        ),
+        ("get", "/waitlist") => (M::GET, path.into(), None),
+        ("delete", "/waitlist/{id}") => (M::DELETE, format!("/waitlist/{}", w.entry().await), None),
+        ("post", "/waitlist/{id}/decline") => (
+            M::POST,
+            format!("/waitlist/{}/decline", w.entry().await),
+            None,
+        ),
         ("get", "/admin/backup") => (M::GET, path.into(), None),
         ("get", "/ws") => (M::GET, path.into(), None),
         other => panic!("the authorization matrix has no row for {other:?}: add one"),
@@ -239,6 +276,11 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
             [401, 200, 404, 404, 200, 200]
         }
         ("post", _) if path.starts_with("/bookings/{id}/") => [401, 403, 404, 404, 200, 200],
+        ("post", "/venues/{id}/waitlist") => [401, 201, 201, 201, 201, 201],
+        ("get", "/venues/{id}/waitlist") => [401, 403, 403, 403, 200, 200],
+        ("get", "/waitlist") => [401, 200, 200, 200, 200, 200],
+        ("delete", "/waitlist/{id}") => [401, 204, 404, 404, 204, 204],
+        ("post", "/waitlist/{id}/decline") => [401, 200, 404, 404, 200, 200],
         ("get", "/admin/backup") => [401, 403, 403, 403, 403, 200],
         // Not a WebSocket handshake: refused alike for everyone (topic
         // rights are checked per subscription, see the ws tests).
@@ -261,6 +303,7 @@ async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
     venue["auto_confirm"] = json!(false);
     // The hold cap has its own test; here the owner places many fixtures.
     venue["max_live_holds_per_customer"] = json!(0);
+    venue["max_waitlist_entries_per_customer"] = json!(0);
     let a = app.create_venue(&venue).await;
     let b = app.create_venue(&venue).await;
     let (owner, owner_id) = {

@@ -191,6 +191,11 @@ impl TestApp {
         req.send().await.expect("request failed")
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path, token, None)
+            .await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
         self.request(reqwest::Method::GET, path, token, None).await
     }

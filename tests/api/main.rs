@@ -23,5 +23,6 @@ mod recovery;
 mod retention;
 mod sweeps;
 mod venues;
+mod waitlist;
 mod wechat;
 mod ws;

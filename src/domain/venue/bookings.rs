@@ -9,8 +9,8 @@ use super::{Access, Entry, MAX_NOTE_CHARS, Venue};
 use crate::domain::commands::{BookingTarget, CreateBooking, Reply, Reschedule};
 use crate::domain::time::add_minutes;
 use crate::domain::{
-    Booking, BookingId, BookingStatus, Caller, Change, DomainError, Event, Guest, HoldId,
-    HoldStatus, Transition,
+    Booking, BookingId, BookingStatus, Caller, Change, DomainError, EntryStatus, Event, Guest,
+    HoldId, HoldStatus, Transition,
 };
 
 fn check_note(note: Option<String>) -> Result<Option<String>, DomainError> {
@@ -31,19 +31,32 @@ impl Venue {
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
-        let note = check_note(c.note)?;
-        let staff_booking = c.channel.staff_only();
+        let mut note = check_note(c.note)?;
+        let mut channel = c.channel;
+        let mut staff_booking = channel.staff_only();
         if staff_booking && !self.manages(&c.caller) {
             return Err(DomainError::Forbidden(
                 "only venue staff may book through this channel",
             ));
         }
+        let mut guest = c.guest;
+        // An offer to a waitlist entry brings the entry's note; an offer to
+        // a guest staff listed is booked by staff for that guest (§12).
+        if let BookingTarget::Hold(h) = &c.target
+            && let Some(entry) = self.offered_entry(h)
+        {
+            note = note.or(entry.note.clone());
+            if entry.user_id.is_none() && self.manages(&c.caller) {
+                (staff_booking, channel) = (true, crate::domain::Channel::Staff);
+                guest = entry.guest.clone();
+            }
+        }
         let guest = if staff_booking {
-            c.guest
+            guest
         } else {
             Guest {
-                name: c.guest.name.or(c.account.name),
-                phone: c.guest.phone.or(c.account.phone),
+                name: guest.name.or(c.account.name),
+                phone: guest.phone.or(c.account.phone),
             }
         };
         let guest = guest.checked(staff_booking)?;
@@ -109,8 +122,22 @@ impl Venue {
             }
             BookingTarget::Hold(hold_id) => {
                 let (place, start, end, party) = self.convertible(&hold_id, &c.caller, now)?;
-                let hold = self.finish_hold(&hold_id, HoldStatus::Converted);
-                events.push(self.emit(now, Change::HoldReleased(hold.clone())));
+                let offered = self.holds[&hold_id].record.offer_for.clone();
+                let hold = match &offered {
+                    // A booked offer is the entry's event (API v1.1 §11).
+                    Some(entry) => {
+                        let hold =
+                            self.end_entry(entry, EntryStatus::Booked, HoldStatus::Converted, now);
+                        let change = self.entry_change(entry, hold.clone());
+                        events.push(self.emit(now, Change::WaitlistBooked(Box::new(change))));
+                        hold.unwrap_or_else(|| self.finish_hold(&hold_id, HoldStatus::Converted))
+                    }
+                    None => {
+                        let hold = self.finish_hold(&hold_id, HoldStatus::Converted);
+                        events.push(self.emit(now, Change::HoldReleased(hold.clone())));
+                        hold
+                    }
+                };
                 (place, start, end, party, hold.service_id)
             }
         };
@@ -121,7 +148,7 @@ impl Venue {
             venue_id: self.id.clone(),
             user_id: (!staff_booking).then(|| c.caller.user.clone()),
             guest,
-            channel: c.channel,
+            channel,
             created_by: c.caller.user,
             resource_id: self.place_id(place),
             start,
@@ -146,6 +173,12 @@ impl Venue {
         Ok(Reply::Booking(booking))
     }
 
+    /// The waitlist entry a hold was offered to, if it is an offer.
+    fn offered_entry(&self, hold: &HoldId) -> Option<&crate::domain::WaitlistEntry> {
+        let entry = self.holds.get(hold)?.record.offer_for.as_ref()?;
+        self.entries.get(entry)
+    }
+
     /// Checks that the caller may convert this hold now; returns where it sits.
     fn convertible(
         &self,
@@ -153,10 +186,16 @@ impl Venue {
         caller: &Caller,
         now: Timestamp,
     ) -> Result<(Place, Timestamp, Timestamp, u32), DomainError> {
+        let guest_offer = |h: &crate::domain::Hold| {
+            self.manages(caller)
+                && self
+                    .offered_entry(&h.id)
+                    .is_some_and(|e| e.user_id.is_none())
+        };
         let entry = self
             .holds
             .get(id)
-            .filter(|e| e.record.user_id == caller.user);
+            .filter(|e| e.record.user_id == caller.user || guest_offer(&e.record));
         let entry = entry.ok_or(DomainError::NotFound("hold"))?;
         let h = &entry.record;
         match h.status {

@@ -6,7 +6,7 @@ use super::placement::Want;
 use super::{Access, Entry, Venue};
 use crate::domain::commands::{PlaceHold, Reply};
 use crate::domain::time::add_minutes;
-use crate::domain::{Caller, Change, DomainError, Event, Hold, HoldId, HoldStatus};
+use crate::domain::{Caller, Change, DomainError, EntryStatus, Event, Hold, HoldId, HoldStatus};
 
 impl Venue {
     pub(super) fn place_hold(
@@ -55,6 +55,7 @@ impl Venue {
             party_size: c.party_size,
             service_id: c.service_id,
             buffer_minutes: self.buffer_on(place),
+            offer_for: None,
             expires_at,
             status: HoldStatus::Active,
             created_at: now,
@@ -87,6 +88,7 @@ impl Venue {
             .filter(|(at, _)| *at > now)
             .filter_map(|(_, id)| self.holds.get(id))
             .filter(|e| e.record.user_id == caller.user && e.record.status == HoldStatus::Active)
+            .filter(|e| e.record.offer_for.is_none())
             .count();
         if live >= max as usize {
             return Err(DomainError::Limit(format!(
@@ -116,6 +118,13 @@ impl Venue {
                 ));
             }
             HoldStatus::Active => {}
+        }
+        // Releasing an offer's hold declines the offer (API v1.1 §11).
+        if let Some(offered) = entry.record.offer_for.clone() {
+            let hold = self.end_entry(&offered, EntryStatus::Missed, HoldStatus::Released, now);
+            let change = self.entry_change(&offered, hold);
+            events.push(self.emit(now, Change::WaitlistMissed(Box::new(change))));
+            return Ok(Reply::Done);
         }
         let hold = self.finish_hold(id, HoldStatus::Released);
         events.push(self.emit(now, Change::HoldReleased(hold)));

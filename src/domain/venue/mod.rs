@@ -14,6 +14,9 @@ mod policies;
 #[cfg(test)]
 mod props;
 mod retention;
+mod waitlist;
+#[cfg(test)]
+mod waitlist_tests;
 mod walk_in;
 
 use std::collections::{BTreeSet, HashMap};
@@ -32,8 +35,8 @@ use crate::domain::ledger::ClaimKey;
 use crate::domain::settings::MAX_PARTY;
 use crate::domain::time::{add_minutes, stored_precision};
 use crate::domain::{
-    Booking, BookingId, Caller, Change, DomainError, Event, Hold, HoldId, HoldStatus, UserId,
-    VenueId, VenueSettings,
+    Booking, BookingId, Caller, Change, DomainError, EntryId, EntryStatus, Event, Hold, HoldId,
+    HoldStatus, UserId, VenueId, VenueSettings, WaitlistEntry,
 };
 
 /// A record together with the capacity claim it holds, if any.
@@ -72,6 +75,16 @@ pub struct Venue {
     next_claim: ClaimKey,
     /// Every guest's history here, finished bookings included.
     guests: GuestBook,
+    /// Waitlist entries: live ones, and finished ones until they age out.
+    entries: HashMap<EntryId, WaitlistEntry>,
+    /// Waiting entries, first come first served.
+    waiting: BTreeSet<(u64, EntryId)>,
+    /// Waiting entries by the end of their window, to miss them on time.
+    windows: BTreeSet<(Timestamp, EntryId)>,
+    /// Capacity was given back since the last offer round.
+    freed: bool,
+    /// Overrides `waitlist_offer_minutes` (seconds), see `set_offer_seconds`.
+    offer_seconds: Option<u32>,
 }
 
 /// The most characters a booking note may have.
@@ -112,6 +125,11 @@ impl Venue {
             retain: DEFAULT_RETAIN,
             next_claim: 0,
             guests: GuestBook::default(),
+            entries: HashMap::new(),
+            waiting: BTreeSet::new(),
+            windows: BTreeSet::new(),
+            freed: false,
+            offer_seconds: None,
         };
         venue.guests = GuestBook::from_history(&bookings);
         for booking in bookings {
@@ -172,8 +190,9 @@ impl Venue {
         let now = stored_precision(now);
         let mut events = Vec::new();
         self.expire_due(now, &mut events);
+        self.miss_passed(now, &mut events);
         self.age_out(now);
-        let reply = match command {
+        let mut reply = match command {
             Command::PlaceHold(c) => self.place_hold(c, now, &mut events),
             Command::ReleaseHold { id, caller } => {
                 self.release_hold(&id, &caller, now, &mut events)
@@ -192,7 +211,20 @@ impl Venue {
                 member,
             } => self.set_staff(&caller, user, member, now, &mut events),
             Command::ExpireHolds => Ok(crate::domain::Reply::Done),
+            Command::JoinWaitlist(c) => self.join_waitlist(*c, now, &mut events),
+            Command::LeaveWaitlist { id, caller } => {
+                self.leave_waitlist(&id, &caller, now, &mut events)
+            }
+            Command::DeclineOffer { id, caller } => {
+                self.decline_offer(&id, &caller, now, &mut events)
+            }
         };
+        // Capacity given back goes to the waitlist in this same change.
+        self.offer_round(now, &mut events);
+        if let Ok(crate::domain::Reply::Entry(e)) = &mut reply {
+            // A new entry may have been offered at once.
+            **e = self.entry_change(&e.entry.id, None);
+        }
         Outcome { events, reply }
     }
 
@@ -272,9 +304,41 @@ impl Venue {
         self.holds.values().map(|e| &e.record)
     }
 
-    /// When the next active hold expires, for the owner's timer.
+    /// When the owner's timer must next run: the next hold (or offer)
+    /// expiry, or just after the next waiting entry's window ends.
     pub fn next_expiry(&self) -> Option<Timestamp> {
-        self.expiries.first().map(|(at, _)| *at)
+        let hold = self.expiries.first().map(|(at, _)| *at);
+        let window = self
+            .windows
+            .first()
+            .map(|(latest, _)| *latest + jiff::SignedDuration::from_secs(1));
+        hold.into_iter().chain(window).min()
+    }
+
+    /// A waitlist entry, whoever may see it (internal reads, tests).
+    pub fn waitlist_entry(&self, id: &EntryId) -> Option<&WaitlistEntry> {
+        self.entries.get(id)
+    }
+
+    /// Every waitlist entry in memory, in no particular order.
+    pub fn waitlist_entries(&self) -> impl Iterator<Item = &WaitlistEntry> {
+        self.entries.values()
+    }
+
+    /// The same venue with its stored waitlist entries (offers' holds are
+    /// among its holds already).
+    pub fn with_entries(mut self, entries: Vec<WaitlistEntry>) -> Self {
+        for e in entries {
+            self.track_waiting(&e);
+            if !e.status.is_live() {
+                self.finished
+                    .insert((e.latest, Finished::Entry(e.id.clone())));
+            }
+            self.entries.insert(e.id.clone(), e);
+        }
+        // Capacity may have been given back while the venue was away.
+        self.freed = true;
+        self
     }
 
     /// Whether the caller may see a record owned by `owner`.
@@ -397,6 +461,15 @@ impl Venue {
             let Some(entry) = self.holds.get_mut(&id) else {
                 continue;
             };
+            // A lapsed offer is the entry's: it is missed, and the hold's
+            // expiry is in its event (API v1.1 §11).
+            if let Some(offered) = entry.record.offer_for.clone() {
+                let hold = self.end_entry(&offered, EntryStatus::Missed, HoldStatus::Expired, now);
+                let change = self.entry_change(&offered, hold);
+                let event = self.emit(now, Change::WaitlistMissed(Box::new(change)));
+                events.push(event);
+                continue;
+            }
             entry.record.status = HoldStatus::Expired;
             let (claim, start, hold) =
                 (entry.claim.take(), entry.record.start, entry.record.clone());

@@ -134,6 +134,8 @@ impl Venue {
     pub(super) fn unclaim(&mut self, claim: Option<ClaimRef>, start: Timestamp) {
         if let Some(c) = claim {
             self.layout.remove(c, start.as_second());
+            // Capacity came back: the waitlist is offered it this change.
+            self.freed = true;
         }
     }
 

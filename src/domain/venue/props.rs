@@ -12,12 +12,14 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 use super::Venue;
-use crate::domain::commands::{BookingTarget, Command, CreateBooking, PlaceHold, Reschedule};
+use crate::domain::commands::{
+    BookingTarget, Command, CreateBooking, JoinWaitlist, PlaceHold, Reschedule,
+};
 use crate::domain::settings::{MAX_PARTY, ResourceMode, TurnRow, VenueSettings};
 use crate::domain::venue::test_support;
 use crate::domain::{
-    BookingId, Caller, Combination, HoldId, Pacing, Resource, ResourceId, Service, ServiceId,
-    Transition, VenueId,
+    BookingId, Caller, Combination, EntryId, EntryStatus, HoldId, Pacing, Resource, ResourceId,
+    Service, ServiceId, Transition, VenueId,
 };
 
 const DAYS: [Date; 2] = [date(2026, 12, 24), date(2026, 12, 25)];
@@ -60,6 +62,21 @@ enum Op {
     Wait {
         minutes: u32,
     },
+    /// Join the waitlist for `span` grid starts from `slot`.
+    Join {
+        user: u8,
+        day: usize,
+        slot: usize,
+        span: usize,
+        party: u32,
+        service: usize,
+    },
+    Leave {
+        entry: usize,
+    },
+    Decline {
+        entry: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -67,13 +84,16 @@ fn op() -> impl Strategy<Value = Op> {
     let party = 1u32..12;
     let at = (0..2usize, 0..30usize);
     prop_oneof![
-        4 => (user.clone(), at.clone(), party.clone(), 0..2usize, prop::bool::weighted(0.15)).prop_map(|(user, (day, slot), party, service, overrides)| Op::Book { user, day, slot, party, service, overrides }),
+        4 => (user.clone(), prop_oneof![at.clone(), (0..2usize, 0..8usize)], party.clone(), 0..2usize, prop::bool::weighted(0.15)).prop_map(|(user, (day, slot), party, service, overrides)| Op::Book { user, day, slot, party, service, overrides }),
         3 => (user.clone(), at.clone(), party.clone(), 0..2usize).prop_map(|(user, (day, slot), party, service)| Op::Hold { user, day, slot, party, service }),
-        2 => (0..40usize, user).prop_map(|(hold, user)| Op::Convert { hold, user }),
+        2 => (0..40usize, user.clone()).prop_map(|(hold, user)| Op::Convert { hold, user }),
         1 => (0..40usize).prop_map(|hold| Op::Release { hold }),
         2 => (0..40usize, at, party).prop_map(|(booking, (day, slot), party)| Op::Move { booking, day, slot, party }),
         2 => (0..40usize, 0..5usize).prop_map(|(booking, to)| Op::Change { booking, to }),
         1 => (0u32..400).prop_map(|minutes| Op::Wait { minutes }),
+        3 => (user.clone(), (0..2usize, 0..8usize), 0..8usize, 1u32..4, 0..2usize).prop_map(|(user, (day, slot), span, party, service)| Op::Join { user, day, slot, span, party, service }),
+        1 => (0..40usize).prop_map(|entry| Op::Leave { entry }),
+        1 => (0..40usize).prop_map(|entry| Op::Decline { entry }),
     ]
 }
 
@@ -85,6 +105,8 @@ struct Floor {
     pacing: Option<(u32, u32)>,
     combinations: bool,
     services: bool,
+    /// Two tables for two only: full often, so the waitlist waits.
+    tiny: bool,
 }
 
 fn floor() -> impl Strategy<Value = Floor> {
@@ -94,14 +116,18 @@ fn floor() -> impl Strategy<Value = Floor> {
         prop_oneof![Just(None), Just(Some((15u32, 8u32))), Just(Some((30, 12)))],
         any::<bool>(),
         prop::bool::weighted(0.3),
+        prop::bool::weighted(0.4),
     )
-        .prop_map(|(turns, buffer, pacing, combinations, services)| Floor {
-            turns,
-            buffer,
-            pacing,
-            combinations,
-            services,
-        })
+        .prop_map(
+            |(turns, buffer, pacing, combinations, services, tiny)| Floor {
+                turns,
+                buffer,
+                pacing,
+                combinations: combinations && !tiny,
+                services: services && !tiny,
+                tiny,
+            },
+        )
 }
 
 /// The demo restaurant with a second table for two and for four, and the
@@ -163,6 +189,10 @@ fn settings(f: Floor) -> VenueSettings {
             },
         ];
     }
+    if f.tiny {
+        s.resources
+            .retain(|r| ["t2", "t2b"].contains(&r.id.as_str()));
+    }
     s.validate().unwrap();
     s
 }
@@ -185,6 +215,7 @@ struct World {
     bookings: Vec<BookingId>,
     /// Bookings placed by staff past pacing.
     overridden: Vec<BookingId>,
+    entries: Vec<EntryId>,
 }
 
 impl World {
@@ -306,6 +337,40 @@ impl World {
                     to,
                 }
             }
+            Op::Join {
+                user,
+                day,
+                slot,
+                span,
+                party,
+                service,
+            } => {
+                let id = EntryId::from(format!("w{}", self.entries.len()).as_str());
+                self.entries.push(id.clone());
+                let grid = self.settings().day_grid_for(DAYS[day], 30);
+                let from = slot % grid.len();
+                let to = (from + span).min(grid.len() - 1);
+                Command::JoinWaitlist(Box::new(JoinWaitlist {
+                    id,
+                    caller: caller(user),
+                    date: DAYS[day],
+                    party_size: party,
+                    earliest: grid[from],
+                    latest: grid[to],
+                    service_id: self.service(service),
+                    note: None,
+                    guest: None,
+                    account: Default::default(),
+                }))
+            }
+            Op::Leave { entry } if !self.entries.is_empty() => Command::LeaveWaitlist {
+                id: self.entries[entry % self.entries.len()].clone(),
+                caller: Caller::admin("root"),
+            },
+            Op::Decline { entry } if !self.entries.is_empty() => Command::DeclineOffer {
+                id: self.entries[entry % self.entries.len()].clone(),
+                caller: Caller::admin("root"),
+            },
             Op::Wait { minutes } => {
                 self.now += SignedDuration::from_mins(i64::from(minutes));
                 Command::ExpireHolds
@@ -314,6 +379,7 @@ impl World {
         };
         let seq = self.venue.seq();
         let out = self.venue.execute(cmd, self.now);
+        self.check_offers(&out);
         let seqs: Vec<u64> = out.events.iter().map(|e| e.seq).collect();
         assert_eq!(
             seqs,
@@ -585,6 +651,78 @@ impl World {
         let live = self.live();
         self.check_claims(&live);
         self.check_availability(&live);
+        self.check_nobody_waits_for_a_free_start(&live);
+    }
+
+    /// First come, first served: no entry still waiting after a change
+    /// could have taken the very place an offer of that change gave a
+    /// later entry (same service and length, a party no larger that the
+    /// place seats, the offered start in its window).
+    fn check_offers(&self, out: &crate::domain::Outcome) {
+        let s = self.settings();
+        for event in &out.events {
+            let crate::domain::Change::WaitlistOffered(offered) = &event.change else {
+                continue;
+            };
+            let later = &offered.entry;
+            let offer = later.offer.as_ref().unwrap();
+            let min_party = match s.combinations.iter().find(|c| c.id == offer.resource_id) {
+                Some(c) => c.min_party,
+                None => s
+                    .resources
+                    .iter()
+                    .find(|r| r.id == offer.resource_id)
+                    .unwrap()
+                    .min_party_for_mode(),
+            };
+            let svc = |id: &Option<ServiceId>| {
+                id.as_ref()
+                    .and_then(|id| s.services.iter().find(|x| &x.id == id))
+            };
+            let length = |party| s.length_of(party, svc(&later.service_id));
+            for e in self.venue.waitlist_entries() {
+                let passed_over = e.status == EntryStatus::Waiting
+                    && e.number < later.number
+                    && e.date == later.date
+                    && e.service_id == later.service_id
+                    && (min_party..=later.party_size).contains(&e.party_size)
+                    && length(e.party_size) == length(later.party_size)
+                    && (e.earliest..=e.latest).contains(&offer.start);
+                assert!(!passed_over, "{} was passed over for {}", e.id, later.id);
+            }
+        }
+    }
+
+    /// After every change, a waiting entry has no start in its window that
+    /// it could book: it would have been offered it.
+    fn check_nobody_waits_for_a_free_start(&self, live: &[Live]) {
+        let s = self.settings();
+        for e in self.venue.waitlist_entries() {
+            if e.status != EntryStatus::Waiting {
+                continue;
+            }
+            let svc = e
+                .service_id
+                .as_ref()
+                .and_then(|id| s.services.iter().find(|x| &x.id == id));
+            for start in s.day_grid_for(e.date, 15) {
+                if start < self.now || !(e.earliest..=e.latest).contains(&start) {
+                    continue;
+                }
+                let bookable = self
+                    .venue
+                    .availability(e.date, e.party_size, e.service_id.as_ref(), self.now)
+                    .unwrap()
+                    .iter()
+                    .any(|slot| slot.start == start && slot.available);
+                let (_, recount) = self.recount(live, start, e.party_size, svc);
+                assert!(
+                    !(bookable && recount),
+                    "{} waits while {start} is free for it",
+                    e.id
+                );
+            }
+        }
     }
 }
 
@@ -594,14 +732,15 @@ proptest! {
     #[test]
     fn capacity_buffers_and_pacing_hold_and_availability_matches_the_records(ops in prop::collection::vec(op(), 1..60), floor in floor()) {
         let (venue, _) = Venue::create(VenueId::from("v1"), settings(floor), test_support::now()).unwrap();
-        let mut world = World { venue, now: test_support::now(), holds: vec![], bookings: vec![], overridden: vec![] };
+        let mut world = World { venue, now: test_support::now(), holds: vec![], bookings: vec![], overridden: vec![], entries: vec![] };
         for op in ops {
             world.apply(op);
             world.check();
         }
         // A venue rebuilt from its records is the same venue.
         let v = &world.venue;
-        let rebuilt = Venue::restore(v.id().clone(), v.settings().clone(), v.seq(), v.bookings().cloned().collect(), v.holds().cloned().collect());
+        let rebuilt = Venue::restore(v.id().clone(), v.settings().clone(), v.seq(), v.bookings().cloned().collect(), v.holds().cloned().collect())
+            .with_entries(v.waitlist_entries().cloned().collect());
         let service = world.service(0);
         for day in DAYS {
             prop_assert_eq!(

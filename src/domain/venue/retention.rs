@@ -11,7 +11,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::venue::Venue;
-use crate::domain::{Booking, BookingId, Change, Hold, HoldId, HoldStatus};
+use crate::domain::{Booking, BookingId, Change, EntryId, Hold, HoldId, HoldStatus, WaitlistEntry};
 
 /// How long after its end a finished record stays in memory by default.
 pub const DEFAULT_RETAIN: SignedDuration = SignedDuration::from_hours(48);
@@ -26,6 +26,7 @@ pub fn retention_cutoff(now: Timestamp, retain: SignedDuration) -> Timestamp {
 pub(super) enum Finished {
     Booking(BookingId),
     Hold(HoldId),
+    Entry(EntryId),
 }
 
 impl Booking {
@@ -43,7 +44,23 @@ impl Hold {
     }
 }
 
+impl WaitlistEntry {
+    /// As [`Booking::resident_after`], for a waitlist entry: live, or its
+    /// window ended at or after `cutoff`.
+    pub fn resident_after(&self, cutoff: Timestamp) -> bool {
+        self.status.is_live() || self.latest >= cutoff
+    }
+}
+
 impl Venue {
+    /// A finished entry leaves memory like a booking, by its window's end.
+    pub(super) fn note_finished_entry(&mut self, id: &EntryId) {
+        if let Some(e) = self.entries.get(id) {
+            self.finished
+                .insert((e.latest, Finished::Entry(id.clone())));
+        }
+    }
+
     /// Sets how long finished records stay in memory after their end.
     pub fn retain_finished(&mut self, retain: SignedDuration) {
         self.retain = retain;
@@ -80,6 +97,7 @@ impl Venue {
             gone += match record {
                 Finished::Booking(id) => self.bookings.remove(&id).is_some(),
                 Finished::Hold(id) => self.holds.remove(&id).is_some(),
+                Finished::Entry(id) => self.entries.remove(&id).is_some(),
             } as usize;
         }
         gone

@@ -34,11 +34,21 @@ pub struct BookingIn {
     override_pacing: bool,
 }
 
-/// `guest` in a booking body (API v1.1 §3).
+/// `guest` in a booking or waitlist body (API v1.1 §3).
 #[derive(Default, Deserialize)]
 pub struct GuestIn {
     name: Option<String>,
     phone: Option<String>,
+}
+
+impl GuestIn {
+    /// The guest as the domain checks it.
+    pub fn to_guest(&self) -> Guest {
+        Guest {
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@ mod guests;
 mod holds;
 mod openapi;
 pub(crate) mod venues;
+mod waitlist;
 
 use actix_web::web;
 
@@ -76,6 +77,11 @@ api! {
     post "/bookings/{id}/seat" => bookings::seat, 200, "bearer", "Seat a confirmed booking (staff)";
     post "/bookings/{id}/complete" => bookings::complete, 200, "bearer", "Complete a seated booking (staff)";
     post "/bookings/{id}/no-show" => bookings::no_show, 200, "bearer", "Mark a confirmed booking as a no-show (staff)";
+    post "/venues/{id}/waitlist" => waitlist::join, 201, "bearer", "Join the waitlist for a window of starts (honours Idempotency-Key)";
+    get "/venues/{id}/waitlist" => waitlist::list_venue, 200, "bearer", "A date's waitlist in position order, with guests (staff; query: date, limit, cursor)";
+    get "/waitlist" => waitlist::list_own, 200, "bearer", "The caller's waitlist entries, newest first (query: limit, cursor)";
+    delete "/waitlist/{id}" => waitlist::leave, 204, "bearer", "Leave the waitlist (owner or staff)";
+    post "/waitlist/{id}/decline" => waitlist::decline, 200, "bearer", "Decline an offer; it goes to the next in line";
     get "/admin/backup" => admin::backup, 200, "bearer", "A consistent backup of the whole store, streamed (admin)";
     get "/ws" => crate::http::ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)";
 }

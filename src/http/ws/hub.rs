@@ -77,6 +77,11 @@ pub fn event_data(event: &Event, zone: &Zone) -> Value {
         }
         // Only staff (and admins) follow a venue's topic.
         Change::VenueUpdated(s) => dto::venue(&event.venue_id, s, event.seq, true),
+        Change::WaitlistJoined(e)
+        | Change::WaitlistOffered(e)
+        | Change::WaitlistBooked(e)
+        | Change::WaitlistMissed(e)
+        | Change::WaitlistLeft(e) => dto::entry(e, zone),
     }
 }
 
@@ -185,8 +190,14 @@ impl Hub {
                 self.deliver(&mut subs, &frame);
             }
         }
-        if let Some(booking) = event.change.booking()
-            && let Some(owner) = &booking.user_id
+        // The customer's own topic: their bookings, and their waitlist
+        // entries (a guest's entry is on the venue's topic only).
+        let owner = match (event.change.booking(), event.change.entry()) {
+            (Some(b), _) => b.user_id.as_ref(),
+            (_, Some(e)) => e.entry.user_id.as_ref(),
+            _ => None,
+        };
+        if let Some(owner) = owner
             && let Some(mut subs) = self.users.get_mut(owner)
         {
             let frame = event_frame(&Arc::from("user:bookings"), event, &zone);
