@@ -302,4 +302,41 @@ export class BookingClient {
   transition(id, action) {
     return this.request('POST', `/bookings/${encodeURIComponent(id)}/${action}`, { body: {} });
   }
+
+  // The waitlist.
+
+  /**
+   * Joins a venue's waitlist for a window of starts on one date. When a
+   * start frees up the venue offers it: the entry becomes `offered` with
+   * `offer.hold_id`, which `book(venueId, { holdId })` turns into a booking
+   * (pushed as `waitlist.offered` on `user:bookings`). Staff may pass
+   * `guest` to list someone without an account.
+   * @param {{date: string, partySize: number, earliest: string, latest: string,
+   *   serviceId?: string, note?: string, guest?: {name: string, phone?: string}}} entry
+   * @param {{idempotencyKey?: string}} [o]
+   */
+  joinWaitlist(venueId, { date, partySize, earliest, latest, serviceId, note, guest }, o = {}) {
+    const body = { date, party_size: partySize, earliest, latest, service_id: serviceId, note, guest };
+    return this.create(`/venues/${encodeURIComponent(venueId)}/waitlist`, body, o.idempotencyKey);
+  }
+
+  /** The caller's entries, every status, newest first. @param {PageQuery} [q] */
+  waitlist(q = {}) {
+    return this.request('GET', `/waitlist${query(q)}`);
+  }
+
+  /** Staff: a date's waitlist in position order. @param {{date: string} & PageQuery} q */
+  venueWaitlist(venueId, q) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/waitlist${query(q)}`);
+  }
+
+  /** Leaves the waitlist (an offer's hold is given back). */
+  leaveWaitlist(id) {
+    return this.request('DELETE', `/waitlist/${encodeURIComponent(id)}`);
+  }
+
+  /** Declines an offer: it goes to the next in line. */
+  declineOffer(id) {
+    return this.request('POST', `/waitlist/${encodeURIComponent(id)}/decline`, { body: {} });
+  }
 }

@@ -217,3 +217,27 @@ test('a calendar books by service, and staff book past pacing', async () => {
   const squeezed = await admin.bookForGuest(clinic.id, { ...checkup, guest: { name: 'Mr Wang' }, overridePacing: true });
   assert.equal(squeezed.resource_id, 'dr_wu');
 });
+
+test('the waitlist offers a freed table to the first in line, who books it', async () => {
+  const admin = new BookingClient({ baseUrl: server.baseUrl });
+  await admin.login(ADMIN);
+  const v = await admin.createVenue(restaurant([{ id: 't1', name: 'T1', capacity: 2, mode: 'exclusive' }]));
+  const start = evening(2);
+  const zed = new BookingClient({ baseUrl: server.baseUrl });
+  await zed.register({ email: 'zed-wl@js.example', password: 'password-123' });
+  const taken = await zed.book(v.id, { start, partySize: 2 });
+  const ann = new BookingClient({ baseUrl: server.baseUrl });
+  await ann.register({ email: 'ann-wl@js.example', password: 'password-123' });
+  const entry = await ann.joinWaitlist(v.id, { date: start.slice(0, 10), partySize: 2, earliest: start, latest: start });
+  assert.equal(entry.status, 'waiting');
+  assert.equal(entry.position, 1);
+  await zed.cancel(taken.id);
+  const [offered] = (await ann.waitlist()).items;
+  assert.equal(offered.status, 'offered');
+  const booked = await ann.book(v.id, { holdId: offered.offer.hold_id });
+  assert.equal(booked.start, start);
+  assert.equal((await ann.waitlist()).items[0].status, 'booked');
+  const list = await admin.venueWaitlist(v.id, { date: start.slice(0, 10) });
+  assert.equal(list.items.length, 1);
+  await assert.rejects(ann.leaveWaitlist(entry.id), (e) => e.status === 409);
+});
