@@ -245,6 +245,27 @@ async fn a_waitlist_entry_is_validated_and_limited() {
         assert_eq!(r.status().as_u16(), 204);
     }
     assert_eq!(join(&app, &id, &ann, &start).await.0, 201);
+    // The venue's waitlist settings are validated like the rest.
+    for (patch, field) in [
+        (
+            json!({"waitlist_offer_minutes": 0}),
+            "waitlist_offer_minutes",
+        ),
+        (
+            json!({"waitlist_offer_minutes": 61}),
+            "waitlist_offer_minutes",
+        ),
+        (
+            json!({"max_waitlist_entries_per_customer": 1001}),
+            "max_waitlist_entries_per_customer",
+        ),
+    ] {
+        let r = app
+            .patch(&format!("/venues/{id}"), Some(&app.admin), &patch)
+            .await;
+        assert_eq!(r.status().as_u16(), 422, "{patch}");
+        assert_eq!(body(r).await["error"]["details"]["field"], field);
+    }
     // Staff put a guest on the list: no account, a name.
     let r = app
         .post(
