@@ -2,6 +2,7 @@
 //! store's auxiliary space. Password hashing (argon2id) runs on the blocking
 //! pool, never on a request or actor thread.
 
+pub mod friends;
 mod hashing;
 mod profile;
 mod tokens;
@@ -187,6 +188,12 @@ pub enum AccountError {
     Unavailable,
     #[error("{0}")]
     Internal(String),
+    /// A rule of friends or the schedule (`domain::social`).
+    #[error(transparent)]
+    Social(crate::domain::DomainError),
+    /// Too many attempts; retry after this many seconds: 429.
+    #[error("too many attempts; slow down")]
+    RateLimited(u64),
 }
 
 /// The account service.
@@ -214,6 +221,8 @@ pub struct Accounts {
     /// Name and phone by user, for the guest of a customer's booking: the
     /// booking path reads memory, not the store.
     contacts: dashmap::DashMap<UserId, profile::Contact>,
+    /// Unknown friend codes tried per user this hour (§12: over ten → 429).
+    unknown_codes: std::sync::Mutex<std::collections::HashMap<UserId, (Timestamp, u32)>>,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -319,6 +328,7 @@ impl Accounts {
             grace: Default::default(),
             wechat: None,
             contacts: Default::default(),
+            unknown_codes: Default::default(),
         }
     }
 

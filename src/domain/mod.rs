@@ -16,6 +16,7 @@ mod ids;
 mod ledger;
 mod patch;
 pub mod settings;
+pub mod social;
 pub mod time;
 mod venue;
 pub mod waitlist;

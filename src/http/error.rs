@@ -172,6 +172,8 @@ impl From<crate::accounts::AccountError> for ApiError {
                 e
             }
             A::Internal(cause) => Self::internal(cause),
+            A::Social(rule) => rule.into(),
+            A::RateLimited(seconds) => Self::rate_limited(e.to_string(), seconds),
         }
     }
 }

@@ -91,6 +91,36 @@ impl World {
         body(r).await["id"].as_str().unwrap().to_string()
     }
 
+    /// A fresh user's friend code.
+    async fn stranger_code(&self) -> String {
+        let (t, _) = self
+            .app
+            .register(&format!("stranger{}@example.com", self.fresh()))
+            .await;
+        body(self.app.get("/me", Some(&t)).await).await["friend_code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A friend request from a fresh user to the owner.
+    async fn request_to_owner(&self) -> String {
+        let (t, _) = self
+            .app
+            .register(&format!("asker{}@example.com", self.fresh()))
+            .await;
+        let code = body(self.app.get("/me", self.token(1)).await).await["friend_code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = self
+            .app
+            .post("/friends/requests", Some(&t), &json!({"friend_code": code}))
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+
     async fn refresh_token(&self) -> String {
         let r = self
             .app
@@ -249,6 +279,24 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             format!("/waitlist/{}/decline", w.entry().await),
             None,
         ),
+        ("post", "/me/friend-code") => (M::POST, path.into(), None),
+        ("post", "/friends/requests") => (
+            M::POST,
+            path.into(),
+            Some(json!({"friend_code": w.stranger_code().await})),
+        ),
+        ("get", "/friends/requests" | "/friends") => (M::GET, path.into(), None),
+        ("post", "/friends/requests/{id}/accept") => (
+            M::POST,
+            format!("/friends/requests/{}/accept", w.request_to_owner().await),
+            None,
+        ),
+        ("post", "/friends/requests/{id}/decline") => (
+            M::POST,
+            format!("/friends/requests/{}/decline", w.request_to_owner().await),
+            None,
+        ),
+        ("delete", "/friends/{user_id}") => (M::DELETE, format!("/friends/{}", w.owner_id), None),
         ("get", "/admin/backup") => (M::GET, path.into(), None),
         ("get", "/ws") => (M::GET, path.into(), None),
         other => panic!("the authorization matrix has no row for {other:?}: add one"),
@@ -281,6 +329,14 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
         ("get", "/waitlist") => [401, 200, 200, 200, 200, 200],
         ("delete", "/waitlist/{id}") => [401, 204, 404, 404, 204, 204],
         ("post", "/waitlist/{id}/decline") => [401, 200, 404, 404, 200, 200],
+        ("post", "/me/friend-code") | ("get", "/friends/requests" | "/friends") => {
+            [401, 200, 200, 200, 200, 200]
+        }
+        ("post", "/friends/requests") => [401, 201, 201, 201, 201, 201],
+        ("post", "/friends/requests/{id}/accept" | "/friends/requests/{id}/decline") => {
+            [401, 200, 404, 404, 404, 404]
+        }
+        ("delete", "/friends/{user_id}") => [401, 204, 204, 204, 204, 204],
         ("get", "/admin/backup") => [401, 403, 403, 403, 403, 200],
         // Not a WebSocket handshake: refused alike for everyone (topic
         // rights are checked per subscription, see the ws tests).

@@ -12,6 +12,7 @@ mod discovery;
 mod engine;
 mod floor;
 mod floor_rules;
+mod friends;
 mod guests;
 mod hardening;
 mod health;

@@ -1,0 +1,132 @@
+//! Friends (API v1.1 §6): friend codes, requests, friendships.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::domain::UserId;
+use crate::domain::social::FriendRequest;
+use crate::http::dto::utc;
+use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
+use crate::http::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct RequestIn {
+    friend_code: String,
+}
+
+/// `{user_id, name}` of one side.
+fn person(state: &AppState, id: &UserId) -> Result<Value, ApiError> {
+    Ok(json!({"user_id": id, "name": state.accounts.name_of(id)?}))
+}
+
+fn request_json(state: &AppState, r: &FriendRequest) -> Result<Value, ApiError> {
+    Ok(json!({
+        "id": r.id, "from": person(state, &r.from)?, "to": person(state, &r.to)?,
+        "status": r.status.as_str(), "created_at": utc(r.created_at),
+    }))
+}
+
+/// One page of `items`, the cursor being the last item's `key`.
+fn paged(items: Vec<(String, Value)>, page: &Page) -> Value {
+    let mut rows = items.into_iter();
+    if let Some(cursor) = &page.cursor {
+        rows.by_ref().position(|(k, _)| &k == cursor);
+    }
+    let chosen: Vec<(String, Value)> = rows.by_ref().take(page.limit).collect();
+    let next = (chosen.len() == page.limit && rows.next().is_some())
+        .then(|| chosen[chosen.len() - 1].0.clone());
+    page_of(chosen.into_iter().map(|(_, v)| v).collect(), next)
+}
+
+/// `POST /me/friend-code`: a fresh code; the old one no longer finds you.
+pub async fn new_code(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let code = state.accounts.new_friend_code(&auth.user()).await?;
+    Ok(HttpResponse::Ok().json(json!({"friend_code": code})))
+}
+
+/// `POST /friends/requests {friend_code}` → 201.
+pub async fn ask(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: JsonBody<RequestIn>,
+) -> Result<HttpResponse, ApiError> {
+    let r = state
+        .accounts
+        .ask_friend(&auth.user(), &body.value.friend_code)
+        .await?;
+    Ok(HttpResponse::Created().json(request_json(&state, &r)?))
+}
+
+/// `GET /friends/requests`: pending ones, incoming and outgoing.
+pub async fn requests(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::from(&query(&req)?)?;
+    let me = auth.user();
+    let mut items = Vec::new();
+    for r in state.accounts.requests_of(&me)? {
+        let mut v = request_json(&state, &r)?;
+        v["direction"] = json!(if r.to == me { "incoming" } else { "outgoing" });
+        items.push((r.id.clone(), v));
+    }
+    Ok(HttpResponse::Ok().json(paged(items, &page)))
+}
+
+async fn answer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: &str,
+    accept: bool,
+) -> Result<HttpResponse, ApiError> {
+    let r = state
+        .accounts
+        .answer_friend(&auth.user(), id, accept)
+        .await?;
+    Ok(HttpResponse::Ok().json(request_json(&state, &r)?))
+}
+
+pub async fn accept(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    answer(state, auth, &path, true).await
+}
+
+pub async fn decline(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    answer(state, auth, &path, false).await
+}
+
+/// `GET /friends` → `{items: [{user_id, name, since}]}`, paginated.
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::from(&query(&req)?)?;
+    let mut items = Vec::new();
+    for f in state.accounts.social(&auth.user())?.friends {
+        let name = state.accounts.name_of(&f.user_id)?;
+        let v = json!({"user_id": f.user_id, "name": name, "since": utc(f.since)});
+        items.push((f.user_id.to_string(), v));
+    }
+    Ok(HttpResponse::Ok().json(paged(items, &page)))
+}
+
+/// `DELETE /friends/{user_id}` → 204 (both sides).
+pub async fn remove(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let other = UserId::from(path.as_str());
+    state.accounts.unfriend(&auth.user(), &other).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
