@@ -11,8 +11,8 @@ use jiff::civil::Date;
 use crate::actors::EngineError;
 use crate::actors::venue::{Pending, RecordWith, VenueActor};
 use crate::domain::{
-    Booking, BookingId, Caller, Command, EntryChange, EntryId, Hold, HoldId, Reply, ServiceId,
-    SlotAvailability, UserId, VenueSettings,
+    Booking, BookingId, Caller, Command, EntryChange, EntryId, Hold, HoldId, Reply, Seen,
+    ServiceId, SlotAvailability, VenueSettings,
 };
 
 /// Every change of a venue: one domain command, and optionally the
@@ -88,19 +88,20 @@ impl Handler<GetAvailability> for VenueActor {
     }
 }
 
-/// A booking the caller may see.
+/// A booking the caller may see, and how they see it.
 #[derive(Clone, Debug, Message)]
-#[rtype(result = "Result<Booking, EngineError>")]
+#[rtype(result = "Result<(Booking, Seen), EngineError>")]
 pub struct GetBooking {
     pub id: BookingId,
     pub caller: Caller,
 }
 
 impl Handler<GetBooking> for VenueActor {
-    type Result = Result<Booking, EngineError>;
+    type Result = Result<(Booking, Seen), EngineError>;
 
     fn handle(&mut self, m: GetBooking, _: &mut Context<Self>) -> Self::Result {
-        Ok(self.venue.booking_for(&m.id, &m.caller)?.clone())
+        let (b, seen) = self.venue.booking_for(&m.id, &m.caller)?;
+        Ok((b.clone(), seen))
     }
 }
 
@@ -190,20 +191,20 @@ impl Handler<GetEntries> for VenueActor {
     }
 }
 
-/// Whether the caller may see a record owned by `owner` (for records read
-/// from the store after they left memory).
+/// How the caller sees a booking read from the store after it left
+/// memory, if at all (the venue's rule, with its current staff).
 #[derive(Clone, Debug, Message)]
-#[rtype(result = "bool")]
-pub struct MaySee {
+#[rtype(result = "Option<Seen>")]
+pub struct Sees {
     pub caller: Caller,
-    pub owner: Option<UserId>,
+    pub booking: Box<Booking>,
 }
 
-impl Handler<MaySee> for VenueActor {
-    type Result = bool;
+impl Handler<Sees> for VenueActor {
+    type Result = Option<Seen>;
 
-    fn handle(&mut self, m: MaySee, _: &mut Context<Self>) -> bool {
-        self.venue.may_see(&m.caller, m.owner.as_ref())
+    fn handle(&mut self, m: Sees, _: &mut Context<Self>) -> Option<Seen> {
+        self.venue.sees(&m.caller, &m.booking)
     }
 }
 

@@ -8,10 +8,10 @@ use jiff::civil::Date;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::actors::messages::{GetBooking, GetDayWindow, GetEntries, GetGuests, GetVenue, MaySee};
+use crate::actors::messages::{GetBooking, GetDayWindow, GetEntries, GetGuests, GetVenue, Sees};
 use crate::domain::{
-    Booking, BookingFilter, BookingId, Caller, DomainError, EntryChange, EntryId, Event, UserId,
-    VenueId,
+    Booking, BookingFilter, BookingId, Caller, DomainError, EntryChange, EntryId, Event, Seen,
+    UserId, VenueId,
 };
 use crate::store::{AuxOp, Commit, Storage, StoreError};
 
@@ -48,6 +48,11 @@ impl Engine {
     ) -> Result<(Vec<Booking>, bool), EngineError> {
         self.read(move |s| s.user_bookings(&user, &filter, after.as_ref(), limit))
             .await
+    }
+
+    /// Bookings the user was invited to, as last stored.
+    pub async fn user_invitations(&self, user: UserId) -> Result<Vec<Booking>, EngineError> {
+        self.read(move |s| s.user_invitations(&user)).await
     }
 
     /// A customer's waitlist entries, newest first, with the positions of
@@ -170,7 +175,7 @@ impl Engine {
         venue: &VenueId,
         id: BookingId,
         caller: Caller,
-    ) -> Result<Booking, EngineError> {
+    ) -> Result<(Booking, Seen), EngineError> {
         let asked = self
             .ask(
                 venue,
@@ -187,11 +192,13 @@ impl Engine {
                 let Some(booking) = stored else {
                     return Err(DomainError::NotFound(what).into());
                 };
-                let owner = booking.user_id.clone();
-                if self.ask(venue, MaySee { caller, owner }).await? {
-                    Ok(booking)
-                } else {
-                    Err(DomainError::NotFound(what).into())
+                let asked = Sees {
+                    caller,
+                    booking: Box::new(booking.clone()),
+                };
+                match self.ask(venue, asked).await? {
+                    Some(seen) => Ok((booking, seen)),
+                    None => Err(DomainError::NotFound(what).into()),
                 }
             }
             other => other,

@@ -106,6 +106,45 @@ impl Transition {
     }
 }
 
+/// Where an invitation to a booking is (API v1.1 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteStatus {
+    Invited,
+    Accepted,
+    Declined,
+}
+
+impl InviteStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+        }
+    }
+}
+
+/// A friend invited to a booking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitee {
+    pub user_id: UserId,
+    pub name: Option<String>,
+    pub status: InviteStatus,
+}
+
+/// How a caller sees a booking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Venue staff or admin.
+    Manager,
+    /// The booking's customer.
+    Owner,
+    /// A friend who accepted an invitation: no phone, only accepted
+    /// guests' names (§12).
+    Invitee,
+}
+
 /// A booking of one resource for one interval.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Booking {
@@ -127,6 +166,8 @@ pub struct Booking {
     pub note: Option<String>,
     /// The service booked, at a venue that has services.
     pub service_id: Option<ServiceId>,
+    /// Friends invited to it (API v1.1 §6).
+    pub invitees: Vec<Invitee>,
     /// How long its exclusive resource stays taken after `end`, fixed when
     /// it was placed (API v1.1 §11: a later change does not move it).
     pub buffer_minutes: u32,
@@ -174,6 +215,23 @@ pub struct Hold {
     pub status: HoldStatus,
     #[serde(with = "micros")]
     pub created_at: Timestamp,
+}
+
+impl Booking {
+    /// Whether `user` accepted an invitation to this booking.
+    pub fn has_guest(&self, user: &UserId) -> bool {
+        self.invitees
+            .iter()
+            .any(|i| &i.user_id == user && i.status == InviteStatus::Accepted)
+    }
+
+    /// Invited and accepted friends: what the invitation limit counts.
+    pub fn invited(&self) -> usize {
+        self.invitees
+            .iter()
+            .filter(|i| i.status != InviteStatus::Declined)
+            .count()
+    }
 }
 
 impl Hold {

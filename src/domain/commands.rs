@@ -112,6 +112,27 @@ pub enum Command {
         id: EntryId,
         caller: Caller,
     },
+    /// The owner invites a friend to a booking (API v1.1 §6).
+    Invite {
+        id: BookingId,
+        caller: Caller,
+        user: UserId,
+        name: Option<String>,
+        /// Whether the two are friends (the accounts service knows).
+        friends: bool,
+    },
+    /// The invitee accepts or declines.
+    AnswerInvitation {
+        id: BookingId,
+        caller: Caller,
+        accept: bool,
+    },
+    /// The owner or the invitee withdraws an invitation.
+    RemoveInvitation {
+        id: BookingId,
+        caller: Caller,
+        user: UserId,
+    },
 }
 
 /// Join a venue's waitlist for a window of starts on one date.
@@ -139,6 +160,8 @@ pub enum Reply {
     Venue(Box<VenueSettings>),
     /// A waitlist entry, with its position.
     Entry(Box<EntryChange>),
+    /// A booking and the invitee a change was about.
+    Invitation(Box<Booking>, UserId),
     /// The command had nothing to answer with (a release, an expiry sweep).
     Done,
 }

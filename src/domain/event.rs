@@ -23,6 +23,8 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     BookingCreated(Booking),
+    /// A friend was invited (pushed to them too, API v1.1 §12).
+    BookingInvited(Booking),
     BookingUpdated(Booking),
     BookingCancelled(Booking),
     HoldCreated(Hold),
@@ -47,6 +49,7 @@ impl Change {
     pub fn name(&self) -> &'static str {
         match self {
             Change::BookingCreated(_) => "booking.created",
+            Change::BookingInvited(_) => "booking.invited",
             Change::BookingUpdated(_) => "booking.updated",
             Change::BookingCancelled(_) => "booking.cancelled",
             Change::HoldCreated(_) => "hold.created",
@@ -76,9 +79,10 @@ impl Change {
     /// The booking this change is about, if any.
     pub fn booking(&self) -> Option<&Booking> {
         match self {
-            Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
-                Some(b)
-            }
+            Change::BookingCreated(b)
+            | Change::BookingInvited(b)
+            | Change::BookingUpdated(b)
+            | Change::BookingCancelled(b) => Some(b),
             _ => None,
         }
     }

@@ -176,6 +176,7 @@ mod tests {
             status,
             note: None,
             service_id: None,
+            invitees: Vec::new(),
             buffer_minutes: 0,
             version: 1,
             created_at: at,

@@ -21,7 +21,10 @@ pub mod time;
 mod venue;
 pub mod waitlist;
 
-pub use booking::{Booking, BookingFilter, BookingStatus, Hold, HoldStatus, Transition};
+pub use booking::{
+    Booking, BookingFilter, BookingStatus, Hold, HoldStatus, InviteStatus, Invitee, Seen,
+    Transition,
+};
 pub use commands::{
     BookingTarget, Command, CreateBooking, JoinWaitlist, Outcome, PlaceHold, Reply, Reschedule,
 };

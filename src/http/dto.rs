@@ -14,7 +14,7 @@ use crate::domain::{
     Booking, Hold, Period, Resource, ResourceId, ResourceMode, SlotAvailability, UserId, VenueId,
     VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
-use crate::domain::{Combination, EntryChange, Pacing, Patch, Service};
+use crate::domain::{Combination, EntryChange, Pacing, Patch, Seen, Service};
 use crate::http::ApiError;
 use crate::http::details::{DetailsIn, DetailsPatchIn};
 
@@ -66,8 +66,46 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     }
 }
 
-/// A booking as API.md shows it.
+/// A booking as its owner and the venue's staff see it.
 pub fn booking(b: &Booking, zone: &Zone) -> Value {
+    let mut v = booking_core(b, zone);
+    v["guests"] = json!(
+        b.invitees
+            .iter()
+            .map(|i| json!({"user_id": i.user_id, "name": i.name, "status": i.status.as_str()}))
+            .collect::<Vec<_>>()
+    );
+    v
+}
+
+/// A booking as the caller sees it (API v1.1 §6, §12): an accepted
+/// invitee gets no phone and only the accepted guests' names.
+pub fn booking_seen(b: &Booking, zone: &Zone, seen: Seen) -> Value {
+    if seen != Seen::Invitee {
+        return booking(b, zone);
+    }
+    let mut v = booking_core(b, zone);
+    v["guest"]["phone"] = Value::Null;
+    v["guests"] = json!(
+        b.invitees
+            .iter()
+            .filter(|i| i.status == crate::domain::InviteStatus::Accepted)
+            .map(|i| json!({"name": i.name, "status": i.status.as_str()}))
+            .collect::<Vec<_>>()
+    );
+    v
+}
+
+/// An invitation as `POST /bookings/{id}/invitations` answers it.
+pub fn invitation(b: &Booking, user: &UserId) -> Value {
+    let i = b.invitees.iter().find(|i| &i.user_id == user);
+    json!({
+        "booking_id": b.id, "user_id": user, "name": i.and_then(|i| i.name.clone()),
+        "status": i.map_or("removed", |i| i.status.as_str()),
+    })
+}
+
+fn booking_core(b: &Booking, zone: &Zone) -> Value {
     json!({
         "id": b.id, "venue_id": b.venue_id, "user_id": b.user_id, "resource_id": b.resource_id,
         "start": local(b.start, zone), "end": local(b.end, zone),

@@ -201,6 +201,19 @@ impl Page {
     }
 }
 
+/// One page of a whole list held in memory, each item with its cursor key:
+/// the items after the one whose key is the cursor, and the next cursor.
+pub fn page_of_keyed(items: Vec<(String, serde_json::Value)>, page: &Page) -> serde_json::Value {
+    let mut rows = items.into_iter();
+    if let Some(cursor) = &page.cursor {
+        rows.by_ref().position(|(k, _)| &k == cursor);
+    }
+    let chosen: Vec<(String, serde_json::Value)> = rows.by_ref().take(page.limit).collect();
+    let next = (chosen.len() == page.limit && rows.next().is_some())
+        .then(|| chosen[chosen.len() - 1].0.clone());
+    page_of(chosen.into_iter().map(|(_, v)| v).collect(), next)
+}
+
 /// The list envelope of API.md.
 pub fn page_of(items: Vec<serde_json::Value>, next_cursor: Option<String>) -> serde_json::Value {
     serde_json::json!({"items": items, "next_cursor": next_cursor})

@@ -34,11 +34,13 @@ pub enum Table {
     Waitlist,
     /// user id, entry id → venue id: a customer's waitlist entries
     UserWaitlist,
+    /// user id, booking id → venue id: bookings the user was invited to
+    UserInvitations,
 }
 
 impl Table {
     /// Every table, for engines that create them up front.
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 13] = [
         Table::Venues,
         Table::VenueSeqs,
         Table::Bookings,
@@ -51,6 +53,7 @@ impl Table {
         Table::Starts,
         Table::Waitlist,
         Table::UserWaitlist,
+        Table::UserInvitations,
     ];
 
     /// A stable name (redb table names).
@@ -68,6 +71,7 @@ impl Table {
             Table::Starts => "starts",
             Table::Waitlist => "waitlist",
             Table::UserWaitlist => "user_waitlist",
+            Table::UserInvitations => "user_invitations",
         }
     }
 
@@ -86,6 +90,7 @@ impl Table {
             Table::Starts => 10,
             Table::Waitlist => 11,
             Table::UserWaitlist => 12,
+            Table::UserInvitations => 13,
         }
     }
 }

@@ -241,6 +241,27 @@ impl Storage for Store {
         Ok(venue.map(|v| VenueId::from(String::from_utf8_lossy(&v).as_ref())))
     }
 
+    fn user_invitations(&self, user: &UserId) -> Result<Vec<Booking>, StoreError> {
+        let (from, to) = keys::children(user.as_str());
+        let mut refs = Vec::new();
+        self.view()?
+            .scan(Table::UserInvitations, &from, &to, &mut |k, v| {
+                let booking = String::from_utf8_lossy(keys::child_part(k)).into_owned();
+                refs.push((booking, String::from_utf8_lossy(v).into_owned()));
+                true
+            })?;
+        let mut out = Vec::with_capacity(refs.len());
+        for (booking, venue) in refs {
+            if let Some(b) = self.booking(
+                &VenueId::from(venue.as_str()),
+                &BookingId::from(booking.as_str()),
+            )? {
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
     fn user_waitlist(&self, user: &UserId) -> Result<Vec<WaitlistEntry>, StoreError> {
         let (from, to) = keys::children(user.as_str());
         let mut refs = Vec::new();

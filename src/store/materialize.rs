@@ -88,6 +88,15 @@ fn index_ops(event: &Event, ops: &mut Vec<Op>) {
             value: Vec::new(),
         });
     }
+    if let Change::BookingInvited(b) = &event.change {
+        for i in &b.invitees {
+            ops.push(Op::Put {
+                table: Table::UserInvitations,
+                key: keys::child(i.user_id.as_str(), b.id.as_str()),
+                value: venue.clone(),
+            });
+        }
+    }
     match &event.change {
         Change::BookingCreated(b) => {
             ops.push(Op::Put {
@@ -165,13 +174,14 @@ fn record_ops(event: &Event, ops: &mut Vec<Op>) {
 fn record_op(event: &Event) -> Op {
     let venue = event.venue_id.as_str();
     match &event.change {
-        Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
-            Op::Put {
-                table: Table::Bookings,
-                key: keys::child(venue, b.id.as_str()),
-                value: encode(b),
-            }
-        }
+        Change::BookingCreated(b)
+        | Change::BookingInvited(b)
+        | Change::BookingUpdated(b)
+        | Change::BookingCancelled(b) => Op::Put {
+            table: Table::Bookings,
+            key: keys::child(venue, b.id.as_str()),
+            value: encode(b),
+        },
         Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => Op::Put {
             table: Table::Holds,
             key: keys::child(venue, h.id.as_str()),

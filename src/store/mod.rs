@@ -143,7 +143,8 @@ const FORMAT_KEY: &[u8] = b"format";
 /// 5: buffers, pacing, combinations, services; bookings' and holds'
 ///    service and buffer.
 /// 6: the waitlist: entries, offers' holds, venues' waitlist settings.
-pub const FORMAT: u64 = 6;
+/// 7: bookings' invited friends.
+pub const FORMAT: u64 = 7;
 
 /// Stamps a new store with `FORMAT`; refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {

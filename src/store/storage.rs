@@ -88,6 +88,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Where a booking, hold or waitlist entry lives (ids are globally unique).
     fn venue_of(&self, record: &str) -> Result<Option<VenueId>, StoreError>;
 
+    /// Every booking the user was ever invited to, as last stored (the
+    /// caller checks the invitation's status on each).
+    fn user_invitations(&self, user: &UserId) -> Result<Vec<Booking>, StoreError>;
+
     /// Every waitlist entry of a customer, as last stored, in id (time) order.
     fn user_waitlist(
         &self,

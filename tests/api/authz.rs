@@ -23,6 +23,8 @@ struct World {
     /// Tokens by role (anonymous: None).
     tokens: [Option<String>; 6],
     owner_id: String,
+    /// The other customer, a friend of the owner.
+    other_id: String,
     n: std::sync::atomic::AtomicUsize,
 }
 
@@ -88,6 +90,45 @@ impl World {
             )
             .await;
         assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+
+    /// A booking for two of `booker` (a role) with `invitee` invited.
+    async fn shared(&self, booker: usize, invitee: &str) -> String {
+        let days = 2 + (self.fresh() % 50) as i64;
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/bookings", self.venue),
+                self.token(booker),
+                &json!({"start": evening_text(days), "party_size": 2}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        let id = body(r).await["id"].as_str().unwrap().to_string();
+        let r = self
+            .app
+            .post(
+                &format!("/bookings/{id}/invitations"),
+                self.token(booker),
+                &json!({"user_id": invitee}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        id
+    }
+
+    /// A booking for two of the owner, nobody invited yet.
+    async fn booking_for_two(&self) -> String {
+        let days = 2 + (self.fresh() % 50) as i64;
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/bookings", self.venue),
+                self.token(1),
+                &json!({"start": evening_text(days), "party_size": 2}),
+            )
+            .await;
         body(r).await["id"].as_str().unwrap().to_string()
     }
 
@@ -296,7 +337,40 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             format!("/friends/requests/{}/decline", w.request_to_owner().await),
             None,
         ),
-        ("delete", "/friends/{user_id}") => (M::DELETE, format!("/friends/{}", w.owner_id), None),
+        // Not a friendship of anyone: parting is idempotent (the
+        // owner and the other customer stay friends for the rows below).
+        ("delete", "/friends/{user_id}") => (M::DELETE, "/friends/nobody".into(), None),
+        ("post", "/bookings/{id}/invitations") => (
+            M::POST,
+            format!("/bookings/{}/invitations", w.booking_for_two().await),
+            Some(json!({"user_id": w.other_id})),
+        ),
+        ("post", "/bookings/{id}/invitations/accept") => (
+            M::POST,
+            format!(
+                "/bookings/{}/invitations/accept",
+                w.shared(2, &w.owner_id).await
+            ),
+            None,
+        ),
+        ("post", "/bookings/{id}/invitations/decline") => (
+            M::POST,
+            format!(
+                "/bookings/{}/invitations/decline",
+                w.shared(2, &w.owner_id).await
+            ),
+            None,
+        ),
+        ("delete", "/bookings/{id}/invitations/{user_id}") => (
+            M::DELETE,
+            format!(
+                "/bookings/{}/invitations/{}",
+                w.shared(2, &w.owner_id).await,
+                w.owner_id
+            ),
+            None,
+        ),
+        ("get", "/me/invitations") => (M::GET, path.into(), None),
         ("get", "/admin/backup") => (M::GET, path.into(), None),
         ("get", "/ws") => (M::GET, path.into(), None),
         other => panic!("the authorization matrix has no row for {other:?}: add one"),
@@ -323,6 +397,12 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
         ("get" | "patch", "/bookings/{id}") | ("post", "/bookings/{id}/cancel") => {
             [401, 200, 404, 404, 200, 200]
         }
+        ("post", "/bookings/{id}/invitations") => [401, 201, 404, 404, 403, 403],
+        ("post", "/bookings/{id}/invitations/accept" | "/bookings/{id}/invitations/decline") => {
+            [401, 200, 404, 404, 404, 404]
+        }
+        ("delete", "/bookings/{id}/invitations/{user_id}") => [401, 204, 204, 404, 404, 404],
+        ("get", "/me/invitations") => [401, 200, 200, 200, 200, 200],
         ("post", _) if path.starts_with("/bookings/{id}/") => [401, 403, 404, 404, 200, 200],
         ("post", "/venues/{id}/waitlist") => [401, 201, 201, 201, 201, 201],
         ("get", "/venues/{id}/waitlist") => [401, 403, 403, 403, 200, 200],
@@ -376,7 +456,29 @@ async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
             v["user"]["id"].as_str().unwrap().to_string(),
         )
     };
-    let (other, _) = app.register("other@example.com").await;
+    let (other, other_id) = app.register("other@example.com").await;
+    // The owner and the other customer are friends (shared bookings).
+    let code = body(app.get("/me", Some(&other)).await).await["friend_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let asked = body(
+        app.post(
+            "/friends/requests",
+            Some(&owner),
+            &json!({"friend_code": code}),
+        )
+        .await,
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/friends/requests/{}/accept", asked["id"].as_str().unwrap()),
+            Some(&other),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
     let (other_staff, other_staff_id) = app.register("host-b@example.com").await;
     let (staff, staff_id) = app.register("host-a@example.com").await;
     app.appoint(&a, &staff_id).await;
@@ -394,6 +496,7 @@ async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
             Some(admin),
         ],
         owner_id,
+        other_id,
         n: Default::default(),
     };
     let mut failures = Vec::new();

@@ -179,7 +179,7 @@ async fn an_idle_venue_leaves_memory_and_comes_back_from_the_store_intact() {
         )
         .await
         .unwrap();
-    assert_eq!(again.unwrap(), booked);
+    assert_eq!(again.unwrap().0, booked);
     assert_eq!(t.engine.resident_venues(), 1);
     // Its capacity is still taken after the round trip.
     let refused = t.engine.execute(&venue, booking("bob", start, 2)).await;

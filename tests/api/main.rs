@@ -16,6 +16,7 @@ mod friends;
 mod guests;
 mod hardening;
 mod health;
+mod invitations;
 mod load;
 mod operations;
 mod policies;

@@ -157,6 +157,7 @@ impl Venue {
             status,
             note,
             service_id,
+            invitees: Vec::new(),
             buffer_minutes: buffer,
             version: 1,
             created_at: now,
@@ -232,6 +233,11 @@ impl Venue {
             .get(id)
             .ok_or(DomainError::NotFound("booking"))?;
         match self.access(caller, entry.record.user_id.as_ref()) {
+            Access::None if entry.record.has_guest(&caller.user) => {
+                return Err(DomainError::Forbidden(
+                    "an invited friend cannot change the booking",
+                ));
+            }
             Access::None => return Err(DomainError::NotFound("booking")),
             Access::Own if !to.owner_may() => {
                 return Err(DomainError::Forbidden("only venue staff may do that"));
@@ -275,8 +281,22 @@ impl Venue {
             .get(&c.id)
             .ok_or(DomainError::NotFound("booking"))?;
         let access = self.access(&c.caller, entry.record.user_id.as_ref());
+        if access == Access::None && entry.record.has_guest(&c.caller.user) {
+            return Err(DomainError::Forbidden(
+                "an invited friend cannot change the booking",
+            ));
+        }
         if access == Access::None {
             return Err(DomainError::NotFound("booking"));
+        }
+        if c.party_size
+            .is_some_and(|p| (p.saturating_sub(1) as usize) < entry.record.invited())
+        {
+            return Err(DomainError::Limit(format!(
+                "{} friends are invited: the party cannot be smaller than {}",
+                entry.record.invited(),
+                entry.record.invited() + 1
+            )));
         }
         if c.resource_id.is_some() && access != Access::Manage {
             return Err(DomainError::Forbidden(

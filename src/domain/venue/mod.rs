@@ -8,6 +8,7 @@ mod changes;
 mod floor_tests;
 mod guest_book;
 mod holds;
+mod invitations;
 mod layout;
 mod placement;
 mod policies;
@@ -218,6 +219,19 @@ impl Venue {
             Command::DeclineOffer { id, caller } => {
                 self.decline_offer(&id, &caller, now, &mut events)
             }
+            Command::Invite {
+                id,
+                caller,
+                user,
+                name,
+                friends,
+            } => self.invite((&id, &caller), (user, name, friends), now, &mut events),
+            Command::AnswerInvitation { id, caller, accept } => {
+                self.answer_invitation(&id, &caller, accept, now, &mut events)
+            }
+            Command::RemoveInvitation { id, caller, user } => {
+                self.remove_invitation(&id, &caller, &user, now, &mut events)
+            }
         };
         // Capacity given back goes to the waitlist in this same change.
         self.offer_round(now, &mut events);
@@ -253,11 +267,15 @@ impl Venue {
         self.holds.get(id).map(|e| &e.record)
     }
 
-    /// A booking as the caller may see it: someone else's is not found,
-    /// so ids cannot be probed.
-    pub fn booking_for(&self, id: &BookingId, caller: &Caller) -> Result<&Booking, DomainError> {
+    /// A booking as the caller may see it, and how: someone else's is not
+    /// found, so ids cannot be probed; an accepted invitee sees it too.
+    pub fn booking_for(
+        &self,
+        id: &BookingId,
+        caller: &Caller,
+    ) -> Result<(&Booking, crate::domain::Seen), DomainError> {
         self.booking(id)
-            .filter(|b| self.may_see(caller, b.user_id.as_ref()))
+            .and_then(|b| self.sees(caller, b).map(|seen| (b, seen)))
             .ok_or(DomainError::NotFound("booking"))
     }
 

@@ -203,8 +203,9 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = BookingId::from(path.as_str());
     let venue = venue_of(&state, &id).await?;
-    let booking = state.engine.booking(&venue, id, auth.caller()).await?;
-    respond(&state, &venue, StatusCode::OK, Reply::Booking(booking)).await
+    let (booking, seen) = state.engine.booking(&venue, id, auth.caller()).await?;
+    let zone = state.zones.get(&state.engine, &venue).await?;
+    Ok(HttpResponse::Ok().json(dto::booking_seen(&booking, &zone, seen)))
 }
 
 pub async fn update(

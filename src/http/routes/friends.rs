@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::domain::UserId;
 use crate::domain::social::FriendRequest;
 use crate::http::dto::utc;
-use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
+use crate::http::extract::{Auth, JsonBody, Page, page_of_keyed as paged, query};
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -25,18 +25,6 @@ fn request_json(state: &AppState, r: &FriendRequest) -> Result<Value, ApiError> 
         "id": r.id, "from": person(state, &r.from)?, "to": person(state, &r.to)?,
         "status": r.status.as_str(), "created_at": utc(r.created_at),
     }))
-}
-
-/// One page of `items`, the cursor being the last item's `key`.
-fn paged(items: Vec<(String, Value)>, page: &Page) -> Value {
-    let mut rows = items.into_iter();
-    if let Some(cursor) = &page.cursor {
-        rows.by_ref().position(|(k, _)| &k == cursor);
-    }
-    let chosen: Vec<(String, Value)> = rows.by_ref().take(page.limit).collect();
-    let next = (chosen.len() == page.limit && rows.next().is_some())
-        .then(|| chosen[chosen.len() - 1].0.clone());
-    page_of(chosen.into_iter().map(|(_, v)| v).collect(), next)
 }
 
 /// `POST /me/friend-code`: a fresh code; the old one no longer finds you.

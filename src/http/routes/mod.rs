@@ -8,6 +8,7 @@ mod discovery;
 mod friends;
 mod guests;
 mod holds;
+mod invitations;
 mod openapi;
 pub(crate) mod venues;
 mod waitlist;
@@ -90,6 +91,11 @@ api! {
     get "/waitlist" => waitlist::list_own, 200, "bearer", "The caller's waitlist entries, newest first (query: limit, cursor)";
     delete "/waitlist/{id}" => waitlist::leave, 204, "bearer", "Leave the waitlist (owner or staff)";
     post "/waitlist/{id}/decline" => waitlist::decline, 200, "bearer", "Decline an offer; it goes to the next in line";
+    post "/bookings/{id}/invitations" => invitations::invite, 201, "bearer", "Invite a friend to the booking (its customer)";
+    post "/bookings/{id}/invitations/accept" => invitations::accept, 200, "bearer", "Accept an invitation (the invitee)";
+    post "/bookings/{id}/invitations/decline" => invitations::decline, 200, "bearer", "Decline an invitation (the invitee)";
+    delete "/bookings/{id}/invitations/{user_id}" => invitations::remove, 204, "bearer", "Withdraw an invitation (the customer or the invitee)";
+    get "/me/invitations" => invitations::pending, 200, "bearer", "The caller's pending invitations";
     get "/admin/backup" => admin::backup, 200, "bearer", "A consistent backup of the whole store, streamed (admin)";
     get "/ws" => crate::http::ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)";
 }

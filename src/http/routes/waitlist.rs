@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::actors::messages::{Execute, GetWaitlist};
 use crate::domain::{self, Command, EntryChange, EntryId, Guest, Reply, VenueId, VenueSettings};
 use crate::http::dto;
-use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
+use crate::http::extract::{Auth, JsonBody, Page, page_of_keyed, query};
 use crate::http::idempotency::Once;
 use crate::http::routes::bookings::GuestIn;
 use crate::http::{ApiError, AppState};
@@ -117,19 +117,12 @@ async fn paged(
     entries: Vec<EntryChange>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
-    let mut rows = entries.iter();
-    if let Some(cursor) = &page.cursor {
-        rows.by_ref().position(|e| e.entry.id.as_str() == cursor);
-    }
-    let chosen: Vec<&EntryChange> = rows.by_ref().take(page.limit).collect();
-    let next = (chosen.len() == page.limit && rows.next().is_some())
-        .then(|| chosen[chosen.len() - 1].entry.id.to_string());
-    let mut items = Vec::with_capacity(chosen.len());
-    for e in chosen {
+    let mut items = Vec::with_capacity(entries.len());
+    for e in &entries {
         let zone = state.zones.get(&state.engine, &e.entry.venue_id).await?;
-        items.push(dto::entry(e, &zone));
+        items.push((e.entry.id.to_string(), dto::entry(e, &zone)));
     }
-    Ok(HttpResponse::Ok().json(page_of(items, next)))
+    Ok(HttpResponse::Ok().json(page_of_keyed(items, &page)))
 }
 
 /// The venue of an entry; a stranger's probe is a plain 404.

@@ -69,9 +69,10 @@ pub struct Hub {
 /// The `data` of an event frame.
 pub fn event_data(event: &Event, zone: &Zone) -> Value {
     match &event.change {
-        Change::BookingCreated(b) | Change::BookingUpdated(b) | Change::BookingCancelled(b) => {
-            dto::booking(b, zone)
-        }
+        Change::BookingCreated(b)
+        | Change::BookingInvited(b)
+        | Change::BookingUpdated(b)
+        | Change::BookingCancelled(b) => dto::booking(b, zone),
         Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => {
             dto::hold(h, zone)
         }
@@ -203,8 +204,41 @@ impl Hub {
             let frame = event_frame(&Arc::from("user:bookings"), event, &zone);
             self.deliver(&mut subs, &frame);
         }
+        if let Some(b) = event.change.booking() {
+            self.to_invitees(event, b, &zone);
+        }
         if let Some(tx) = self.changes.get(venue) {
             tx.send_replace(event.seq);
+        }
+    }
+
+    /// A shared booking's events reach its accepted invitees (as they may
+    /// see it: no phone), and `booking.invited` the friend just invited.
+    fn to_invitees(&self, event: &Event, b: &crate::domain::Booking, zone: &Zone) {
+        let invited = matches!(event.change, Change::BookingInvited(_))
+            .then(|| b.invitees.last())
+            .flatten();
+        let guests = b
+            .invitees
+            .iter()
+            .filter(|i| i.status == crate::domain::InviteStatus::Accepted)
+            .chain(invited);
+        let topic: Arc<str> = Arc::from("user:bookings");
+        let mut frame = None;
+        for guest in guests {
+            if let Some(mut subs) = self.users.get_mut(&guest.user_id) {
+                let frame = frame.get_or_insert_with(|| {
+                    let data = dto::booking_seen(b, zone, crate::domain::Seen::Invitee);
+                    let text = protocol::event(&topic, event.seq, event.change.name(), &data);
+                    Frame {
+                        topic: topic.clone(),
+                        seq: event.seq,
+                        text: text.into(),
+                        ends: false,
+                    }
+                });
+                self.deliver(&mut subs, frame);
+            }
         }
     }
 
