@@ -40,6 +40,9 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// `BOOKING_HOLD_TTL_SECONDS`
     pub hold_ttl_seconds: u32,
+    /// `BOOKING_PUBLIC_URL`: the server's public origin (`https://...`),
+    /// for absolute calendar-feed URLs.
+    pub public_url: Option<String>,
     /// `BOOKING_RATE_LIMIT`: `off` disables rate limiting (load tests).
     #[serde(deserialize_with = "on_off")]
     pub rate_limit: bool,
@@ -191,6 +194,7 @@ impl Default for Settings {
             admin_email: None,
             admin_password: None,
             hold_ttl_seconds: 300,
+            public_url: None,
             rate_limit: true,
             store: StoreSettings::default(),
             venues: VenueSettings::default(),

@@ -103,6 +103,7 @@ impl Application {
             ws_queue: settings.ws.queue,
             shutdown: tokio::sync::watch::channel(false).0,
             backup_dir: settings.data_dir.clone(),
+            public_url: settings.public_url.clone(),
         });
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;

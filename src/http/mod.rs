@@ -6,6 +6,7 @@ mod dto;
 pub mod error;
 mod extract;
 mod health;
+mod ical;
 mod idempotency;
 mod limits;
 mod methods;
@@ -54,6 +55,9 @@ pub struct AppState {
     pub groups: Arc<ws::Groups>,
     /// Frames a WebSocket client may fall behind before it is dropped.
     pub ws_queue: usize,
+    /// `BOOKING_PUBLIC_URL`: where clients reach the server, for absolute
+    /// calendar-feed URLs; paths otherwise.
+    pub public_url: Option<String>,
     /// Where backups are written before they are streamed (the data dir).
     pub backup_dir: std::path::PathBuf,
     /// Set once at shutdown: WebSocket sessions close with 1001.

@@ -24,6 +24,15 @@ fn request_id(req: &ServiceRequest) -> String {
         .map_or_else(new_id, str::to_string)
 }
 
+/// A request path as it may be logged: a calendar feed's path is its
+/// secret (API v1.1 §12), so it is replaced by the route's pattern.
+pub fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.find("/calendar/") {
+        Some(at) => format!("{}/calendar/{{token}}", &path[..at]).into(),
+        None => path.into(),
+    }
+}
+
 /// The middleware body, for `App::wrap_fn`.
 pub fn observe<S, B>(
     req: ServiceRequest,
@@ -36,8 +45,8 @@ where
 {
     let id = request_id(&req);
     let method = req.method().to_string();
-    let span =
-        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let path = loggable(req.path());
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     let started = Instant::now();
     let fut = srv.call(req).instrument(span.clone());
     Box::pin(async move {
@@ -67,4 +76,16 @@ where
             response
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_calendar_feed_path_is_never_logged_with_its_token() {
+        assert_eq!(
+            super::loggable("/api/v1/calendar/s3cr3t-token.ics"),
+            "/api/v1/calendar/{token}"
+        );
+        assert_eq!(super::loggable("/api/v1/bookings/b1"), "/api/v1/bookings/b1");
+    }
 }

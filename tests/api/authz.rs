@@ -132,6 +132,30 @@ impl World {
         body(r).await["id"].as_str().unwrap().to_string()
     }
 
+    /// A personal schedule item of the owner.
+    async fn item(&self) -> String {
+        let r = self
+            .app
+            .post(
+                "/me/schedule",
+                self.token(1),
+                &json!({"title": "Gym", "start": "2030-01-01T08:00:00Z", "end": "2030-01-01T09:00:00Z"}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+
+    /// The path of a fresh calendar feed of the owner.
+    async fn feed(&self) -> String {
+        let r = self
+            .app
+            .post("/me/calendar-feed", self.token(1), &json!({}))
+            .await;
+        let url = body(r).await["url"].as_str().unwrap().to_string();
+        url.trim_start_matches("/api/v1").to_string()
+    }
+
     /// A fresh user's friend code.
     async fn stranger_code(&self) -> String {
         let (t, _) = self
@@ -371,6 +395,32 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             None,
         ),
         ("get", "/me/invitations") => (M::GET, path.into(), None),
+        ("post", "/me/schedule") => (
+            M::POST,
+            path.into(),
+            Some(
+                json!({"title": "Gym", "start": "2030-01-01T08:00:00Z", "end": "2030-01-01T09:00:00Z"}),
+            ),
+        ),
+        ("patch", "/me/schedule/{id}") => (
+            M::PATCH,
+            format!("/me/schedule/{}", w.item().await),
+            Some(json!({"title": "Swim"})),
+        ),
+        ("delete", "/me/schedule/{id}") => {
+            (M::DELETE, format!("/me/schedule/{}", w.item().await), None)
+        }
+        ("get", "/me/schedule") => (
+            M::GET,
+            "/me/schedule?from=2030-01-01T00:00:00Z&to=2030-02-01T00:00:00Z".into(),
+            None,
+        ),
+        ("post" | "delete", "/me/calendar-feed") => (
+            if method == "post" { M::POST } else { M::DELETE },
+            path.into(),
+            None,
+        ),
+        ("get", "/calendar/{file}") => (M::GET, w.feed().await, None),
         ("get", "/admin/backup") => (M::GET, path.into(), None),
         ("get", "/ws") => (M::GET, path.into(), None),
         other => panic!("the authorization matrix has no row for {other:?}: add one"),
@@ -402,7 +452,13 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
             [401, 200, 404, 404, 404, 404]
         }
         ("delete", "/bookings/{id}/invitations/{user_id}") => [401, 204, 204, 404, 404, 404],
-        ("get", "/me/invitations") => [401, 200, 200, 200, 200, 200],
+        ("get", "/me/invitations" | "/me/schedule") => [401, 200, 200, 200, 200, 200],
+        ("post", "/me/schedule" | "/me/calendar-feed") => [401, 201, 201, 201, 201, 201],
+        ("patch", "/me/schedule/{id}") => [401, 200, 404, 404, 404, 404],
+        ("delete", "/me/schedule/{id}") => [401, 204, 404, 404, 404, 404],
+        ("delete", "/me/calendar-feed") => [401, 204, 204, 204, 204, 204],
+        // The URL is the secret: no bearer token needed, any caller holding it reads it.
+        ("get", "/calendar/{file}") => [200; 6],
         ("post", _) if path.starts_with("/bookings/{id}/") => [401, 403, 404, 404, 200, 200],
         ("post", "/venues/{id}/waitlist") => [401, 201, 201, 201, 201, 201],
         ("get", "/venues/{id}/waitlist") => [401, 403, 403, 403, 200, 200],

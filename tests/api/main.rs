@@ -23,6 +23,7 @@ mod policies;
 mod process;
 mod recovery;
 mod retention;
+mod schedule;
 mod sweeps;
 mod venues;
 mod waitlist;

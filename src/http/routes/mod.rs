@@ -10,6 +10,7 @@ mod guests;
 mod holds;
 mod invitations;
 mod openapi;
+mod schedule;
 pub(crate) mod venues;
 mod waitlist;
 
@@ -95,6 +96,13 @@ api! {
     post "/bookings/{id}/invitations/accept" => invitations::accept, 200, "bearer", "Accept an invitation (the invitee)";
     post "/bookings/{id}/invitations/decline" => invitations::decline, 200, "bearer", "Decline an invitation (the invitee)";
     delete "/bookings/{id}/invitations/{user_id}" => invitations::remove, 204, "bearer", "Withdraw an invitation (the customer or the invitee)";
+    post "/me/schedule" => schedule::add, 201, "bearer", "Add a personal schedule item";
+    patch "/me/schedule/{id}" => schedule::update, 200, "bearer", "Change a personal schedule item (null clears the note)";
+    delete "/me/schedule/{id}" => schedule::remove, 204, "bearer", "Remove a personal schedule item";
+    get "/me/schedule" => schedule::list, 200, "bearer", "Bookings, shared bookings and personal items by start (query: from, to)";
+    post "/me/calendar-feed" => schedule::new_feed, 201, "bearer", "A secret calendar-feed URL (again: a new one, the old one 404)";
+    delete "/me/calendar-feed" => schedule::revoke_feed, 204, "bearer", "Revoke the calendar feed";
+    get "/calendar/{file}" => schedule::feed, 200, "none", "The calendar feed (the URL from POST /me/calendar-feed, ending in .ics)";
     get "/me/invitations" => invitations::pending, 200, "bearer", "The caller's pending invitations";
     get "/admin/backup" => admin::backup, 200, "bearer", "A consistent backup of the whole store, streamed (admin)";
     get "/ws" => crate::http::ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)";
