@@ -339,4 +339,96 @@ export class BookingClient {
   declineOffer(id) {
     return this.request('POST', `/waitlist/${encodeURIComponent(id)}/decline`, { body: {} });
   }
+
+  // Friends.
+
+  /** A new friend code (the old one stops working). */
+  newFriendCode() {
+    return this.request('POST', '/me/friend-code', { body: {} });
+  }
+
+  /** Asks the owner of a friend code to be friends (accepts theirs if they asked first). */
+  addFriend(friendCode) {
+    return this.request('POST', '/friends/requests', { body: { friend_code: friendCode } });
+  }
+
+  /** Pending requests, each with `direction: 'incoming' | 'outgoing'`. @param {PageQuery} [q] */
+  friendRequests(q = {}) {
+    return this.request('GET', `/friends/requests${query(q)}`);
+  }
+
+  acceptFriend(requestId) {
+    return this.request('POST', `/friends/requests/${encodeURIComponent(requestId)}/accept`, { body: {} });
+  }
+
+  declineFriend(requestId) {
+    return this.request('POST', `/friends/requests/${encodeURIComponent(requestId)}/decline`, { body: {} });
+  }
+
+  /** @param {PageQuery} [q] */
+  friends(q = {}) {
+    return this.request('GET', `/friends${query(q)}`);
+  }
+
+  removeFriend(userId) {
+    return this.request('DELETE', `/friends/${encodeURIComponent(userId)}`);
+  }
+
+  // Shared bookings.
+
+  /** The booking's customer invites a friend (at most party size - 1). */
+  invite(bookingId, userId) {
+    return this.request('POST', `/bookings/${encodeURIComponent(bookingId)}/invitations`, { body: { user_id: userId } });
+  }
+
+  acceptInvitation(bookingId) {
+    return this.request('POST', `/bookings/${encodeURIComponent(bookingId)}/invitations/accept`, { body: {} });
+  }
+
+  declineInvitation(bookingId) {
+    return this.request('POST', `/bookings/${encodeURIComponent(bookingId)}/invitations/decline`, { body: {} });
+  }
+
+  /** The customer withdraws an invitation, or the invitee leaves. */
+  removeInvitation(bookingId, userId) {
+    return this.request('DELETE', `/bookings/${encodeURIComponent(bookingId)}/invitations/${encodeURIComponent(userId)}`);
+  }
+
+  /** The caller's pending invitations, each with the booking. @param {PageQuery} [q] */
+  invitations(q = {}) {
+    return this.request('GET', `/me/invitations${query(q)}`);
+  }
+
+  // The schedule (日程).
+
+  /** @param {{title: string, start: string, end: string, note?: string}} item */
+  addScheduleItem({ title, start, end, note }) {
+    return this.request('POST', '/me/schedule', { body: { title, start, end, note } });
+  }
+
+  /** `note: null` clears it. @param {{title?: string, start?: string, end?: string, note?: string | null}} change */
+  updateScheduleItem(id, change) {
+    return this.request('PATCH', `/me/schedule/${encodeURIComponent(id)}`, { body: change });
+  }
+
+  removeScheduleItem(id) {
+    return this.request('DELETE', `/me/schedule/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Bookings, shared bookings and personal items starting in [from, to),
+   * by start (RFC 3339 instants, at most 92 days apart).
+   */
+  schedule(from, to) {
+    return this.request('GET', `/me/schedule${query({ from, to })}`);
+  }
+
+  /** A secret calendar-feed URL for the phone's calendar (a second call rotates it). */
+  calendarFeed() {
+    return this.request('POST', '/me/calendar-feed', { body: {} });
+  }
+
+  revokeCalendarFeed() {
+    return this.request('DELETE', '/me/calendar-feed');
+  }
 }

@@ -241,3 +241,34 @@ test('the waitlist offers a freed table to the first in line, who books it', asy
   assert.equal(list.items.length, 1);
   await assert.rejects(ann.leaveWaitlist(entry.id), (e) => e.status === 409);
 });
+
+test('friends share a booking and see it in their schedules', async () => {
+  const admin = new BookingClient({ baseUrl: server.baseUrl });
+  await admin.login(ADMIN);
+  const v = await admin.createVenue(restaurant([{ id: 't4', name: 'T4', capacity: 4, mode: 'exclusive' }]));
+  const ann = new BookingClient({ baseUrl: server.baseUrl });
+  await ann.register({ email: 'ann-social@js.example', password: 'password-123' });
+  const bob = new BookingClient({ baseUrl: server.baseUrl });
+  await bob.register({ email: 'bob-social@js.example', password: 'password-123' });
+  const asked = await ann.addFriend((await bob.me()).friend_code);
+  assert.equal(asked.status, 'pending');
+  assert.equal((await bob.friendRequests()).items[0].direction, 'incoming');
+  await bob.acceptFriend(asked.id);
+  const bobId = (await bob.me()).id;
+  assert.equal((await ann.friends()).items[0].user_id, bobId);
+  const booked = await ann.book(v.id, { start: evening(2), partySize: 2 });
+  assert.equal((await ann.invite(booked.id, bobId)).status, 'invited');
+  assert.equal((await bob.invitations()).items[0].booking_id, booked.id);
+  assert.equal((await bob.acceptInvitation(booked.id)).status, 'accepted');
+  const item = await bob.addScheduleItem({ title: 'Gym', start: evening(1), end: evening(1).replace('T18:00', 'T19:00') });
+  assert.equal(item.version, 1);
+  const now = Date.now();
+  const from = new Date(now - 3600_000).toISOString();
+  const to = new Date(now + 30 * 86_400_000).toISOString();
+  const kinds = (await bob.schedule(from, to)).items.map((i) => i.kind);
+  assert.deepEqual(kinds, ['personal', 'shared']);
+  const { url } = await bob.calendarFeed();
+  assert.match(url, /\/calendar\/.+\.ics$/);
+  await bob.removeInvitation(booked.id, bobId);
+  await assert.rejects(bob.booking(booked.id), (e) => e.status === 404);
+});
