@@ -220,6 +220,30 @@ impl Engine {
             .await
     }
 
+    /// The venue's figures for `from..=to` (staff and admin, API v1.1 §8):
+    /// read from the store and summed on the blocking pool, so a year of
+    /// bookings never stalls the venue's actor.
+    pub async fn report(
+        &self,
+        venue: &VenueId,
+        (from, to): (Date, Date),
+        caller: Caller,
+    ) -> Result<(crate::domain::reports::Report, crate::domain::VenueSettings), EngineError> {
+        use crate::domain::reports;
+        reports::check_range(from, to)?;
+        let (settings, _) = self.ask(venue, GetVenue).await?;
+        if !settings.managed_by(&caller) {
+            return Err(DomainError::Forbidden("only venue staff may see its reports").into());
+        }
+        let (start, end) = reports::range_instants(&settings, from, to)?;
+        let key = venue.clone();
+        self.read(move |s| {
+            let bookings = s.bookings_starting(&key, start, end)?;
+            Ok((reports::report(&settings, &bookings, from, to), settings))
+        })
+        .await
+    }
+
     /// The venue's guests with their histories (staff and admin), from its
     /// guest book in memory.
     pub async fn guests(

@@ -15,6 +15,7 @@ pub mod guests;
 mod ids;
 mod ledger;
 mod patch;
+pub mod reports;
 pub mod settings;
 pub mod social;
 pub mod time;

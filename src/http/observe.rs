@@ -86,6 +86,9 @@ mod tests {
             super::loggable("/api/v1/calendar/s3cr3t-token.ics"),
             "/api/v1/calendar/{token}"
         );
-        assert_eq!(super::loggable("/api/v1/bookings/b1"), "/api/v1/bookings/b1");
+        assert_eq!(
+            super::loggable("/api/v1/bookings/b1"),
+            "/api/v1/bookings/b1"
+        );
     }
 }

@@ -271,6 +271,11 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             w.booking(&[]).await;
             (M::GET, format!("/venues/{v}/guests/u.{}", w.owner_id), None)
         }
+        ("get", "/venues/{id}/stats") => (
+            M::GET,
+            format!("/venues/{v}/stats?from={0}&to={0}", &evening_text(2)[..10]),
+            None,
+        ),
         ("get", "/venues/{id}/bookings") => (
             M::GET,
             format!("/venues/{v}/bookings?date={}", &evening_text(2)[..10]),
@@ -440,7 +445,10 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
         ("put" | "delete", "/venues/{id}/staff/{user_id}") => [401, 403, 403, 403, 403, 204],
         (
             "get",
-            "/venues/{id}/bookings" | "/venues/{id}/guests" | "/venues/{id}/guests/{guest_id}",
+            "/venues/{id}/bookings"
+            | "/venues/{id}/guests"
+            | "/venues/{id}/guests/{guest_id}"
+            | "/venues/{id}/stats",
         ) => [401, 403, 403, 403, 200, 200],
         ("post", "/venues/{id}/holds" | "/venues/{id}/bookings") => [401, 201, 201, 201, 201, 201],
         ("delete", "/holds/{id}") => [401, 204, 404, 404, 204, 204],

@@ -22,6 +22,7 @@ mod operations;
 mod policies;
 mod process;
 mod recovery;
+mod reports;
 mod retention;
 mod schedule;
 mod sweeps;

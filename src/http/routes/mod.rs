@@ -10,6 +10,7 @@ mod guests;
 mod holds;
 mod invitations;
 mod openapi;
+mod reports;
 mod schedule;
 pub(crate) mod venues;
 mod waitlist;
@@ -75,6 +76,7 @@ api! {
     get "/venues/{id}/availability" => venues::availability, 200, "none", "A day's availability for a party size (query: date, party_size)";
     get "/venues/{id}/guests" => guests::list, 200, "bearer", "The venue's guests with their history (staff; query: q, limit, cursor)";
     get "/venues/{id}/guests/{guest_id}" => guests::get, 200, "bearer", "One guest with their bookings at this venue (staff)";
+    get "/venues/{id}/stats" => reports::stats, 200, "bearer", "Daily figures (staff; query: from, to, at most 366 days; Accept: text/csv for CSV)";
     get "/venues/{id}/bookings" => venues::day_sheet, 200, "bearer", "The day sheet (staff; query: date, status, limit, cursor)";
     post "/venues/{id}/holds" => holds::place, 201, "bearer", "Hold capacity (honours Idempotency-Key)";
     delete "/holds/{id}" => holds::release, 204, "bearer", "Release a hold (owner or staff)";
