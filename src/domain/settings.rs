@@ -495,11 +495,7 @@ impl VenueSettings {
         for (i, r) in self.resources.iter().enumerate() {
             let field = |f: &str| format!("resources[{i}].{f}");
             let id = r.id.as_str();
-            let id_ok = (1..=64).contains(&id.len())
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !id_ok {
+            if !crate::domain::floor::valid_id(id, false) {
                 return Err(DomainError::invalid(
                     field("id"),
                     "must be 1 to 64 of A-Z a-z 0-9 _ -",

@@ -13,7 +13,7 @@ use crate::domain::{
     HoldId, HoldStatus, Transition,
 };
 
-fn check_note(note: Option<String>) -> Result<Option<String>, DomainError> {
+pub(super) fn check_note(note: Option<String>) -> Result<Option<String>, DomainError> {
     match note {
         Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(DomainError::invalid(
             "note",
@@ -126,11 +126,12 @@ impl Venue {
                 let hold = match &offered {
                     // A booked offer is the entry's event (API v1.1 §11).
                     Some(entry) => {
-                        let hold =
-                            self.end_entry(entry, EntryStatus::Booked, HoldStatus::Converted, now);
-                        let change = self.entry_change(entry, hold.clone());
-                        events.push(self.emit(now, Change::WaitlistBooked(Box::new(change))));
-                        hold.unwrap_or_else(|| self.finish_hold(&hold_id, HoldStatus::Converted))
+                        let ended = (EntryStatus::Booked, HoldStatus::Converted);
+                        let change =
+                            self.finish_entry(entry, ended, Change::WaitlistBooked, now, events);
+                        change
+                            .hold
+                            .unwrap_or_else(|| self.finish_hold(&hold_id, HoldStatus::Converted))
                     }
                     None => {
                         let hold = self.finish_hold(&hold_id, HoldStatus::Converted);

@@ -121,9 +121,8 @@ impl Venue {
         }
         // Releasing an offer's hold declines the offer (API v1.1 §11).
         if let Some(offered) = entry.record.offer_for.clone() {
-            let hold = self.end_entry(&offered, EntryStatus::Missed, HoldStatus::Released, now);
-            let change = self.entry_change(&offered, hold);
-            events.push(self.emit(now, Change::WaitlistMissed(Box::new(change))));
+            let ended = (EntryStatus::Missed, HoldStatus::Released);
+            self.finish_entry(&offered, ended, Change::WaitlistMissed, now, events);
             return Ok(Reply::Done);
         }
         let hold = self.finish_hold(id, HoldStatus::Released);

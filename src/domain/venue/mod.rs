@@ -482,10 +482,8 @@ impl Venue {
             // A lapsed offer is the entry's: it is missed, and the hold's
             // expiry is in its event (API v1.1 §11).
             if let Some(offered) = entry.record.offer_for.clone() {
-                let hold = self.end_entry(&offered, EntryStatus::Missed, HoldStatus::Expired, now);
-                let change = self.entry_change(&offered, hold);
-                let event = self.emit(now, Change::WaitlistMissed(Box::new(change)));
-                events.push(event);
+                let ended = (EntryStatus::Missed, HoldStatus::Expired);
+                self.finish_entry(&offered, ended, Change::WaitlistMissed, now, events);
                 continue;
             }
             entry.record.status = HoldStatus::Expired;

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 
 use super::placement::Want;
-use super::{Access, Entry, MAX_NOTE_CHARS, Venue};
+use super::{Access, Entry, Venue};
 use crate::domain::commands::{JoinWaitlist, Reply};
 use crate::domain::time::add_minutes;
 use crate::domain::{
@@ -22,15 +22,7 @@ impl Venue {
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
-        if c.note
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-        {
-            return Err(DomainError::invalid(
-                "note",
-                "must be at most 1000 characters",
-            ));
-        }
+        let note = super::bookings::check_note(c.note)?;
         let service = self.service_index(c.service_id.as_ref())?;
         self.check_party(c.party_size, service)?;
         if !self.within_horizon(c.date, now) {
@@ -86,7 +78,7 @@ impl Venue {
             earliest: c.earliest,
             latest: c.latest,
             service_id: c.service_id,
-            note: c.note.filter(|n| !n.is_empty()),
+            note,
             status: EntryStatus::Waiting,
             offer: None,
             number: self.seq + 1,
@@ -142,9 +134,8 @@ impl Venue {
             }
             EntryStatus::Waiting | EntryStatus::Offered => {}
         }
-        let hold = self.end_entry(id, EntryStatus::Left, HoldStatus::Released, now);
-        let change = self.entry_change(id, hold);
-        events.push(self.emit(now, Change::WaitlistLeft(Box::new(change))));
+        let ended = (EntryStatus::Left, HoldStatus::Released);
+        self.finish_entry(id, ended, Change::WaitlistLeft, now, events);
         Ok(Reply::Done)
     }
 
@@ -163,9 +154,8 @@ impl Venue {
                 entry.status.as_str()
             )));
         }
-        let hold = self.end_entry(id, EntryStatus::Missed, HoldStatus::Released, now);
-        let change = self.entry_change(id, hold);
-        events.push(self.emit(now, Change::WaitlistMissed(Box::new(change.clone()))));
+        let ended = (EntryStatus::Missed, HoldStatus::Released);
+        let change = self.finish_entry(id, ended, Change::WaitlistMissed, now, events);
         Ok(Reply::Entry(Box::new(change)))
     }
 
@@ -175,6 +165,22 @@ impl Venue {
             .get(id)
             .filter(|e| self.access(caller, e.user_id.as_ref()) != Access::None)
             .ok_or(DomainError::NotFound("waitlist entry"))
+    }
+
+    /// Ends a live entry (see `end_entry`) and emits its event, built by
+    /// `as_change`; answers the change (its `hold` is the offer's, if any).
+    pub(super) fn finish_entry(
+        &mut self,
+        id: &EntryId,
+        (status, hold_status): (EntryStatus, HoldStatus),
+        as_change: fn(Box<EntryChange>) -> Change,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> EntryChange {
+        let hold = self.end_entry(id, status, hold_status, now);
+        let change = self.entry_change(id, hold);
+        events.push(self.emit(now, as_change(Box::new(change.clone()))));
+        change
     }
 
     /// Ends a live entry; gives an offer's hold back with `hold_status`
@@ -246,9 +252,8 @@ impl Venue {
             if latest >= now {
                 break;
             }
-            self.end_entry(&id, EntryStatus::Missed, HoldStatus::Released, now);
-            let change = self.entry_change(&id, None);
-            events.push(self.emit(now, Change::WaitlistMissed(Box::new(change))));
+            let ended = (EntryStatus::Missed, HoldStatus::Released);
+            self.finish_entry(&id, ended, Change::WaitlistMissed, now, events);
         }
     }
 
@@ -275,7 +280,6 @@ impl Venue {
                 self.make_offer(&id, want, now, events);
             }
         }
-        self.freed = false;
     }
 
     /// The earliest start of the entry's window that it could book now.
