@@ -94,6 +94,8 @@ pub fn restaurant_settings(staff: Vec<UserId>) -> VenueSettings {
         services: Vec::new(),
         waitlist_offer_minutes: crate::domain::settings::DEFAULT_OFFER_MINUTES,
         max_waitlist_entries_per_customer: crate::domain::settings::DEFAULT_MAX_WAITLIST_ENTRIES,
+        reminder_minutes: 0,
+        wechat_reminder_template_id: None,
         max_active_bookings_per_customer: 0,
         details: Default::default(),
     }

@@ -42,6 +42,9 @@ pub struct Shared {
 /// to bound memory per venue.
 pub const MAILBOX_CAPACITY: usize = 1024;
 
+/// The longest the expiry timer sleeps before looking at the clock again.
+const MAX_TIMER: Duration = Duration::from_secs(30);
+
 /// How often a venue checks whether it has been idle long enough to leave.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 
@@ -179,7 +182,9 @@ impl VenueActor {
             ctx.cancel_future(handle);
         }
         if let Some(at) = next {
-            let wait = at.duration_since(self.now()).unsigned_abs();
+            // Capped: a wall clock that jumps ahead (or a test clock) is
+            // noticed within `MAX_TIMER`, not after hours of sleeping.
+            let wait = at.duration_since(self.now()).unsigned_abs().min(MAX_TIMER);
             let handle = ctx.run_later(wait, |act, ctx| {
                 act.timer = None;
                 let expired = act.run(Command::ExpireHolds, ctx);

@@ -297,6 +297,7 @@ fn count(event: &Event) {
         Change::BookingCancelled(_) => "bookings_cancelled_total",
         Change::HoldCreated(_) => "holds_created_total",
         Change::HoldExpired(_) => "holds_expired_total",
+        Change::BookingReminded(_) => "reminders_total",
         _ => return,
     };
     metrics::counter!(name).increment(1);

@@ -171,6 +171,10 @@ pub struct Booking {
     /// How long its exclusive resource stays taken after `end`, fixed when
     /// it was placed (API v1.1 §11: a later change does not move it).
     pub buffer_minutes: u32,
+    /// When its `booking.reminder` is due; none once sent, or when none is
+    /// planned (no reminders here, or made inside the reminder window).
+    #[serde(with = "crate::domain::time::micros_opt")]
+    pub reminder_at: Option<Timestamp>,
     /// Starts at 1 and grows with every change, for optimistic concurrency.
     pub version: u32,
     #[serde(with = "micros")]

@@ -27,6 +27,9 @@ pub enum Change {
     BookingInvited(Booking),
     BookingUpdated(Booking),
     BookingCancelled(Booking),
+    /// Its reminder is due (API v1.1 §7): the booking is unchanged but for
+    /// the reminder, which is now sent.
+    BookingReminded(Booking),
     HoldCreated(Hold),
     /// Released by its owner or staff, or converted into a booking.
     HoldReleased(Hold),
@@ -52,6 +55,7 @@ impl Change {
             Change::BookingInvited(_) => "booking.invited",
             Change::BookingUpdated(_) => "booking.updated",
             Change::BookingCancelled(_) => "booking.cancelled",
+            Change::BookingReminded(_) => "booking.reminder",
             Change::HoldCreated(_) => "hold.created",
             Change::HoldReleased(_) => "hold.released",
             Change::HoldExpired(_) => "hold.expired",
@@ -82,7 +86,8 @@ impl Change {
             Change::BookingCreated(b)
             | Change::BookingInvited(b)
             | Change::BookingUpdated(b)
-            | Change::BookingCancelled(b) => Some(b),
+            | Change::BookingCancelled(b)
+            | Change::BookingReminded(b) => Some(b),
             _ => None,
         }
     }

@@ -178,6 +178,7 @@ mod tests {
             service_id: None,
             invitees: Vec::new(),
             buffer_minutes: 0,
+            reminder_at: None,
             version: 1,
             created_at: at,
             updated_at: at,

@@ -248,6 +248,11 @@ pub struct VenueSettings {
     pub waitlist_offer_minutes: u32,
     /// Live waitlist entries one customer may have here (0: no limit).
     pub max_waitlist_entries_per_customer: u32,
+    /// `booking.reminder` this many minutes before each live booking's
+    /// start (0: none), API v1.1 §7.
+    pub reminder_minutes: u32,
+    /// The WeChat subscribe-message template of reminders, if any.
+    pub wechat_reminder_template_id: Option<String>,
     /// What customers read about the venue (API v1.1 §2).
     pub details: VenueDetails,
 }
@@ -256,6 +261,9 @@ pub struct VenueSettings {
 pub const MAX_CUTOFF_MINUTES: u32 = 366 * 24 * 60;
 /// The largest `max_active_bookings_per_customer` accepted.
 pub const MAX_ACTIVE_BOOKINGS_LIMIT: u32 = 1000;
+
+/// The longest `reminder_minutes` accepted: a week.
+pub const MAX_REMINDER_MINUTES: u32 = 7 * 24 * 60;
 
 /// The default of `waitlist_offer_minutes` (API v1.1 §5).
 pub const DEFAULT_OFFER_MINUTES: u32 = 10;
@@ -293,6 +301,8 @@ pub struct VenuePatch {
     pub services: Option<Vec<Service>>,
     pub waitlist_offer_minutes: Option<u32>,
     pub max_waitlist_entries_per_customer: Option<u32>,
+    pub reminder_minutes: Option<u32>,
+    pub wechat_reminder_template_id: crate::domain::Patch<String>,
     pub details: DetailsPatch,
 }
 
@@ -329,6 +339,10 @@ impl VenueSettings {
             max_waitlist_entries_per_customer: p
                 .max_waitlist_entries_per_customer
                 .unwrap_or(s.max_waitlist_entries_per_customer),
+            reminder_minutes: p.reminder_minutes.unwrap_or(s.reminder_minutes),
+            wechat_reminder_template_id: p
+                .wechat_reminder_template_id
+                .apply(s.wechat_reminder_template_id),
             details: s.details.patched(p.details),
         };
         next.resolve_combinations();
@@ -389,6 +403,22 @@ impl VenueSettings {
                 "max_waitlist_entries_per_customer",
                 "must be 0 (no limit) to 1000",
             ));
+        }
+        if self.reminder_minutes > MAX_REMINDER_MINUTES {
+            return Err(invalid(
+                "reminder_minutes",
+                "must be 0 (no reminders) to 10080 (a week)",
+            ));
+        }
+        if let Some(t) = &self.wechat_reminder_template_id {
+            let ok = (1..=128).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok {
+                return Err(invalid(
+                    "wechat_reminder_template_id",
+                    "must be 1 to 128 of A-Z a-z 0-9 _ -",
+                ));
+            }
         }
         self.validate_turns()?;
         self.details.validate()?;

@@ -36,3 +36,24 @@ pub mod micros {
         Timestamp::from_microsecond(us).map_err(D::Error::custom)
     }
 }
+
+/// Serde adapter: an optional `Timestamp` as optional microseconds.
+pub mod micros_opt {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// Writes the instant, if any, as microseconds.
+    pub fn serialize<S: Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match ts {
+            Some(ts) => s.serialize_some(&ts.as_microsecond()),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads optional microseconds back into an instant.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<i64>::deserialize(d)?
+            .map(|us| Timestamp::from_microsecond(us).map_err(D::Error::custom))
+            .transpose()
+    }
+}

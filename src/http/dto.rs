@@ -169,6 +169,8 @@ pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Val
         "combinations": s.combinations, "services": s.services,
         "waitlist_offer_minutes": s.waitlist_offer_minutes,
         "max_waitlist_entries_per_customer": s.max_waitlist_entries_per_customer,
+        "reminder_minutes": s.reminder_minutes,
+        "wechat_reminder_template_id": s.wechat_reminder_template_id,
         "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "resources": resources, "seq": seq,
     });
@@ -234,6 +236,9 @@ pub struct VenueIn {
     pub waitlist_offer_minutes: u32,
     #[serde(default = "default_max_entries")]
     pub max_waitlist_entries_per_customer: u32,
+    #[serde(default)]
+    pub reminder_minutes: u32,
+    pub wechat_reminder_template_id: Option<String>,
     #[serde(flatten)]
     pub details: DetailsIn,
 }
@@ -324,6 +329,10 @@ pub struct VenuePatchIn {
     pub services: Option<Vec<Service>>,
     pub waitlist_offer_minutes: Option<u32>,
     pub max_waitlist_entries_per_customer: Option<u32>,
+    pub reminder_minutes: Option<u32>,
+    /// `null` clears it.
+    #[serde(default)]
+    pub wechat_reminder_template_id: Patch<String>,
     #[serde(flatten)]
     pub details: DetailsPatchIn,
 }
@@ -389,6 +398,8 @@ impl TryFrom<VenueIn> for VenueSettings {
             services: v.services,
             waitlist_offer_minutes: v.waitlist_offer_minutes,
             max_waitlist_entries_per_customer: v.max_waitlist_entries_per_customer,
+            reminder_minutes: v.reminder_minutes,
+            wechat_reminder_template_id: v.wechat_reminder_template_id,
             timezone: zone(&v.timezone)?,
             opening_hours: hours(&v.opening_hours)?,
             closures: closures(&v.closures)?,
@@ -439,6 +450,8 @@ impl TryFrom<VenuePatchIn> for VenuePatch {
             services: v.services,
             waitlist_offer_minutes: v.waitlist_offer_minutes,
             max_waitlist_entries_per_customer: v.max_waitlist_entries_per_customer,
+            reminder_minutes: v.reminder_minutes,
+            wechat_reminder_template_id: v.wechat_reminder_template_id,
             details: v.details.try_into()?,
         })
     }

@@ -177,7 +177,8 @@ fn record_op(event: &Event) -> Op {
         Change::BookingCreated(b)
         | Change::BookingInvited(b)
         | Change::BookingUpdated(b)
-        | Change::BookingCancelled(b) => Op::Put {
+        | Change::BookingCancelled(b)
+        | Change::BookingReminded(b) => Op::Put {
             table: Table::Bookings,
             key: keys::child(venue, b.id.as_str()),
             value: encode(b),

@@ -144,7 +144,8 @@ const FORMAT_KEY: &[u8] = b"format";
 ///    service and buffer.
 /// 6: the waitlist: entries, offers' holds, venues' waitlist settings.
 /// 7: bookings' invited friends.
-pub const FORMAT: u64 = 7;
+/// 8: reminders (venues' lead and WeChat template, bookings' due instant).
+pub const FORMAT: u64 = 8;
 
 /// Stamps a new store with `FORMAT`; refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {

@@ -160,10 +160,12 @@ impl Venue {
             service_id,
             invitees: Vec::new(),
             buffer_minutes: buffer,
+            reminder_at: None,
             version: 1,
             created_at: now,
             updated_at: now,
         };
+        let booking = self.plan_reminder(booking, now);
         self.bookings.insert(
             booking.id.clone(),
             Entry {
@@ -388,7 +390,11 @@ impl Venue {
                 Some(self.claim(place, (start, end, buffer, party), None));
             booking.resource_id = self.place_id(place);
             booking.buffer_minutes = buffer;
+            let moved = start != booking.start;
             (booking.start, booking.end, booking.party_size) = (start, end, party);
+            if moved {
+                booking = self.plan_reminder(booking, now);
+            }
         }
         booking.note = note;
         booking.version += 1;

@@ -14,6 +14,9 @@ mod placement;
 mod policies;
 #[cfg(test)]
 mod props;
+mod reminders;
+#[cfg(test)]
+mod reminder_tests;
 mod retention;
 mod waitlist;
 #[cfg(test)]
@@ -86,6 +89,9 @@ pub struct Venue {
     freed: bool,
     /// Overrides `waitlist_offer_minutes` (seconds), see `set_offer_seconds`.
     offer_seconds: Option<u32>,
+    /// Planned reminders by due instant. An entry whose booking no longer
+    /// wants it (cancelled, moved) is skipped when it comes due.
+    reminders: BTreeSet<(Timestamp, BookingId)>,
 }
 
 /// The most characters a booking note may have.
@@ -131,6 +137,7 @@ impl Venue {
             windows: BTreeSet::new(),
             freed: false,
             offer_seconds: None,
+            reminders: BTreeSet::new(),
         };
         venue.guests = GuestBook::from_history(&bookings);
         for booking in bookings {
@@ -151,6 +158,9 @@ impl Venue {
                     .insert((booking.end, Finished::Booking(booking.id.clone())));
                 None
             };
+            if let Some(at) = booking.reminder_at.filter(|_| reminders::wants(&booking)) {
+                venue.reminders.insert((at, booking.id.clone()));
+            }
             venue.bookings.insert(
                 booking.id.clone(),
                 Entry {
@@ -192,6 +202,7 @@ impl Venue {
         let mut events = Vec::new();
         self.expire_due(now, &mut events);
         self.miss_passed(now, &mut events);
+        self.remind_due(now, &mut events);
         self.age_out(now);
         let mut reply = match command {
             Command::PlaceHold(c) => self.place_hold(c, now, &mut events),
@@ -330,7 +341,8 @@ impl Venue {
             .windows
             .first()
             .map(|(latest, _)| *latest + jiff::SignedDuration::from_secs(1));
-        hold.into_iter().chain(window).min()
+        let reminder = self.reminders.first().map(|(at, _)| *at);
+        hold.into_iter().chain(window).chain(reminder).min()
     }
 
     /// A waitlist entry, whoever may see it (internal reads, tests).

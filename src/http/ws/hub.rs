@@ -72,7 +72,8 @@ pub fn event_data(event: &Event, zone: &Zone) -> Value {
         Change::BookingCreated(b)
         | Change::BookingInvited(b)
         | Change::BookingUpdated(b)
-        | Change::BookingCancelled(b) => dto::booking(b, zone),
+        | Change::BookingCancelled(b)
+        | Change::BookingReminded(b) => dto::booking(b, zone),
         Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => {
             dto::hold(h, zone)
         }
