@@ -33,6 +33,7 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod load;
+pub mod outbox;
 pub mod settings;
 pub mod startup;
 pub mod store;

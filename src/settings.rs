@@ -61,6 +61,43 @@ pub struct Settings {
     #[serde(deserialize_with = "comma_list")]
     pub trusted_proxies: Vec<String>,
     pub wechat: WeChatSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook deliveries (API v1.1 §7): `BOOKING_WEBHOOKS__*`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// Lets production deliver to loopback and private addresses (the
+    /// address check is off everywhere but production anyway).
+    pub allow_private: bool,
+    /// The first retry's wait; each next one doubles, to at most an hour.
+    pub retry_base_ms: u64,
+    /// How long a receiver may take to answer (the contract's 10 s).
+    pub timeout_ms: u64,
+    /// Deliveries in flight at once, over every endpoint.
+    pub concurrency: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_base_ms: 1000,
+            timeout_ms: 10_000,
+            concurrency: 32,
+        }
+    }
+}
+
+impl WebhookSettings {
+    pub fn retry_base(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.retry_base_ms.max(1))
+    }
+
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.timeout_ms.clamp(1, 60_000))
+    }
 }
 
 /// WeChat sign-in (API v1.1 §1): `BOOKING_WECHAT__APPID`,
@@ -204,6 +241,7 @@ impl Default for Settings {
             ws: WsSettings::default(),
             trusted_proxies: Vec::new(),
             wechat: WeChatSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::actors::EngineError;
 use crate::actors::directory::{After, Directory, Listed};
 use crate::actors::messages::Execute;
 use crate::actors::registry::Registry;
-use crate::actors::venue::{Shared, VenueActor};
+use crate::actors::venue::{Planner, Shared, VenueActor};
 use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStats};
 use crate::clock::Clock;
 use crate::domain::{Event, Reply, Venue, VenueId, VenueSearch, VenueSettings};
@@ -59,6 +59,7 @@ impl Default for EngineOptions {
 
 /// The running engine.
 pub struct Engine {
+    planner: Arc<std::sync::OnceLock<Arc<dyn Planner>>>,
     registry: Arc<Registry>,
     directory: Arc<Directory>,
     pub(super) store: Arc<dyn Storage>,
@@ -101,6 +102,7 @@ impl Engine {
         let health = Arc::new(Health::default());
         let stats = Arc::new(WriterStats::default());
         let on_failure = OnFailure::default();
+        let planner = Arc::new(std::sync::OnceLock::new());
         let listings = store.venue_listings().unwrap_or_else(|e| {
             tracing::error!(error = %e, "could not list the stored venues; GET /venues starts empty");
             Vec::new()
@@ -134,6 +136,7 @@ impl Engine {
             retain_finished: jiff::SignedDuration::try_from(options.retain_finished)
                 .unwrap_or(jiff::SignedDuration::MAX),
             offer_seconds: options.offer_seconds,
+            planner: planner.clone(),
         }));
         let pruner = actix::spawn(prune_old_events(
             store.clone(),
@@ -141,6 +144,7 @@ impl Engine {
             options.event_max_age,
         ));
         Engine {
+            planner,
             directory,
             pruner,
             registry,
@@ -153,6 +157,11 @@ impl Engine {
             options,
             threads: Mutex::new((Some(thread), arbiters)),
         }
+    }
+
+    /// Hands venues the outbox's planner (once; later calls are ignored).
+    pub fn set_planner(&self, planner: Arc<dyn Planner>) {
+        let _ = self.planner.set(planner);
     }
 
     /// Creates a venue; answers once its creation is durable.

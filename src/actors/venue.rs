@@ -35,6 +35,14 @@ pub struct Shared {
     pub retain_finished: jiff::SignedDuration,
     /// See `EngineOptions::offer_seconds`.
     pub offer_seconds: Option<u32>,
+    /// Adds the outbox's records to each commit (set once the outbox runs).
+    pub planner: Arc<std::sync::OnceLock<Arc<dyn Planner>>>,
+}
+
+/// What must be stored with a venue's events in the same commit, beyond
+/// them: the outbox's queue records (API v1.1 §7).
+pub trait Planner: Send + Sync {
+    fn plan(&self, events: &[crate::domain::Event], settings: &crate::domain::VenueSettings) -> Vec<AuxOp>;
 }
 
 /// Mailbox size of a venue: senders wait beyond it (backpressure). Large
@@ -134,7 +142,7 @@ impl VenueActor {
         let now = self.now();
         self.last_active = tokio::time::Instant::now();
         let Outcome { events, reply } = self.venue.execute(command, now);
-        let aux = match (&reply, record) {
+        let mut aux = match (&reply, record) {
             (Ok(r), Some(record)) => {
                 let (key, value) = (record.0)(r, self.venue.settings());
                 vec![AuxOp::Put {
@@ -145,6 +153,9 @@ impl VenueActor {
             }
             _ => Vec::new(),
         };
+        if let Some(planner) = self.shared.planner.get() {
+            aux.extend(planner.plan(&events, self.venue.settings()));
+        }
         let durable = self.persist(Commit { events, aux });
         self.arm_timer(ctx);
         Box::pin(async move {

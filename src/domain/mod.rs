@@ -21,6 +21,7 @@ pub mod social;
 pub mod time;
 mod venue;
 pub mod waitlist;
+pub mod webhooks;
 
 pub use booking::{
     Booking, BookingFilter, BookingStatus, Hold, HoldStatus, InviteStatus, Invitee, Seen,
