@@ -85,9 +85,28 @@ impl Application {
                 .context("Failed to create the configured admin")?;
             tracing::info!(user_id = %admin.id, email = admin.email.as_deref().unwrap_or(""), "admin ready");
         }
+        // The outbox asks accounts for openids; accounts live in the state
+        // made below, so it reaches them through a weak cell set after.
+        let cell = Arc::new(std::sync::OnceLock::<std::sync::Weak<AppState>>::new());
+        let lookup = cell.clone();
+        let openid = Arc::new(move |user: &crate::domain::UserId| {
+            let state = lookup.get()?.upgrade()?;
+            state.accounts.user(user).ok().flatten()?.openid
+        });
+        let outbox = crate::outbox::Outbox::start(
+            engine.clone(),
+            settings.webhooks.clone(),
+            &settings.wechat,
+            settings.env == crate::settings::Environment::Production,
+            Arc::new(http::ws::webhook_body),
+            openid,
+        )
+        .await
+        .context("Failed to start the outbox")?;
         let state = Arc::new(AppState {
             engine,
             accounts,
+            outbox,
             zones: Arc::new(Zones::default()),
             idempotency: Idempotency::default(),
             limits: settings.rate_limit.then(|| Limits::new(&settings.limits)),
@@ -105,6 +124,7 @@ impl Application {
             backup_dir: settings.data_dir.clone(),
             public_url: settings.public_url.clone(),
         });
+        let _ = cell.set(Arc::downgrade(&state));
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();

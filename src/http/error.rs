@@ -197,6 +197,15 @@ impl From<crate::accounts::wechat::WeChatError> for ApiError {
     }
 }
 
+impl From<crate::outbox::OutboxError> for ApiError {
+    fn from(e: crate::outbox::OutboxError) -> Self {
+        match e {
+            crate::outbox::OutboxError::Domain(d) => d.into(),
+            crate::outbox::OutboxError::Engine(e) => e.into(),
+        }
+    }
+}
+
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {

@@ -35,6 +35,10 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
     metrics::gauge!("venues_resident").set(state.engine.resident_venues() as f64);
     metrics::gauge!("engine_ready").set(if state.engine.is_ready() { 1.0 } else { 0.0 });
+    if let Ok((depth, oldest)) = state.outbox.backlog().await {
+        metrics::gauge!("outbox_queue_depth").set(depth as f64);
+        metrics::gauge!("outbox_oldest_undelivered_seconds").set(oldest as f64);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(crate::telemetry::metrics().render())

@@ -35,6 +35,8 @@ pub use zones::Zones;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub accounts: Accounts,
+    /// Webhooks and WeChat reminder messages (API v1.1 §7).
+    pub outbox: Arc<crate::outbox::Outbox>,
     pub zones: Arc<Zones>,
     pub idempotency: Idempotency,
     /// `None` when rate limiting is off (`BOOKING_RATE_LIMIT=off`).

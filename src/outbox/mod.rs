@@ -14,6 +14,8 @@ pub mod records;
 mod wechat;
 mod worker;
 
+pub use worker::{event_id, signature};
+
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -263,7 +265,7 @@ impl Outbox {
                 .map_err(|reason| DomainError::invalid("url", reason))?;
         }
         if self.endpoints.of_venue(venue).len() >= webhooks::MAX_PER_VENUE {
-            return Err(DomainError::Conflict(format!(
+            return Err(DomainError::Limit(format!(
                 "a venue has at most {} webhooks; delete one first",
                 webhooks::MAX_PER_VENUE
             ))

@@ -11,6 +11,13 @@
 //!
 //! A wrong appid or secret answers 40013 / 40125 like the real one, so a
 //! test that passes proves the server sent both.
+//!
+//! It also answers `GET /cgi-bin/token` (a fresh `tok-N` each call, valid
+//! two hours, 40013/40125 for a wrong appid/secret) and
+//! `POST /cgi-bin/message/subscribe/send`: 40001 for a token it did not
+//! issue or has revoked (`revoke_tokens`), 43101 when the `touser` openid
+//! contains `nosub` (the user has not subscribed), else 0, recording
+//! every message it accepted or refused with 43101.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -28,6 +35,16 @@ pub const SESSION_KEY: &str = "c2Vzc2lvbi1rZXktbmV2ZXItc2hvd24=";
 pub struct FakeWeChat {
     pub base: String,
     calls: Arc<Mutex<usize>>,
+    messages: Arc<Mutex<Messages>>,
+}
+
+/// What the message API saw.
+#[derive(Default)]
+struct Messages {
+    issued: Vec<String>,
+    revoked: HashSet<String>,
+    sent: Vec<serde_json::Value>,
+    token_calls: usize,
 }
 
 impl FakeWeChat {
@@ -35,6 +52,66 @@ impl FakeWeChat {
     pub fn calls(&self) -> usize {
         *self.calls.lock().unwrap()
     }
+
+    /// Every subscribe message it was sent with a valid token.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        self.messages.lock().unwrap().sent.clone()
+    }
+
+    /// How many access tokens it issued.
+    pub fn token_calls(&self) -> usize {
+        self.messages.lock().unwrap().token_calls
+    }
+
+    /// Makes every token issued so far invalid (40001 from now on).
+    pub fn revoke_tokens(&self) {
+        let mut m = self.messages.lock().unwrap();
+        let issued = m.issued.clone();
+        m.revoked.extend(issued);
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    grant_type: String,
+    appid: String,
+    secret: String,
+}
+
+async fn token(shared: web::Data<Shared>, q: web::Query<TokenQuery>) -> HttpResponse {
+    if q.appid != APPID || q.grant_type != "client_credential" {
+        return HttpResponse::Ok().json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+    }
+    if q.secret != SECRET {
+        return HttpResponse::Ok().json(json!({"errcode": 40125, "errmsg": "invalid appsecret"}));
+    }
+    let mut m = shared.messages.lock().unwrap();
+    m.token_calls += 1;
+    let token = format!("tok-{}", m.token_calls);
+    m.issued.push(token.clone());
+    HttpResponse::Ok().json(json!({"access_token": token, "expires_in": 7200}))
+}
+
+#[derive(Deserialize)]
+struct SendQuery {
+    access_token: String,
+}
+
+async fn send(
+    shared: web::Data<Shared>,
+    q: web::Query<SendQuery>,
+    body: web::Json<serde_json::Value>,
+) -> HttpResponse {
+    let mut m = shared.messages.lock().unwrap();
+    if !m.issued.contains(&q.access_token) || m.revoked.contains(&q.access_token) {
+        return HttpResponse::Ok().json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+    }
+    let touser = body["touser"].as_str().unwrap_or("").to_string();
+    m.sent.push(body.into_inner());
+    if touser.contains("nosub") {
+        return HttpResponse::Ok().json(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
+    }
+    HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
 }
 
 #[derive(Deserialize)]
@@ -48,6 +125,7 @@ struct Query {
 struct Shared {
     used: Arc<Mutex<HashSet<String>>>,
     calls: Arc<Mutex<usize>>,
+    messages: Arc<Mutex<Messages>>,
 }
 
 async fn jscode2session(shared: web::Data<Shared>, q: web::Query<Query>) -> HttpResponse {
@@ -102,9 +180,11 @@ async fn jscode2session(shared: web::Data<Shared>, q: web::Query<Query>) -> Http
 pub fn start() -> FakeWeChat {
     let used = Arc::new(Mutex::new(HashSet::new()));
     let calls = Arc::new(Mutex::new(0));
+    let messages = Arc::new(Mutex::new(Messages::default()));
     let shared = web::Data::new(Shared {
         used,
         calls: calls.clone(),
+        messages: messages.clone(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -112,6 +192,8 @@ pub fn start() -> FakeWeChat {
         App::new()
             .app_data(shared.clone())
             .route("/sns/jscode2session", web::get().to(jscode2session))
+            .route("/cgi-bin/token", web::get().to(token))
+            .route("/cgi-bin/message/subscribe/send", web::post().to(send))
     })
     .workers(1)
     .disable_signals()
@@ -122,5 +204,6 @@ pub fn start() -> FakeWeChat {
     FakeWeChat {
         base: format!("http://127.0.0.1:{port}"),
         calls,
+        messages,
     }
 }

@@ -14,6 +14,7 @@ mod reports;
 mod schedule;
 pub(crate) mod venues;
 mod waitlist;
+mod webhooks;
 
 use actix_web::web;
 
@@ -106,6 +107,11 @@ api! {
     delete "/me/calendar-feed" => schedule::revoke_feed, 204, "bearer", "Revoke the calendar feed";
     get "/calendar/{file}" => schedule::feed, 200, "none", "The calendar feed (the URL from POST /me/calendar-feed, ending in .ics)";
     get "/me/invitations" => invitations::pending, 200, "bearer", "The caller's pending invitations";
+    post "/venues/{id}/webhooks" => webhooks::create, 201, "bearer", "Add a webhook endpoint (staff); the signing secret is shown only in this answer";
+    get "/venues/{id}/webhooks" => webhooks::list, 200, "bearer", "The venue's webhook endpoints, without secrets (staff)";
+    delete "/webhooks/{id}" => webhooks::delete, 204, "bearer", "Remove a webhook endpoint, its queue and its log (staff)";
+    get "/webhooks/{id}/deliveries" => webhooks::deliveries, 200, "bearer", "Delivery attempts, newest first (staff; query: limit, cursor)";
+    post "/webhooks/{id}/deliveries/{delivery_id}/retry" => webhooks::retry, 202, "bearer", "Deliver an attempt's event again (staff; 409 while it is still being tried)";
     get "/admin/backup" => admin::backup, 200, "bearer", "A consistent backup of the whole store, streamed (admin)";
     get "/ws" => crate::http::ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)";
 }

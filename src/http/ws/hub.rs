@@ -87,6 +87,19 @@ pub fn event_data(event: &Event, zone: &Zone) -> Value {
     }
 }
 
+/// A webhook delivery's body (API v1.1 §7): the event with its id, `data`
+/// as on the WebSocket.
+pub fn webhook_body(event: &Event, zone: &Zone) -> Value {
+    serde_json::json!({
+        "id": crate::outbox::event_id(event),
+        "type": event.change.name(),
+        "venue_id": event.venue_id,
+        "seq": event.seq,
+        "created_at": dto::local(event.at, zone),
+        "data": event_data(event, zone),
+    })
+}
+
 /// The event frame of a topic.
 pub fn event_frame(topic: &Arc<str>, event: &Event, zone: &Zone) -> Frame {
     let text = protocol::event(

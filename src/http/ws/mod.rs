@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 pub use availability::Groups;
-pub use hub::Hub;
+pub use hub::{Hub, webhook_body};
 use hub::{Sub, event_frame};
 use protocol::{ClientFrame, Frame, Subscription, Topic, Viewer};
 
