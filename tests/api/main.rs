@@ -22,6 +22,7 @@ mod operations;
 mod policies;
 mod process;
 mod receiver;
+mod reminders;
 mod recovery;
 mod reports;
 mod retention;

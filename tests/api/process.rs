@@ -636,3 +636,57 @@ async fn kill_9_mid_checkpoint_and_mid_append_loses_no_acknowledged_booking_on_e
         last.child.wait().unwrap();
     }
 }
+
+#[actix_rt::test]
+async fn webhook_deliveries_pending_at_kill_9_all_arrive_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("BOOKING_WEBHOOKS__RETRY_BASE_MS", "50")];
+    let mut first = start_with(dir.path(), &[], &env).await;
+    let api = format!("{}/api/v1", first.base);
+    let admin = admin_token(&api).await;
+    let tables: Vec<serde_json::Value> = (1..=8)
+        .map(|i| json!({"id": format!("t{i}"), "name": format!("T{i}"), "capacity": 4, "mode": "exclusive"}))
+        .collect();
+    let venue = create_venue(&api, &admin, json!(tables)).await;
+    let hook = crate::receiver::start();
+    hook.set_down(true);
+    let r = call(
+        reqwest::Method::POST,
+        format!("{api}/venues/{venue}/webhooks"),
+        Some(&admin),
+        Some(json!({"url": hook.url, "events": ["booking.created"]})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let mut booked = Vec::new();
+    for _ in 0..8 {
+        let r = call(
+            reqwest::Method::POST,
+            format!("{api}/venues/{venue}/bookings"),
+            Some(&admin),
+            Some(json!({"start": evening_text(2), "party_size": 2, "guest": {"name": "Walk", "phone": "+8613800000000"}})),
+            None,
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 201);
+        booked.push(body(r).await["id"].as_str().unwrap().to_string());
+    }
+    // SIGKILL with every delivery still pending (the receiver is down).
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(hook.delivered().is_empty());
+    hook.set_down(false);
+    let second = start_with(dir.path(), &[], &env).await;
+    let got = hook.wait_for(8, 30).await;
+    let mut delivered: Vec<String> = got
+        .iter()
+        .map(|r| r.body["data"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let seqs: Vec<u64> = got.iter().map(|r| r.body["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    delivered.sort();
+    booked.sort();
+    assert_eq!(delivered, booked, "every acknowledged booking was delivered");
+    drop(second);
+}
