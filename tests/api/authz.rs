@@ -26,6 +26,11 @@ struct World {
     /// The other customer, a friend of the owner.
     other_id: String,
     n: std::sync::atomic::AtomicUsize,
+    /// Where the fixtures' webhooks deliver.
+    receiver: crate::receiver::Receiver,
+    /// One webhook with a delivery, shared by the deliveries-log rows
+    /// (a venue has at most 16 webhooks).
+    logged: tokio::sync::OnceCell<(String, String)>,
 }
 
 impl World {
@@ -184,6 +189,48 @@ impl World {
             .await;
         assert_eq!(r.status().as_u16(), 201);
         body(r).await["id"].as_str().unwrap().to_string()
+    }
+
+    /// A webhook of the venue (for `venue.updated` only).
+    async fn webhook(&self) -> String {
+        let r = self
+            .app
+            .post(
+                &format!("/venues/{}/webhooks", self.venue),
+                Some(&self.app.admin),
+                &json!({"url": self.receiver.url, "events": ["venue.updated"]}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 201);
+        body(r).await["id"].as_str().unwrap().to_string()
+    }
+
+    /// A fresh webhook with one delivered attempt: (webhook, attempt).
+    async fn delivered_attempt(&self) -> (String, String) {
+        let hook = self.webhook().await;
+        let r = self
+            .app
+            .patch(
+                &format!("/venues/{}", self.venue),
+                Some(&self.app.admin),
+                &json!({"description": format!("poke {}", self.fresh())}),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 200);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let log = body(
+                self.app
+                    .get(&format!("/webhooks/{hook}/deliveries"), Some(&self.app.admin))
+                    .await,
+            )
+            .await;
+            if let Some(id) = log["items"][0]["id"].as_str() {
+                return (hook, id.to_string());
+            }
+            assert!(std::time::Instant::now() < deadline, "no delivery");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     async fn refresh_token(&self) -> String {
@@ -426,6 +473,20 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             None,
         ),
         ("get", "/calendar/{file}") => (M::GET, w.feed().await, None),
+        ("post" | "get", "/venues/{id}/webhooks") => (
+            if method == "post" { M::POST } else { M::GET },
+            format!("/venues/{v}/webhooks"),
+            (method == "post").then(|| json!({"url": w.receiver.url, "events": ["hold.created"]})),
+        ),
+        ("delete", "/webhooks/{id}") => (M::DELETE, format!("/webhooks/{}", w.webhook().await), None),
+        ("get", "/webhooks/{id}/deliveries") => {
+            let (hook, _) = w.logged.get_or_init(|| w.delivered_attempt()).await;
+            (M::GET, format!("/webhooks/{hook}/deliveries"), None)
+        }
+        ("post", "/webhooks/{id}/deliveries/{delivery_id}/retry") => {
+            let (hook, attempt) = w.delivered_attempt().await;
+            (M::POST, format!("/webhooks/{hook}/deliveries/{attempt}/retry"), Some(json!({})))
+        }
         ("get", "/admin/backup") => (M::GET, path.into(), None),
         ("get", "/ws") => (M::GET, path.into(), None),
         other => panic!("the authorization matrix has no row for {other:?}: add one"),
@@ -482,6 +543,12 @@ fn expected(method: &str, path: &str) -> [u16; 6] {
         }
         ("delete", "/friends/{user_id}") => [401, 204, 204, 204, 204, 204],
         ("get", "/admin/backup") => [401, 403, 403, 403, 403, 200],
+        ("post", "/venues/{id}/webhooks") => [401, 403, 403, 403, 201, 201],
+        ("get", "/venues/{id}/webhooks") => [401, 403, 403, 403, 200, 200],
+        // A webhook's id is not public: others are told it does not exist.
+        ("delete", "/webhooks/{id}") => [401, 404, 404, 404, 204, 204],
+        ("get", "/webhooks/{id}/deliveries") => [401, 404, 404, 404, 200, 200],
+        ("post", "/webhooks/{id}/deliveries/{delivery_id}/retry") => [401, 404, 404, 404, 202, 202],
         // Not a WebSocket handshake: refused alike for everyone (topic
         // rights are checked per subscription, see the ws tests).
         ("get", "/ws") => [400; 6],
@@ -562,6 +629,8 @@ async fn every_route_answers_each_kind_of_caller_as_the_contract_says() {
         owner_id,
         other_id,
         n: Default::default(),
+        receiver: crate::receiver::start(),
+        logged: Default::default(),
     };
     let mut failures = Vec::new();
     for route in ROUTES {
