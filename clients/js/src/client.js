@@ -431,4 +431,42 @@ export class BookingClient {
   revokeCalendarFeed() {
     return this.request('DELETE', '/me/calendar-feed');
   }
+
+  // Reports and webhooks (staff).
+
+  /** Daily figures, `from` to `to` inclusive (YYYY-MM-DD, at most 366 days). */
+  stats(venueId, from, to) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/stats${query({ from, to })}`);
+  }
+
+  /**
+   * Adds a webhook endpoint. The answer's `secret` is shown only here: keep
+   * it to verify `Booking-Signature` (see `verifySignature`).
+   * @param {{url: string, events: string[], description?: string}} hook
+   */
+  createWebhook(venueId, { url, events, description }) {
+    return this.request('POST', `/venues/${encodeURIComponent(venueId)}/webhooks`, {
+      body: { url, events, description },
+    });
+  }
+
+  /** The venue's webhooks (without secrets). */
+  webhooks(venueId) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/webhooks`);
+  }
+
+  deleteWebhook(id) {
+    return this.request('DELETE', `/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  /** A webhook's delivery attempts, newest first. @param {PageQuery} [q] */
+  webhookDeliveries(id, q = {}) {
+    return this.request('GET', `/webhooks/${encodeURIComponent(id)}/deliveries${query(q)}`);
+  }
+
+  /** Delivers an attempt's event again (409 while it is still being tried). */
+  retryDelivery(id, deliveryId) {
+    const path = `/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`;
+    return this.request('POST', path, { body: {} });
+  }
 }

@@ -272,3 +272,45 @@ test('friends share a booking and see it in their schedules', async () => {
   await bob.removeInvitation(booked.id, bobId);
   await assert.rejects(bob.booking(booked.id), (e) => e.status === 404);
 });
+
+test('staff add a webhook; its deliveries verify with the secret; the log shows them', async () => {
+  const { createServer } = await import('node:http');
+  const { verifySignature } = await import('../src/webhooks.js');
+  const got = [];
+  const receiver = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => {
+      got.push({ raw, signature: req.headers['booking-signature'], id: req.headers['booking-event-id'] });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+  try {
+    const admin = new BookingClient({ baseUrl: server.baseUrl });
+    await admin.login(ADMIN);
+    const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+    const hook = await admin.createWebhook(venue, { url, events: ['booking.created'], description: 'POS' });
+    assert.match(hook.secret, /^whsec_/);
+    assert.equal((await admin.webhooks(venue)).items[0].secret, undefined);
+    const customer = new BookingClient({ baseUrl: server.baseUrl });
+    await customer.register({ email: 'hooked@js.example', password: 'password-123' });
+    const booked = await customer.book(venue, { start: evening(9), partySize: 2 });
+    for (let i = 0; i < 200 && got.length === 0; i += 1) await new Promise((ok) => setTimeout(ok, 25));
+    assert.equal(got.length, 1);
+    assert.ok(verifySignature(hook.secret, got[0].signature, got[0].raw));
+    assert.ok(!verifySignature('whsec_wrong', got[0].signature, got[0].raw));
+    assert.ok(!verifySignature(hook.secret, got[0].signature, got[0].raw, { now: Date.now() / 1000 + 3600 }));
+    const delivery = JSON.parse(got[0].raw);
+    assert.equal(delivery.type, 'booking.created');
+    assert.equal(delivery.data.id, booked.id);
+    assert.equal(delivery.id, got[0].id);
+    const log = await admin.webhookDeliveries(hook.id);
+    assert.equal(log.items[0].status, 'delivered');
+    assert.equal(log.items[0].status_code, 204);
+    await admin.deleteWebhook(hook.id);
+    assert.equal((await admin.webhooks(venue)).items.length, 0);
+  } finally {
+    receiver.close();
+  }
+});
