@@ -42,7 +42,11 @@ pub struct Shared {
 /// What must be stored with a venue's events in the same commit, beyond
 /// them: the outbox's queue records (API v1.1 §7).
 pub trait Planner: Send + Sync {
-    fn plan(&self, events: &[crate::domain::Event], settings: &crate::domain::VenueSettings) -> Vec<AuxOp>;
+    fn plan(
+        &self,
+        events: &[crate::domain::Event],
+        settings: &crate::domain::VenueSettings,
+    ) -> Vec<AuxOp>;
 }
 
 /// Mailbox size of a venue: senders wait beyond it (backpressure). Large

@@ -412,7 +412,8 @@ impl VenueSettings {
         }
         if let Some(t) = &self.wechat_reminder_template_id {
             let ok = (1..=128).contains(&t.len())
-                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !ok {
                 return Err(invalid(
                     "wechat_reminder_template_id",

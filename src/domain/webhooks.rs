@@ -229,7 +229,10 @@ mod tests {
                 port: 443
             }
         );
-        assert_eq!(check_url("http://127.0.0.1:8080/h", true).unwrap().port, 8080);
+        assert_eq!(
+            check_url("http://127.0.0.1:8080/h", true).unwrap().port,
+            8080
+        );
         assert_eq!(check_url("http://[::1]:9/", true).unwrap().host, "::1");
         for bad in [
             "http://example.com/",

@@ -86,3 +86,27 @@ pub fn literal_allowed(url: &str) -> bool {
             .map_or(true, |ip| !is_forbidden(ip))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn names_and_literals_of_forbidden_addresses_are_refused_at_delivery() {
+        // What the client's resolver answers for a name (localhost is in
+        // /etc/hosts, so no DNS server is needed).
+        let err = Guarded
+            .resolve("localhost".parse().unwrap())
+            .await
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("loopback"), "{err}");
+        assert!(allowed_addresses("10.0.0.1", 443).await.is_err());
+        assert!(allowed_addresses("93.184.216.34", 443).await.is_ok());
+        // IP literals never reach the resolver: checked before sending.
+        assert!(!literal_allowed("https://127.0.0.1/hook"));
+        assert!(!literal_allowed("https://[::ffff:169.254.169.254]/latest"));
+        assert!(literal_allowed("https://93.184.216.34/hook"));
+        assert!(literal_allowed("https://hooks.example.com/hook"));
+    }
+}

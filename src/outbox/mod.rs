@@ -257,7 +257,9 @@ impl Outbox {
         webhooks::check_events(&events)?;
         let description = description.unwrap_or_default();
         if description.chars().count() > webhooks::MAX_DESCRIPTION_CHARS {
-            return Err(DomainError::invalid("description", "must be at most 500 characters").into());
+            return Err(
+                DomainError::invalid("description", "must be at most 500 characters").into(),
+            );
         }
         if self.guarded() {
             guard::check_destination(&checked)
@@ -368,7 +370,9 @@ impl Outbox {
             .into_iter()
             .find(|e| e.seq == seq)
             .ok_or_else(|| {
-                DomainError::Conflict("the event is older than the history this server keeps".into())
+                DomainError::Conflict(
+                    "the event is older than the history this server keeps".into(),
+                )
             })?;
         let (settings, _) = self
             .engine

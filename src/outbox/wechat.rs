@@ -141,7 +141,11 @@ impl Sender {
 fn message(openid: &str, template: &str, venue: &str, b: &Booking, zone: &Zone) -> Value {
     let cut = |s: &str| s.chars().take(THING_CHARS).collect::<String>();
     let start = b.start.to_zoned(zone.tz().clone());
-    let note = b.note.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or("—");
+    let note = b
+        .note
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or("—");
     json!({
         "touser": openid,
         "template_id": template,
@@ -162,7 +166,9 @@ pub(super) async fn run(outbox: Weak<Outbox>) {
     let mut not_before: HashMap<Vec<u8>, tokio::time::Instant> = HashMap::new();
     loop {
         let Some(o) = outbox.upgrade() else { return };
-        let rows = super::read_space(&o.engine, records::WECHAT).await.unwrap_or_default();
+        let rows = super::read_space(&o.engine, records::WECHAT)
+            .await
+            .unwrap_or_default();
         let now = tokio::time::Instant::now();
         not_before.retain(|k, _| rows.iter().any(|(key, _)| key == k));
         let due: Vec<_> = rows
@@ -200,7 +206,12 @@ impl Outbox {
             let _ = self.write(vec![delete]).await;
             return None;
         };
-        let openid = b.user_id.as_ref().and_then(|u| (self.openid)(u));
+        // An account read: off the runtime's threads.
+        let (lookup, owner) = (self.openid.clone(), b.user_id.clone());
+        let openid = tokio::task::spawn_blocking(move || owner.as_ref().and_then(|u| lookup(u)))
+            .await
+            .ok()
+            .flatten();
         let Some(openid) = openid else {
             // Not a WeChat customer: nothing to send, nothing to retry.
             let _ = self.write(vec![delete]).await;
@@ -213,7 +224,9 @@ impl Outbox {
         let (outcome, label) = match &result {
             Ok(()) => (Outcome::Delivered, "delivered"),
             Err(Failure::NotSubscribed) => (Outcome::Failed, "not_subscribed"),
-            Err(Failure::Retry(_)) if webhooks::still_retried(queued.queued_at, self.engine.now()) => {
+            Err(Failure::Retry(_))
+                if webhooks::still_retried(queued.queued_at, self.engine.now()) =>
+            {
                 (Outcome::Retrying, "retrying")
             }
             Err(Failure::Retry(_)) => (Outcome::Failed, "failed"),

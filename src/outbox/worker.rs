@@ -155,6 +155,10 @@ impl Outbox {
                 key: key.to_vec(),
             },
         });
+        // Deleted while the attempt was out: its queue is gone, keep it so.
+        if self.endpoints.get(&hook.id).is_none() {
+            return (Ok(()), None);
+        }
         if outcome == Outcome::Failed {
             tracing::warn!(webhook_id = %hook.id, seq = attempt.seq, attempts = attempt.attempt, "a webhook delivery failed for good after 24 hours");
         }
@@ -182,7 +186,10 @@ impl Outbox {
             .header("Content-Type", "application/json")
             .header("Booking-Event-Id", event_id(&queued.event))
             .header("Booking-Signature", signature(&hook.secret, t, &body))
-            .header("User-Agent", concat!("booking-engine/", env!("CARGO_PKG_VERSION")))
+            .header(
+                "User-Agent",
+                concat!("booking-engine/", env!("CARGO_PKG_VERSION")),
+            )
             .body(body)
             .send()
             .await

@@ -221,7 +221,10 @@ impl World {
         loop {
             let log = body(
                 self.app
-                    .get(&format!("/webhooks/{hook}/deliveries"), Some(&self.app.admin))
+                    .get(
+                        &format!("/webhooks/{hook}/deliveries"),
+                        Some(&self.app.admin),
+                    )
                     .await,
             )
             .await;
@@ -478,14 +481,20 @@ async fn call_for(w: &World, method: &str, path: &str) -> Call {
             format!("/venues/{v}/webhooks"),
             (method == "post").then(|| json!({"url": w.receiver.url, "events": ["hold.created"]})),
         ),
-        ("delete", "/webhooks/{id}") => (M::DELETE, format!("/webhooks/{}", w.webhook().await), None),
+        ("delete", "/webhooks/{id}") => {
+            (M::DELETE, format!("/webhooks/{}", w.webhook().await), None)
+        }
         ("get", "/webhooks/{id}/deliveries") => {
             let (hook, _) = w.logged.get_or_init(|| w.delivered_attempt()).await;
             (M::GET, format!("/webhooks/{hook}/deliveries"), None)
         }
         ("post", "/webhooks/{id}/deliveries/{delivery_id}/retry") => {
             let (hook, attempt) = w.delivered_attempt().await;
-            (M::POST, format!("/webhooks/{hook}/deliveries/{attempt}/retry"), Some(json!({})))
+            (
+                M::POST,
+                format!("/webhooks/{hook}/deliveries/{attempt}/retry"),
+                Some(json!({})),
+            )
         }
         ("get", "/admin/backup") => (M::GET, path.into(), None),
         ("get", "/ws") => (M::GET, path.into(), None),

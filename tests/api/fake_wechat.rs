@@ -109,7 +109,8 @@ async fn send(
     let touser = body["touser"].as_str().unwrap_or("").to_string();
     m.sent.push(body.into_inner());
     if touser.contains("nosub") {
-        return HttpResponse::Ok().json(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
+        return HttpResponse::Ok()
+            .json(json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}));
     }
     HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
 }

@@ -683,10 +683,16 @@ async fn webhook_deliveries_pending_at_kill_9_all_arrive_after_the_restart() {
         .iter()
         .map(|r| r.body["data"]["id"].as_str().unwrap().to_string())
         .collect();
-    let seqs: Vec<u64> = got.iter().map(|r| r.body["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = got
+        .iter()
+        .map(|r| r.body["seq"].as_u64().unwrap())
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
     delivered.sort();
     booked.sort();
-    assert_eq!(delivered, booked, "every acknowledged booking was delivered");
+    assert_eq!(
+        delivered, booked,
+        "every acknowledged booking was delivered"
+    );
     drop(second);
 }

@@ -45,7 +45,11 @@ async fn book(app: &TestApp, venue: &str, token: &str, start: &str, note: Option
 async fn travel(app: &TestApp, clock: &ManualClock, venue: &str, at: Timestamp) {
     clock.advance(at.duration_since(booking_engine::clock::Clock::now(clock)));
     let r = app
-        .patch(&format!("/venues/{venue}"), Some(&app.admin), &json!({"description": "poked"}))
+        .patch(
+            &format!("/venues/{venue}"),
+            Some(&app.admin),
+            &json!({"description": "poked"}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 200);
 }
@@ -107,21 +111,37 @@ async fn a_reminder_comes_once_everywhere_moves_with_its_booking_and_not_when_ca
     let ann = sign_in(&app, "good-ann").await;
     let nosub = sign_in(&app, "good-nosub").await;
     let mut ws = connect(&app, Some(&ann)).await;
-    ws.subscribe(json!({"type": "subscribe", "topic": "user:bookings"})).await;
+    ws.subscribe(json!({"type": "subscribe", "topic": "user:bookings"}))
+        .await;
 
     let start_text = evening_text(2);
     let start: Timestamp = start_text.parse().unwrap();
     let later = (start + SignedDuration::from_hours(1)).to_string();
-    let kept = book(&app, &venue, &ann, &start_text, Some("window seat for a birthday dinner")).await;
+    let kept = book(
+        &app,
+        &venue,
+        &ann,
+        &start_text,
+        Some("window seat for a birthday dinner"),
+    )
+    .await;
     let moved = book(&app, &venue, &ann, &start_text, None).await;
     let cancelled = book(&app, &venue, &ann, &start_text, None).await;
     let unsubscribed = book(&app, &venue, &nosub, &start_text, None).await;
     let r = app
-        .patch(&format!("/bookings/{moved}"), Some(&ann), &json!({"start": later}))
+        .patch(
+            &format!("/bookings/{moved}"),
+            Some(&ann),
+            &json!({"start": later}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 200);
     let r = app
-        .post(&format!("/bookings/{cancelled}/cancel"), Some(&ann), &json!({}))
+        .post(
+            &format!("/bookings/{cancelled}/cancel"),
+            Some(&ann),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 200);
 
@@ -166,7 +186,10 @@ async fn a_reminder_comes_once_everywhere_moves_with_its_booking_and_not_when_ca
         .to_string();
     assert_eq!(to_ann["data"]["time2"]["value"], local);
     assert_eq!(to_ann["data"]["number3"]["value"], "2");
-    assert_eq!(to_ann["data"]["thing4"]["value"], "window seat for a bi", "cut to 20");
+    assert_eq!(
+        to_ann["data"]["thing4"]["value"], "window seat for a bi",
+        "cut to 20"
+    );
     assert!(messages.iter().any(|m| m["touser"] == "o-nosub"));
     assert_eq!(fake.token_calls(), 1, "the token is cached");
 
@@ -176,7 +199,12 @@ async fn a_reminder_comes_once_everywhere_moves_with_its_booking_and_not_when_ca
     travel(&app, &clock, &venue, due + SignedDuration::from_hours(1)).await;
     hook.wait_for(3, 10).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while fake.messages().iter().filter(|m| m["touser"] == "o-ann").count() < 2
+    while fake
+        .messages()
+        .iter()
+        .filter(|m| m["touser"] == "o-ann")
+        .count()
+        < 2
         && std::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -191,7 +219,11 @@ async fn a_reminder_comes_once_everywhere_moves_with_its_booking_and_not_when_ca
     assert_eq!(all.len(), 3, "{all:?}");
     assert_eq!(all.last(), Some(&moved));
     assert!(!all.contains(&cancelled) && !all.contains(&inside));
-    let nosub_sends = fake.messages().iter().filter(|m| m["touser"] == "o-nosub").count();
+    let nosub_sends = fake
+        .messages()
+        .iter()
+        .filter(|m| m["touser"] == "o-nosub")
+        .count();
     assert_eq!(nosub_sends, 1, "43101 is not retried");
     let metrics = app
         .client

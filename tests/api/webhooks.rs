@@ -52,7 +52,9 @@ async fn book(app: &TestApp, venue: &str, token: &str) -> String {
 }
 
 fn seqs(got: &[receiver::Received]) -> Vec<u64> {
-    got.iter().map(|r| r.body["seq"].as_u64().unwrap()).collect()
+    got.iter()
+        .map(|r| r.body["seq"].as_u64().unwrap())
+        .collect()
 }
 
 #[actix_rt::test]
@@ -63,7 +65,11 @@ async fn deliveries_are_signed_and_keep_their_order_through_three_failures() {
     let hook = receiver::start();
     let (id, secret) = add_hook(&app, &venue, &hook, json!(["booking.*"])).await;
     // The list shows it without its secret.
-    let listed = body(app.get(&format!("/venues/{venue}/webhooks"), Some(&app.admin)).await).await;
+    let listed = body(
+        app.get(&format!("/venues/{venue}/webhooks"), Some(&app.admin))
+            .await,
+    )
+    .await;
     assert_eq!(listed["items"][0]["id"], id.as_str());
     assert!(listed["items"][0].get("secret").is_none());
     assert_eq!(listed["items"][0]["events"], json!(["booking.*"]));
@@ -83,7 +89,11 @@ async fn deliveries_are_signed_and_keep_their_order_through_three_failures() {
     assert_eq!(all.iter().filter(|r| r.status == 500).count(), 3);
     assert!(all[..3].iter().all(|r| r.event_id == got[0].event_id));
     for (r, booking) in got.iter().zip(&booked) {
-        assert!(verify(&secret, &r.signature, &r.raw), "signed: {}", r.signature);
+        assert!(
+            verify(&secret, &r.signature, &r.raw),
+            "signed: {}",
+            r.signature
+        );
         assert!(!verify("whsec_wrong", &r.signature, &r.raw));
         assert_eq!(r.content_type, "application/json");
         assert_eq!(r.body["type"], "booking.created");
@@ -94,20 +104,37 @@ async fn deliveries_are_signed_and_keep_their_order_through_three_failures() {
     }
 
     // The log: one row per attempt, newest first.
-    let log = body(app.get(&format!("/webhooks/{id}/deliveries"), Some(&app.admin)).await).await;
+    let log = body(
+        app.get(&format!("/webhooks/{id}/deliveries"), Some(&app.admin))
+            .await,
+    )
+    .await;
     let rows = log["items"].as_array().unwrap();
     assert_eq!(rows.len(), 6, "{log}");
     let oldest = &rows[5];
-    assert_eq!((oldest["attempt"].as_u64(), oldest["status_code"].as_u64()), (Some(1), Some(500)));
+    assert_eq!(
+        (oldest["attempt"].as_u64(), oldest["status_code"].as_u64()),
+        (Some(1), Some(500))
+    );
     assert_eq!(oldest["status"], "retrying");
     assert_eq!(rows[0]["status_code"], 200);
     assert_eq!(rows[0]["status"], "delivered");
     // Paginated: two pages of three.
-    let first = body(app.get(&format!("/webhooks/{id}/deliveries?limit=3"), Some(&app.admin)).await).await;
+    let first = body(
+        app.get(
+            &format!("/webhooks/{id}/deliveries?limit=3"),
+            Some(&app.admin),
+        )
+        .await,
+    )
+    .await;
     let cursor = first["next_cursor"].as_str().unwrap().to_string();
     let second = body(
-        app.get(&format!("/webhooks/{id}/deliveries?limit=3&cursor={cursor}"), Some(&app.admin))
-            .await,
+        app.get(
+            &format!("/webhooks/{id}/deliveries?limit=3&cursor={cursor}"),
+            Some(&app.admin),
+        )
+        .await,
     )
     .await;
     assert_eq!(second["items"][0]["id"], rows[3]["id"]);
@@ -116,7 +143,11 @@ async fn deliveries_are_signed_and_keep_their_order_through_three_failures() {
     // A manual retry sends a delivered event again, with the same id.
     let delivered = rows[0]["id"].as_str().unwrap();
     let r = app
-        .post(&format!("/webhooks/{id}/deliveries/{delivered}/retry"), Some(&app.admin), &json!({}))
+        .post(
+            &format!("/webhooks/{id}/deliveries/{delivered}/retry"),
+            Some(&app.admin),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 202);
     let again_for = rows[0]["seq"].as_u64().unwrap();
@@ -127,7 +158,11 @@ async fn deliveries_are_signed_and_keep_their_order_through_three_failures() {
     let last = hook.all().last().cloned().unwrap();
     assert_eq!(last.body["seq"].as_u64(), Some(again_for));
     let r = app
-        .post(&format!("/webhooks/{id}/deliveries/no-such/retry"), Some(&app.admin), &json!({}))
+        .post(
+            &format!("/webhooks/{id}/deliveries/no-such/retry"),
+            Some(&app.admin),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 404);
 }
@@ -148,10 +183,18 @@ async fn a_receiver_that_was_down_gets_everything_in_order_when_it_returns() {
     while hook.all().len() < 2 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let log = body(app.get(&format!("/webhooks/{id}/deliveries"), Some(&app.admin)).await).await;
+    let log = body(
+        app.get(&format!("/webhooks/{id}/deliveries"), Some(&app.admin))
+            .await,
+    )
+    .await;
     let retrying = log["items"][0]["id"].as_str().unwrap().to_string();
     let r = app
-        .post(&format!("/webhooks/{id}/deliveries/{retrying}/retry"), Some(&app.admin), &json!({}))
+        .post(
+            &format!("/webhooks/{id}/deliveries/{retrying}/retry"),
+            Some(&app.admin),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status().as_u16(), 409);
     assert_eq!(body(r).await["error"]["code"], "conflict");
@@ -198,32 +241,61 @@ async fn webhooks_are_checked_and_bounded_and_deleting_one_stops_it() {
     let cases = [
         (json!({"url": "ftp://x.example/", "events": ["*"]}), "url"),
         (json!({"url": hook.url, "events": []}), "events"),
-        (json!({"url": hook.url, "events": ["booking.*", "nope.*"]}), "events[1]"),
-        (json!({"url": hook.url, "events": ["*"], "description": "x".repeat(501)}), "description"),
+        (
+            json!({"url": hook.url, "events": ["booking.*", "nope.*"]}),
+            "events[1]",
+        ),
+        (
+            json!({"url": hook.url, "events": ["*"], "description": "x".repeat(501)}),
+            "description",
+        ),
     ];
     for (payload, field) in cases {
         let r = app.post(&path, Some(&app.admin), &payload).await;
         assert_eq!(r.status().as_u16(), 422, "{payload}");
         assert_eq!(body(r).await["error"]["details"]["field"], field);
     }
-    let r = app.post(&path, Some(&app.admin), &json!({"url": hook.url})).await;
+    let r = app
+        .post(&path, Some(&app.admin), &json!({"url": hook.url}))
+        .await;
     assert_eq!(r.status().as_u16(), 422, "events is required");
     assert_eq!(body(r).await["error"]["details"]["field"], "events");
-    assert!(body(app.get(&path, Some(&app.admin)).await).await["items"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        body(app.get(&path, Some(&app.admin)).await).await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let mut ids = Vec::new();
     for _ in 0..16 {
-        ids.push(add_hook(&app, &venue, &hook, json!(["booking.created"])).await.0);
+        ids.push(
+            add_hook(&app, &venue, &hook, json!(["booking.created"]))
+                .await
+                .0,
+        );
     }
-    let r = app.post(&path, Some(&app.admin), &json!({"url": hook.url, "events": ["*"]})).await;
+    let r = app
+        .post(
+            &path,
+            Some(&app.admin),
+            &json!({"url": hook.url, "events": ["*"]}),
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 409, "at most 16 per venue");
     for id in &ids {
-        assert_eq!(app.delete(&format!("/webhooks/{id}"), Some(&app.admin)).await.status().as_u16(), 204);
+        assert_eq!(
+            app.delete(&format!("/webhooks/{id}"), Some(&app.admin))
+                .await
+                .status()
+                .as_u16(),
+            204
+        );
     }
     assert_eq!(
-        app.delete(&format!("/webhooks/{}", ids[0]), Some(&app.admin)).await.status().as_u16(),
+        app.delete(&format!("/webhooks/{}", ids[0]), Some(&app.admin))
+            .await
+            .status()
+            .as_u16(),
         404
     );
     let (ann, _) = app.register("ann@example.com").await;
@@ -254,7 +326,11 @@ async fn production_refuses_plain_http_and_private_destinations() {
         "https://localhost/in",
     ] {
         let r = app
-            .post(&path, Some(&app.admin), &json!({"url": url, "events": ["*"]}))
+            .post(
+                &path,
+                Some(&app.admin),
+                &json!({"url": url, "events": ["*"]}),
+            )
             .await;
         assert_eq!(r.status().as_u16(), 422, "{url}");
         assert_eq!(body(r).await["error"]["details"]["field"], "url", "{url}");

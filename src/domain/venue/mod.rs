@@ -14,9 +14,9 @@ mod placement;
 mod policies;
 #[cfg(test)]
 mod props;
-mod reminders;
 #[cfg(test)]
 mod reminder_tests;
+mod reminders;
 mod retention;
 mod waitlist;
 #[cfg(test)]

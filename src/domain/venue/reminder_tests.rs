@@ -40,7 +40,13 @@ fn a_reminder_comes_once_at_its_time_and_across_a_restore() {
     assert!(reminders(&tick(&mut v, "2026-12-24T15:59:59+08:00")).is_empty());
     // A restore from the stored records plans the same reminder.
     let stored: Vec<_> = v.bookings().cloned().collect();
-    let mut again = Venue::restore(v.id().clone(), v.settings().clone(), v.seq(), stored, vec![]);
+    let mut again = Venue::restore(
+        v.id().clone(),
+        v.settings().clone(),
+        v.seq(),
+        stored,
+        vec![],
+    );
     for venue in [&mut v, &mut again] {
         let out = tick(venue, "2026-12-24T16:00:00+08:00");
         assert_eq!(reminders(&out), ["b1"]);
@@ -49,7 +55,13 @@ fn a_reminder_comes_once_at_its_time_and_across_a_restore() {
     }
     // Once sent, a restore plans nothing.
     let stored: Vec<_> = v.bookings().cloned().collect();
-    let restored = Venue::restore(v.id().clone(), v.settings().clone(), v.seq(), stored, vec![]);
+    let restored = Venue::restore(
+        v.id().clone(),
+        v.settings().clone(),
+        v.seq(),
+        stored,
+        vec![],
+    );
     assert_eq!(restored.planned_reminders(), 0);
 }
 
@@ -71,7 +83,10 @@ fn a_moved_booking_is_reminded_for_its_new_start_only() {
     // The old due instant (17:00) passes without a reminder...
     assert!(reminders(&tick(&mut v, "2026-12-24T17:00:00+08:00")).is_empty());
     // ...the new one (18:00) brings it.
-    assert_eq!(reminders(&tick(&mut v, "2026-12-24T18:00:00+08:00")), ["b1"]);
+    assert_eq!(
+        reminders(&tick(&mut v, "2026-12-24T18:00:00+08:00")),
+        ["b1"]
+    );
 }
 
 #[test]
@@ -87,7 +102,12 @@ fn none_for_a_cancelled_booking_or_one_made_inside_the_window() {
     // Made at 17:30 for 18:00 with a 60-minute lead: inside the window.
     let inside = at("2026-12-24T17:30:00+08:00");
     v.execute(book("b2", "bob", EVE, 2), inside).reply.unwrap();
-    assert!(v.booking(&BookingId::from("b2")).unwrap().reminder_at.is_none());
+    assert!(
+        v.booking(&BookingId::from("b2"))
+            .unwrap()
+            .reminder_at
+            .is_none()
+    );
     assert!(reminders(&tick(&mut v, "2026-12-24T18:00:00+08:00")).is_empty());
 }
 
