@@ -1,47 +1,64 @@
 // The venue tablet: staff sign in, pick a venue and a date, and run the
-// service from a live timeline. Built on clients/js (served under lib/).
+// service from one screen: a timeline or arrivals list, the shift's
+// covers, the waitlist with live offers, phone bookings, walk-ins, table
+// moves, and reports. Built on clients/js (served under lib/); every
+// change made elsewhere arrives over the live feed.
 
 import { BookingClient, LiveFeed, webSocketFactory } from './lib/index.js';
+import { $, button, el, option, tx } from './dom.js';
+import { LANGUAGES, language, onLanguage, setLanguage, setZone, t, todayIn, translateStatic } from './i18n.js';
+import { arrivals, countdown, coversBar, details, phoneForm, waitlist } from './panels.js';
+import { downloadCsv, reportsPage } from './reports.js';
+import { currentService, legend, servicePicker, timeline } from './timeline.js';
 
-const $ = (id) => document.getElementById(id);
 const client = new BookingClient({
   baseUrl: location.origin,
   session: JSON.parse(sessionStorage.getItem('session') || 'null'),
   onSession: (s) => (s ? sessionStorage.setItem('session', JSON.stringify(s)) : sessionStorage.removeItem('session')),
 });
 
-/** What the sheet shows. */
-const state = { venue: null, date: null, bookings: new Map(), holds: new Map(), selected: null, feed: null };
-const ACTIONS = { pending: ['confirm', 'cancel'], confirmed: ['seat', 'no-show', 'cancel'], seated: ['complete'] };
-const LABELS = { confirm: 'Confirm', cancel: 'Cancel', seat: 'Seat', 'no-show': 'No-show', complete: 'Complete' };
-const KEYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-const minutes = (instant) => Number(instant.slice(11, 13)) * 60 + Number(instant.slice(14, 16));
+/** What the screen shows. */
+const state = {
+  venue: null, date: null, bookings: new Map(), holds: new Map(), entries: [],
+  selected: null, feed: null, view: 'timeline', shown: -1, dialog: null,
+  report: null, from: null, to: null, errorKey: null, errorText: null,
+};
+const VIEWS = ['timeline', 'list', 'waitlist', 'reports'];
 const localDay = (instant) => instant.slice(0, 10);
-const todayIn = (tz) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-const showError = (e) => { $('error').textContent = e ? (e.message || String(e)) : ''; };
-const banner = (text) => { $('banner').hidden = !text; $('banner').textContent = text || ''; };
+const phone = () => window.matchMedia('(max-width: 700px)').matches;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'style') Object.assign(node.style, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
+/** Errors: the server's message (its language) inside a translated frame. */
+function showError(e) {
+  state.errorText = e ? (e.message || String(e)) : null;
+  paintError();
 }
+function paintError() {
+  $('error').replaceChildren(...(state.errorText ? [tx('error.generic', { message: state.errorText })] : []));
+}
+
+let bannerKey = null;
+function banner(key) {
+  bannerKey = key;
+  $('banner').hidden = !key;
+  $('banner').replaceChildren(...(key ? [tx(key)] : []));
+}
+
+$('lang').replaceChildren(...LANGUAGES.map(([code, name]) => option(code, name, false)));
+$('lang').value = language();
+$('lang').addEventListener('change', (e) => setLanguage(e.target.value));
+onLanguage(() => { render(); paintError(); if (bannerKey) banner(bannerKey); });
+translateStatic();
+document.documentElement.lang = language();
 
 $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
-  $('login-error').textContent = '';
+  $('login-error').replaceChildren();
   try {
     await client.login({ email: form.get('email'), password: form.get('password') });
     await start();
   } catch (e) {
-    $('login-error').textContent = e.status === 401 ? 'Wrong email or password.' : (e.message || 'Sign-in failed.');
+    $('login-error').replaceChildren(e.status === 401 ? tx('login.wrong') : tx('login.failed'));
   }
 });
 
@@ -55,12 +72,12 @@ async function start() {
   const me = await client.me();
   const venues = me.role === 'admin' ? (await client.venues({ limit: 200 })).items : await Promise.all(me.staff_of.map((id) => client.venue(id)));
   if (!venues.length) {
-    $('login-error').textContent = 'This account is not staff of any venue.';
+    $('login-error').replaceChildren(tx('login.not_staff'));
     return;
   }
   $('login').hidden = true;
   $('sheet').hidden = false;
-  $('venue').replaceChildren(...venues.map((v) => el('option', { value: v.id }, v.name)));
+  $('venue').replaceChildren(...venues.map((v) => option(v.id, v.name, false)));
   await selectVenue(venues[0].id);
 }
 
@@ -69,13 +86,14 @@ $('date').addEventListener('change', (e) => { state.date = e.target.value; loadD
 
 async function selectVenue(id) {
   state.venue = await client.venue(id);
+  setZone(state.venue.timezone);
   state.date = todayIn(state.venue.timezone);
   $('date').value = state.date;
   await loadDay();
   follow();
 }
 
-/** The day sheet over REST (every status, every page). */
+/** The day sheet and the waitlist over REST (every page). */
 async function loadDay() {
   showError(null);
   const rows = [];
@@ -87,7 +105,25 @@ async function loadDay() {
   } while (cursor);
   state.bookings = new Map(rows.map((b) => [b.id, b]));
   state.holds.clear();
+  // On a phone, the service under way (or next) fits the screen.
+  const now = new Date();
+  const nowMin = Number(new Intl.DateTimeFormat('en-GB', { timeZone: state.venue.timezone, hour: '2-digit', hour12: false }).format(now)) * 60;
+  state.shown = phone() ? currentService(state.venue, state.date, state.date === todayIn(state.venue.timezone) ? nowMin : 0) : -1;
+  await loadWaitlist();
   render();
+  // For tests and automation: which date the screen shows, once loaded.
+  document.body.dataset.loaded = state.date;
+}
+
+async function loadWaitlist() {
+  const items = [];
+  let cursor;
+  do {
+    const page = await client.venueWaitlist(state.venue.id, { date: state.date, limit: 200, cursor });
+    items.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  state.entries = items;
 }
 
 /** Live updates; the feed catches up by itself after a lost connection. */
@@ -105,17 +141,16 @@ function follow() {
   state.feed.subscribe(`venue:${state.venue.id}:bookings`, {}, (frame) => apply(frame));
 }
 
-/** The banner says when the sheet may be stale and, briefly, when it is live again. */
 let wasLost = false;
 let clearBanner;
 function connection(s) {
   clearTimeout(clearBanner);
   if (s === 'closed') {
     wasLost = true;
-    banner('Connection lost. Reconnecting...');
+    banner('banner.lost');
   } else if (wasLost) {
     wasLost = false;
-    banner('Back online. Caught up.');
+    banner('banner.back');
     clearBanner = setTimeout(() => banner(null), 2000);
   }
 }
@@ -124,57 +159,20 @@ function apply({ event, data }) {
   if (event === 'venue.updated') {
     state.venue = data;
   } else if (event.startsWith('booking.')) {
-    if (localDay(data.start) === state.date) state.bookings.set(data.id, data);
-    else state.bookings.delete(data.id);
+    const known = state.bookings.get(data.id);
+    if (localDay(data.start) === state.date) {
+      // Live events carry no guest history; keep what the sheet had.
+      if (known?.guest?.history && data.guest) data.guest.history = known.guest.history;
+      state.bookings.set(data.id, data);
+    } else state.bookings.delete(data.id);
   } else if (event.startsWith('hold.')) {
     if (data.status === 'active' && localDay(data.start) === state.date) state.holds.set(data.id, data);
     else state.holds.delete(data.id);
-  }
-  render();
-}
-
-function render() {
-  const v = state.venue;
-  const periods = v.opening_hours[KEYS[new Date(`${state.date}T12:00:00Z`).getUTCDay()]] || [];
-  const toMin = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-  const open = Math.min(...periods.map((p) => toMin(p[0])), 24 * 60);
-  const close = Math.max(...periods.map((p) => toMin(p[1])), 0);
-  const timeline = $('timeline');
-  if (!periods.length || v.closures.includes(state.date)) {
-    timeline.replaceChildren(el('p', { class: 'empty' }, 'Closed on this date.'));
+  } else if (event.startsWith('waitlist.')) {
+    loadWaitlist().then(render).catch(showError);
     return;
   }
-  const span = close - open;
-  const at = (m) => `${((m - open) / span) * 100}%`;
-  const ticks = [];
-  for (let m = Math.ceil(open / 60) * 60; m < close; m += 60) ticks.push(el('span', { class: 'tick', style: { left: at(m) } }, `${String(m / 60).padStart(2, '0')}:00`));
-  const rows = [el('div', { class: 'row ticks' }, el('div', { class: 'name' }, ''), el('div', { class: 'lane' }, ...ticks))];
-  // A booking on a combination of tables shows on each member's row.
-  const members = new Map((v.combinations || []).map((c) => [c.id, c.resources]));
-  const sits = (resourceId, r) => resourceId === r.id || (members.get(resourceId) || []).includes(r.id);
-  for (const r of v.resources) {
-    const blocks = [];
-    for (const b of state.bookings.values()) {
-      if (!sits(b.resource_id, r)) continue;
-      const start = minutes(b.start);
-      const end = Math.max(minutes(b.end) || 24 * 60, start + 1);
-      blocks.push(el('div', {
-        class: `block status-${b.status}${state.selected === b.id ? ' selected' : ''}`,
-        'data-booking': b.id,
-        'data-status': b.status,
-        style: { left: at(start), width: `${((end - start) / span) * 100}%` },
-        onclick: () => select(b.id),
-      }, `${b.guest?.name ? `${b.guest.name} · ` : ''}${b.party_size} · ${b.status}${b.note ? ` · ${b.note}` : ''}`));
-    }
-    for (const h of state.holds.values()) {
-      if (!sits(h.resource_id, r)) continue;
-      const start = minutes(h.start);
-      blocks.push(el('div', { class: 'block hold', 'data-hold': h.id, style: { left: at(start), width: `${((minutes(h.end) - start) / span) * 100}%` } }, `${h.party_size} · held`));
-    }
-    rows.push(el('div', { class: 'row' }, el('div', { class: 'name' }, `${r.name} (${r.capacity})`), el('div', { class: 'lane' }, ...blocks)));
-  }
-  timeline.replaceChildren(...rows);
-  renderDetails();
+  render();
 }
 
 function select(id) {
@@ -182,51 +180,143 @@ function select(id) {
   render();
 }
 
+function render() {
+  if (!state.venue) return;
+  $('views').replaceChildren(...VIEWS.map((v) => el('button', {
+    type: 'button', class: `seg${state.view === v ? ' on' : ''}`, 'data-view': v, onclick: () => switchView(v),
+  }, tx(`view.${v}`))));
+  $('covers').replaceChildren(...coversBar(state.bookings));
+  const walkParty = el('input', { id: 'walk-in-party', type: 'number', min: 1, max: 1000, value: 2, 'aria-label': t('walk_in.party') });
+  $('tools').replaceChildren(
+    ...(state.view === 'timeline' ? servicePicker(state.venue, state.date, state.shown, (i) => { state.shown = i; render(); }) : []),
+    el('span', { class: 'spacer' }),
+    button('action.phone', () => openPhone(2), { id: 'phone-booking' }),
+    walkParty,
+    button('action.walk_in', () => walkIn(Number(walkParty.value)), { id: 'walk-in' }));
+  const view = $('view');
+  if (state.view === 'timeline') {
+    view.replaceChildren(legend(), el('div', { id: 'timeline', class: 'timeline' },
+      ...timeline({ ...state, onSelect: select })));
+  } else if (state.view === 'list') {
+    view.replaceChildren(el('div', { class: 'list' }, ...arrivals(state.bookings, state.venue.resources, select)));
+  } else if (state.view === 'waitlist') {
+    view.replaceChildren(el('section', { id: 'waitlist', class: 'panel' }, tx('waitlist.title', {}, 'h2'), ...waitlist(state.entries)));
+  } else {
+    view.replaceChildren(el('section', { id: 'reports', class: 'panel' }, ...reportsPage({
+      from: state.from, to: state.to, report: state.report,
+      onShow: (from, to) => loadReport(from, to),
+      onCsv: () => downloadCsv(location.origin, client.accessToken, state.venue.id, state.from, state.to).catch(showError),
+    })));
+  }
+  renderDetails();
+  renderDialog();
+}
+
+function switchView(v) {
+  state.view = v;
+  state.selected = null;
+  if (v === 'reports' && !state.report) {
+    const today = todayIn(state.venue.timezone);
+    const from = new Date(Date.parse(`${today}T12:00:00Z`) - 13 * 86_400_000).toISOString().slice(0, 10);
+    loadReport(from, today);
+    return;
+  }
+  render();
+}
+
+async function loadReport(from, to) {
+  state.from = from;
+  state.to = to;
+  try {
+    state.report = await client.stats(state.venue.id, from, to);
+    showError(null);
+  } catch (e) {
+    showError(e);
+  }
+  render();
+}
+
+/** Runs a staff action and shows its result (or the server's refusal). */
+async function run(button, work) {
+  button.disabled = true;
+  try {
+    const updated = await work();
+    if (updated?.id && localDay(updated.start) === state.date) {
+      const known = state.bookings.get(updated.id);
+      if (known?.guest?.history && updated.guest) updated.guest.history = known.guest.history;
+      state.bookings.set(updated.id, updated);
+    }
+    showError(null);
+    render();
+    return updated;
+  } catch (err) {
+    showError(err);
+    button.disabled = false;
+    return null;
+  }
+}
+
 function renderDetails() {
   const panel = $('details');
   const b = state.selected && state.bookings.get(state.selected);
-  if (!b) {
-    panel.hidden = true;
-    return;
-  }
-  panel.hidden = false;
-  const actions = (ACTIONS[b.status] || []).map((action) => el('button', {
-    type: 'button',
-    'data-action': action,
-    onclick: async (e) => {
-      e.target.disabled = true;
-      try {
-        const method = action === 'no-show' ? 'noShow' : action;
-        const updated = await client[method](b.id);
-        state.bookings.set(updated.id, updated);
-        showError(null);
-        render();
-      } catch (err) {
-        showError(err);
-        e.target.disabled = false;
-      }
-    },
-  }, LABELS[action]));
-  panel.replaceChildren(
-    el('h2', {}, `${b.start.slice(11, 16)}-${b.end.slice(11, 16)} · party of ${b.party_size}`),
-    el('div', {}, `Status: ${b.status}${b.note ? ` · ${b.note}` : ''}`),
-    el('div', { class: 'guest' }, `Guest: ${b.guest?.name ?? 'unnamed'}${b.guest?.phone ? ` · ${b.guest.phone}` : ''} · ${b.channel ?? 'online'}`),
-    el('div', { class: 'actions' }, ...actions, el('button', { type: 'button', class: 'quiet', onclick: () => select(null) }, 'Close')),
-  );
+  panel.hidden = !b;
+  if (!b) return;
+  panel.replaceChildren(...details(b, state.venue, {
+    act: (action, btn) => run(btn, () => client[action === 'no-show' ? 'noShow' : action](b.id)),
+    move: (resourceId, btn) => run(btn, () => client.reschedule(b.id, { resourceId })),
+    close: () => select(null),
+  }));
 }
 
-$('walk-in').addEventListener('click', async () => {
-  const party = Number($('walk-in-party').value);
+async function openPhone(party) {
+  try {
+    const a = await client.availability(state.venue.id, state.date, party);
+    state.dialog = { party, slots: a.slots.filter((s) => s.available).map((s) => s.start) };
+    showError(null);
+  } catch (e) {
+    showError(e);
+  }
+  render();
+}
+
+function renderDialog() {
+  const panel = $('dialog');
+  panel.hidden = !state.dialog;
+  if (!state.dialog) return;
+  panel.replaceChildren(...phoneForm({
+    ...state.dialog,
+    onParty: (n) => openPhone(n),
+    onClose: () => { state.dialog = null; render(); },
+    onSubmit: async (form) => {
+      const btn = panel.querySelector('[data-action=book]');
+      const booked = await run(btn, () => client.bookForGuest(state.venue.id, {
+        start: form.get('start'),
+        partySize: Number(form.get('party')),
+        guest: { name: form.get('name'), phone: form.get('phone') || undefined },
+        note: form.get('note') || undefined,
+      }));
+      if (booked) { state.dialog = null; state.selected = booked.id; render(); }
+    },
+  }));
+}
+
+async function walkIn(party) {
   const today = todayIn(state.venue.timezone);
   try {
     // Seated at the current grid start by the server (channel walk_in).
-    const seated = await client.walkIn(state.venue.id, { partySize: party, guest: { name: 'Walk-in' } });
+    const seated = await client.walkIn(state.venue.id, { partySize: party, guest: { name: t('channel.walk_in') } });
     if (state.date === today) state.bookings.set(seated.id, seated);
     showError(null);
     render();
   } catch (e) {
     showError(e);
   }
-});
+}
+
+// Offers count down on the waitlist (only the countdowns are redrawn,
+// so a form being filled in is left alone).
+setInterval(() => {
+  for (const node of document.querySelectorAll('.countdown[data-expires]')) node.replaceWith(countdown(node.dataset.start, node.dataset.expires));
+}, 1000);
 
 if (client.accessToken) start().catch(() => client.logout());

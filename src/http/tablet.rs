@@ -22,6 +22,31 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../tablet/style.css"),
     ),
     (
+        "dom.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../tablet/dom.js"),
+    ),
+    (
+        "i18n.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../tablet/i18n.js"),
+    ),
+    (
+        "timeline.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../tablet/timeline.js"),
+    ),
+    (
+        "panels.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../tablet/panels.js"),
+    ),
+    (
+        "reports.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../tablet/reports.js"),
+    ),
+    (
         "lib/index.js",
         "text/javascript; charset=utf-8",
         include_str!("../../clients/js/src/index.js"),
