@@ -73,6 +73,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let settings = Settings::load(&config_dir)?;
     telemetry::init(settings.env);
+    if let Some((before, now)) = booking_engine::startup::raise_open_files() {
+        tracing::info!(
+            before,
+            open_files = now,
+            "open-files limit raised to the hard limit"
+        );
+    }
     let app = Application::build(&settings).await?;
     tracing::info!(listen = %settings.listen, port = app.port(), store = ?settings.store.engine, "serving");
     if cli.demo {

@@ -159,8 +159,9 @@ pub struct LimitSettings {
     /// `POST /auth/*` per minute per address.
     pub auth_per_minute: u32,
     /// Open connections per client address; more are answered 429 and
-    /// closed. 256 leaves room for a building behind one NAT while keeping
-    /// one host from holding thousands of sockets.
+    /// closed. 64 (API issue "live push at scale") leaves room for an
+    /// office behind one NAT (a tablet and a few phones each) while
+    /// keeping one host from holding hundreds of sockets.
     pub connections_per_address: usize,
     /// Seconds a request body may take to arrive in full (64 KiB at 2G
     /// speeds takes a few; a trickle of a byte every few seconds is an attack).
@@ -173,7 +174,7 @@ impl Default for LimitSettings {
             per_second: 50,
             burst: 100,
             auth_per_minute: 10,
-            connections_per_address: 256,
+            connections_per_address: 64,
             body_timeout_seconds: 15,
         }
     }

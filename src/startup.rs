@@ -245,6 +245,34 @@ pub fn return_large_blocks() {
     }
 }
 
+/// Raises the open-files soft limit to the hard limit: every WebSocket is
+/// a file, and the usual soft limit (1,024) would cap a server that can
+/// hold tens of thousands. Returns (before, now); logged at start.
+pub fn raise_open_files() -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit read and write the struct we own;
+        // they change nothing but this process's own limit.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return None;
+            }
+            let before = limit.rlim_cur;
+            limit.rlim_cur = limit.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Some((before, before));
+            }
+            Some((before, limit.rlim_cur))
+        }
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// SIGINT (Ctrl-C) or SIGTERM (container stop).
 async fn stop_signal() {
     let interrupt = tokio::signal::ctrl_c();

@@ -251,10 +251,24 @@ async fn the_tablet_is_served_from_the_binary() {
             .unwrap()
             .contains("script-src 'self'")
     );
-    assert!(page.text().await.unwrap().contains("Staff sign-in"));
+    // The markup carries catalogue keys; the strings come from i18n.js.
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains(r#"data-i18n="login.title""#)
+    );
+    let catalogue = app
+        .get(&format!("{}/tablet/i18n.js", app.root()), None)
+        .await;
+    assert!(catalogue.text().await.unwrap().contains("Staff sign-in"));
     for file in [
         "app.js",
         "style.css",
+        "dom.js",
+        "timeline.js",
+        "panels.js",
+        "reports.js",
         "lib/index.js",
         "lib/live.js",
         "lib/client.js",

@@ -42,8 +42,37 @@ pub(crate) async fn start(dir: &Path, args: &[&str]) -> Process {
 
 /// As `start`, with more environment variables (later ones win).
 async fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
+    launch(dir, args, env, None).await
+}
+
+/// As `start_with`; with `soft_nofile`, the child starts with that soft
+/// open-files limit (as under a default `ulimit -n`).
+async fn launch(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    soft_nofile: Option<u64>,
+) -> Process {
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_booking-engine"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_booking-engine"));
+    if let Some(soft) = soft_nofile {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only async-signal-safe calls
+        // (getrlimit, setrlimit) on a struct of our own.
+        unsafe {
+            command.pre_exec(move || {
+                let mut limit = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+                limit.rlim_cur = (soft as libc::rlim_t).min(limit.rlim_max);
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                Ok(())
+            });
+        }
+    }
+    let mut child = command
         .args(args)
         .env_clear()
         .env("BOOKING_LISTEN", format!("127.0.0.1:{port}"))
@@ -695,4 +724,25 @@ async fn webhook_deliveries_pending_at_kill_9_all_arrive_after_the_restart() {
         "every acknowledged booking was delivered"
     );
     drop(second);
+}
+
+/// The soft and hard "Max open files" of a process.
+fn open_files(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .to_string();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    (cols[3].to_string(), cols[4].to_string())
+}
+
+#[actix_rt::test]
+async fn the_server_raises_its_open_files_limit_to_the_hard_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = launch(dir.path(), &[], &[], Some(256)).await;
+    let (soft, hard) = open_files(server.child.id());
+    assert_eq!(soft, hard, "raised from 256 to the hard limit");
+    assert_ne!(soft, "256");
 }
