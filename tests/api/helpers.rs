@@ -248,6 +248,14 @@ impl TestApp {
     }
 }
 
+/// `n` exclusive tables for four, `t1` to `tn`, as a `resources` body.
+pub fn numbered_tables(n: usize) -> Value {
+    let list: Vec<Value> = (1..=n)
+        .map(|i| json!({"id": format!("t{i}"), "name": format!("T{i}"), "capacity": 4, "mode": "exclusive"}))
+        .collect();
+    Value::Array(list)
+}
+
 /// The demo restaurant as a `POST /venues` body, with the given resources.
 pub fn restaurant(resources: Value) -> Value {
     let day = json!([["11:00", "14:00"], ["17:00", "22:00"]]);

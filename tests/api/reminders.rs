@@ -11,16 +11,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::fake_wechat::{self, APPID, SECRET};
-use crate::helpers::{ManualClock, TestApp, body, evening_text, restaurant, spawn_app_on};
+use crate::helpers::{
+    ManualClock, TestApp, body, evening_text, numbered_tables as tables, restaurant, spawn_app_on,
+};
 use crate::receiver;
 use crate::ws::connect;
-
-fn tables(n: usize) -> Value {
-    let list: Vec<Value> = (1..=n)
-        .map(|i| json!({"id": format!("t{i}"), "name": format!("T{i}"), "capacity": 4, "mode": "exclusive"}))
-        .collect();
-    Value::Array(list)
-}
 
 async fn sign_in(app: &TestApp, code: &str) -> String {
     let r = app.post("/auth/wechat", None, &json!({"code": code})).await;

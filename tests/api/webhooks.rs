@@ -4,15 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, body, evening_text, restaurant, spawn_app_with};
+use crate::helpers::{
+    TestApp, body, evening_text, numbered_tables as tables, restaurant, spawn_app_with,
+};
 use crate::receiver::{self, Receiver, verify};
-
-fn tables(n: usize) -> Value {
-    let list: Vec<Value> = (1..=n)
-        .map(|i| json!({"id": format!("t{i}"), "name": format!("T{i}"), "capacity": 4, "mode": "exclusive"}))
-        .collect();
-    Value::Array(list)
-}
 
 /// A server retrying quickly (50 ms, doubling) with a 1.5 s timeout.
 async fn quick_app() -> TestApp {
