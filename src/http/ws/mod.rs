@@ -205,12 +205,16 @@ impl Connection {
                 _ = ping.tick() => Step::Tick,
             };
             let ended = match step {
-                Step::Expired => self.expire().await,
+                // Boxed: the futures of rare steps (a client's frame, an
+                // expiry) hold engine and store calls; inline they would
+                // size every idle connection's task for them (measured
+                // with massif: the task was 3.7 KiB a connection).
+                Step::Expired => Box::pin(self.expire()).await,
                 Step::Slow => Some(End::Slow),
                 Step::Shutdown => Some(End::Shutdown),
                 Step::Incoming(msg) => {
                     heard = Instant::now();
-                    self.on_message(msg).await
+                    Box::pin(self.on_message(msg)).await
                 }
                 Step::Outgoing(Some(frame)) => self.on_frame(frame).await,
                 Step::Outgoing(None) => Some(End::Gone),
