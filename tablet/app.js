@@ -159,12 +159,8 @@ function apply({ event, data }) {
   if (event === 'venue.updated') {
     state.venue = data;
   } else if (event.startsWith('booking.')) {
-    const known = state.bookings.get(data.id);
-    if (localDay(data.start) === state.date) {
-      // Live events carry no guest history; keep what the sheet had.
-      if (known?.guest?.history && data.guest) data.guest.history = known.guest.history;
-      state.bookings.set(data.id, data);
-    } else state.bookings.delete(data.id);
+    if (localDay(data.start) === state.date) keep(data);
+    else state.bookings.delete(data.id);
   } else if (event.startsWith('hold.')) {
     if (data.status === 'active' && localDay(data.start) === state.date) state.holds.set(data.id, data);
     else state.holds.delete(data.id);
@@ -173,6 +169,14 @@ function apply({ event, data }) {
     return;
   }
   render();
+}
+
+/** Puts a booking on the sheet. Only the day sheet carries guest history
+ * (live events and action answers do not): what it had is kept. */
+function keep(booking) {
+  const history = state.bookings.get(booking.id)?.guest?.history;
+  if (history && booking.guest) booking.guest.history = history;
+  state.bookings.set(booking.id, booking);
 }
 
 function select(id) {
@@ -241,11 +245,7 @@ async function run(button, work) {
   button.disabled = true;
   try {
     const updated = await work();
-    if (updated?.id && localDay(updated.start) === state.date) {
-      const known = state.bookings.get(updated.id);
-      if (known?.guest?.history && updated.guest) updated.guest.history = known.guest.history;
-      state.bookings.set(updated.id, updated);
-    }
+    if (updated?.id && localDay(updated.start) === state.date) keep(updated);
     showError(null);
     render();
     return updated;

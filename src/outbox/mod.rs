@@ -155,8 +155,10 @@ pub struct Outbox {
     engine: Arc<Engine>,
     endpoints: Arc<Endpoints>,
     settings: WebhookSettings,
-    /// Production refuses private destinations (unless allowed) and http.
+    /// Production refuses http destinations...
     production: bool,
+    /// ...and private ones, unless allowed.
+    guarded: bool,
     http: reqwest::Client,
     /// Deliveries in flight across every endpoint.
     permits: Semaphore,
@@ -195,9 +197,10 @@ impl Outbox {
             }
         }
         engine.set_planner(endpoints.clone());
-        let http = guard::client(production && !settings.allow_private, settings.timeout())?;
-        // (The same rule as `guarded`, before there is a `self`.)
+        let guarded = production && !settings.allow_private;
+        let http = guard::client(guarded, settings.timeout())?;
         let outbox = Arc::new(Self {
+            guarded,
             permits: Semaphore::new(settings.concurrency.max(1)),
             engine,
             endpoints,
@@ -223,11 +226,6 @@ impl Outbox {
     /// The registry venues plan with.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
-    }
-
-    /// Whether deliveries must not reach private addresses.
-    fn guarded(&self) -> bool {
-        self.production && !self.settings.allow_private
     }
 
     fn spawn_worker(self: &Arc<Self>, id: &str) {
@@ -261,7 +259,7 @@ impl Outbox {
                 DomainError::invalid("description", "must be at most 500 characters").into(),
             );
         }
-        if self.guarded() {
+        if self.guarded {
             guard::check_destination(&checked)
                 .await
                 .map_err(|reason| DomainError::invalid("url", reason))?;
@@ -321,18 +319,16 @@ impl Outbox {
         after: Option<Vec<u8>>,
         limit: usize,
     ) -> Result<(Vec<(Vec<u8>, Attempt)>, bool), OutboxError> {
-        let prefix = records::prefix(id);
-        let store = self.engine.store().clone();
-        let from = after.unwrap_or_else(|| id.as_bytes().to_vec());
-        let page = tokio::task::spawn_blocking(move || {
-            store.aux_page(records::ATTEMPTS, Some(&from), limit + 1)
-        })
-        .await
-        .map_err(|_| EngineError::Unavailable)?
-        .map_err(EngineError::from)?;
+        let page = read_range(
+            &self.engine,
+            records::ATTEMPTS,
+            records::prefix(id),
+            after,
+            limit + 1,
+        )
+        .await?;
         let mut rows: Vec<(Vec<u8>, Attempt)> = page
             .into_iter()
-            .take_while(|(k, _)| k.starts_with(&prefix))
             .filter_map(|(k, v)| records::decode(&v).map(|a| (k, a)))
             .collect();
         let more = rows.len() > limit;
@@ -446,48 +442,45 @@ impl Outbox {
         owner: &str,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, OutboxError> {
-        let store = self.engine.store().clone();
-        let prefix = records::prefix(owner);
-        let owner = owner.as_bytes().to_vec();
-        let rows = tokio::task::spawn_blocking(move || {
-            let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-            let mut after = owner;
-            loop {
-                let page = store.aux_page(space, Some(&after), PAGE)?;
-                let short = page.len() < PAGE;
-                for (k, v) in page {
-                    if !k.starts_with(&prefix) {
-                        return Ok(out);
-                    }
-                    after.clone_from(&k);
-                    out.push((k, v));
-                    if out.len() >= limit {
-                        return Ok(out);
-                    }
-                }
-                if short {
-                    return Ok::<_, crate::store::StoreError>(out);
-                }
-            }
-        })
-        .await
-        .map_err(|_| EngineError::Unavailable)?
-        .map_err(EngineError::from)?;
-        Ok(rows)
+        Ok(read_range(&self.engine, space, records::prefix(owner), None, limit).await?)
     }
 }
 
 /// Every record of an auxiliary space.
 async fn read_space(engine: &Engine, space: u8) -> Result<Vec<(Vec<u8>, Vec<u8>)>, EngineError> {
+    read_range(engine, space, Vec::new(), None, usize::MAX).await
+}
+
+/// Up to `limit` records of a space whose keys start with `prefix`, in key
+/// order, after the key `after` (from the prefix's first key without one),
+/// read page by page on the blocking pool.
+async fn read_range(
+    engine: &Engine,
+    space: u8,
+    prefix: Vec<u8>,
+    after: Option<Vec<u8>>,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, EngineError> {
     let store = engine.store().clone();
     tokio::task::spawn_blocking(move || {
         let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        // `aux_page` starts just after its key; every owner prefix ends in
+        // the 0 separator, so the owner itself is the key just before it.
+        let mut cursor = after.or_else(|| prefix.split_last().map(|(_, owner)| owner.to_vec()));
         loop {
-            let after = out.last().map(|(k, _)| k.clone());
-            let page = store.aux_page(space, after.as_deref(), PAGE)?;
-            let done = page.len() < PAGE;
-            out.extend(page);
-            if done {
+            let page = store.aux_page(space, cursor.as_deref(), PAGE)?;
+            let short = page.len() < PAGE;
+            for (k, v) in page {
+                if !k.starts_with(&prefix) {
+                    return Ok(out);
+                }
+                cursor = Some(k.clone());
+                out.push((k, v));
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+            if short {
                 return Ok::<_, crate::store::StoreError>(out);
             }
         }
@@ -520,8 +513,8 @@ async fn follow_bus(outbox: Weak<Outbox>) {
         };
         match received {
             Ok(event) => {
-                for hook in outbox.endpoints.of_venue(&event.venue_id) {
-                    if hook.takes(event.change.name()) {
+                if let Some(hooks) = outbox.endpoints.by_venue.get(&event.venue_id) {
+                    for hook in hooks.iter().filter(|h| h.takes(event.change.name())) {
                         outbox.wake(&hook.id);
                     }
                 }
@@ -545,11 +538,6 @@ const POLL: Duration = Duration::from_secs(30);
 
 /// Counts an attempt's outcome for `/metrics`.
 fn count(channel: &'static str, outcome: Outcome) {
-    let outcome = match outcome {
-        Outcome::Delivered => "delivered",
-        Outcome::Retrying => "retrying",
-        Outcome::Failed => "failed",
-    };
-    metrics::counter!("outbox_deliveries_total", "channel" => channel, "outcome" => outcome)
+    metrics::counter!("outbox_deliveries_total", "channel" => channel, "outcome" => outcome.as_str())
         .increment(1);
 }

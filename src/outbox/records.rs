@@ -45,6 +45,17 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// As the deliveries log and the metrics spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Retrying => "retrying",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 /// One attempt of one delivery.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attempt {

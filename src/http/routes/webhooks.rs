@@ -14,7 +14,7 @@ use crate::domain::webhooks::Webhook;
 use crate::domain::{VenueId, Zone};
 use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
 use crate::http::{ApiError, AppState, dto};
-use crate::outbox::records::{Attempt, Outcome};
+use crate::outbox::records::Attempt;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,11 +32,7 @@ fn webhook_json(h: &Webhook, zone: &Zone) -> Value {
 }
 
 fn attempt_json(a: &Attempt, zone: &Zone) -> Value {
-    let status = match a.outcome {
-        Outcome::Delivered => "delivered",
-        Outcome::Retrying => "retrying",
-        Outcome::Failed => "failed",
-    };
+    let status = a.outcome.as_str();
     json!({
         "id": a.id, "event": a.event, "seq": a.seq, "attempt": a.attempt,
         "status_code": a.status_code, "error": a.error, "duration_ms": a.duration_ms,
