@@ -194,6 +194,18 @@ pub enum HoldStatus {
     Converted,
 }
 
+impl HoldStatus {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Released => "released",
+            Self::Expired => "expired",
+            Self::Converted => "converted",
+        }
+    }
+}
+
 /// A short-lived lock on capacity while a customer completes a booking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {

@@ -36,7 +36,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn count(&self, s: BookingStatus) -> u64 {
+    /// The bookings with status `s`.
+    pub fn count(&self, s: BookingStatus) -> u64 {
         self.by_status[STATUSES.iter().position(|x| *x == s).unwrap_or(0)]
     }
 

@@ -30,6 +30,16 @@ pub enum VenueKind {
     Calendar,
 }
 
+impl VenueKind {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Restaurant => "restaurant",
+            Self::Calendar => "calendar",
+        }
+    }
+}
+
 /// How a resource's capacity is used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +48,16 @@ pub enum ResourceMode {
     Exclusive,
     /// Parties add up to the capacity in every slot (a bar, a class).
     Shared,
+}
+
+impl ResourceMode {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exclusive => "exclusive",
+            Self::Shared => "shared",
+        }
+    }
 }
 
 /// Something a booking occupies.

@@ -3,13 +3,13 @@
 //! domain's (`domain::details`); this only moves them to and from JSON.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::domain::{DetailsPatch, DomainError, Location, Patch, VenueDetails};
 use crate::http::ApiError;
 
 /// `{lat, lng}` as sent.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
 pub struct LocationIn {
     lat: f64,
     lng: f64,
@@ -35,16 +35,23 @@ fn phone(raw: String) -> Result<String, DomainError> {
 }
 
 /// The details of `POST /venues`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct DetailsIn {
+    #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
     address: Option<String>,
+    #[serde(default)]
     phone: Option<String>,
+    #[serde(default)]
     cuisine: Option<String>,
+    #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
     price_level: Option<i64>,
+    #[serde(default)]
     location: Option<LocationIn>,
+    #[serde(default)]
     images: Vec<String>,
 }
 
@@ -66,16 +73,31 @@ impl TryFrom<DetailsIn> for VenueDetails {
 }
 
 /// The details of `PATCH /venues/{id}`: `null` clears a field.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct DetailsPatchIn {
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
     description: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
     address: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
     phone: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
     cuisine: Patch<String>,
+    #[schema(value_type = Option<Vec<String>>)]
+    #[serde(default)]
     tags: Patch<Vec<String>>,
+    #[schema(value_type = Option<i64>)]
+    #[serde(default)]
     price_level: Patch<i64>,
+    #[schema(value_type = Option<LocationIn>)]
+    #[serde(default)]
     location: Patch<LocationIn>,
+    #[schema(value_type = Option<Vec<String>>)]
+    #[serde(default)]
     images: Patch<Vec<String>>,
 }
 
@@ -104,26 +126,5 @@ impl TryFrom<DetailsPatchIn> for DetailsPatch {
             location: map(d.location, LocationIn::checked)?,
             images: d.images,
         })
-    }
-}
-
-/// Adds the details to a venue object.
-pub fn add_to(body: &mut Value, d: &VenueDetails) {
-    let fields = [
-        ("description", json!(d.description)),
-        ("address", json!(d.address)),
-        ("phone", json!(d.phone)),
-        ("cuisine", json!(d.cuisine)),
-        ("tags", json!(d.tags)),
-        ("price_level", json!(d.price_level)),
-        (
-            "location",
-            d.location
-                .map_or(Value::Null, |l| json!({"lat": l.lat, "lng": l.lng})),
-        ),
-        ("images", json!(d.images)),
-    ];
-    for (key, value) in fields {
-        body[key] = value;
     }
 }

@@ -7,14 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use crate::domain::settings::{TurnRow, WEEKDAY_KEYS, parse_weekday};
+use crate::domain::settings::{TurnRow, parse_weekday};
 use crate::domain::{
-    Booking, Hold, Period, Resource, ResourceId, ResourceMode, SlotAvailability, UserId, VenueId,
+    Combination, Pacing, Patch, Period, Resource, ResourceId, ResourceMode, Service, UserId,
     VenueKind, VenuePatch, VenueSettings, WeeklyHours, Zone,
 };
-use crate::domain::{Combination, EntryChange, Pacing, Patch, Seen, Service};
 use crate::http::ApiError;
 use crate::http::details::{DetailsIn, DetailsPatchIn};
 
@@ -66,141 +65,23 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
     }
 }
 
-/// A booking as its owner and the venue's staff see it.
-pub fn booking(b: &Booking, zone: &Zone) -> Value {
-    let mut v = booking_core(b, zone);
-    v["guests"] = json!(
-        b.invitees
-            .iter()
-            .map(|i| json!({"user_id": i.user_id, "name": i.name, "status": i.status.as_str()}))
-            .collect::<Vec<_>>()
-    );
-    v
-}
-
-/// A booking as the caller sees it (API v1.1 §6, §12): an accepted
-/// invitee gets no phone and only the accepted guests' names.
-pub fn booking_seen(b: &Booking, zone: &Zone, seen: Seen) -> Value {
-    if seen != Seen::Invitee {
-        return booking(b, zone);
-    }
-    let mut v = booking_core(b, zone);
-    v["guest"]["phone"] = Value::Null;
-    v["guests"] = json!(
-        b.invitees
-            .iter()
-            .filter(|i| i.status == crate::domain::InviteStatus::Accepted)
-            .map(|i| json!({"name": i.name, "status": i.status.as_str()}))
-            .collect::<Vec<_>>()
-    );
-    v
-}
-
-/// An invitation as `POST /bookings/{id}/invitations` answers it.
-pub fn invitation(b: &Booking, user: &UserId) -> Value {
-    let i = b.invitees.iter().find(|i| &i.user_id == user);
-    json!({
-        "booking_id": b.id, "user_id": user, "name": i.and_then(|i| i.name.clone()),
-        "status": i.map_or("removed", |i| i.status.as_str()),
-    })
-}
-
-fn booking_core(b: &Booking, zone: &Zone) -> Value {
-    json!({
-        "id": b.id, "venue_id": b.venue_id, "user_id": b.user_id, "resource_id": b.resource_id,
-        "start": local(b.start, zone), "end": local(b.end, zone),
-        "party_size": b.party_size, "status": b.status.as_str(), "note": b.note, "service_id": b.service_id,
-        "version": b.version, "created_at": utc(b.created_at), "updated_at": utc(b.updated_at),
-        "guest": {"name": b.guest.name, "phone": b.guest.phone},
-        "channel": b.channel.as_str(), "created_by": b.created_by,
-    })
-}
-
-/// A waitlist entry as API v1.1 §5 shows it, with its position then.
-pub fn entry(e: &EntryChange, zone: &Zone) -> Value {
-    let w = &e.entry;
-    let offer = w.offer.as_ref().map(|o| {
-        json!({"hold_id": o.hold_id, "start": local(o.start, zone), "resource_id": o.resource_id,
-               "expires_at": local(o.expires_at, zone)})
-    });
-    json!({
-        "id": w.id, "venue_id": w.venue_id, "user_id": w.user_id, "date": w.date.to_string(),
-        "party_size": w.party_size, "earliest": local(w.earliest, zone), "latest": local(w.latest, zone),
-        "service_id": w.service_id, "note": w.note, "status": w.status.as_str(), "position": e.position,
-        "offer": offer, "guest": {"name": w.guest.name, "phone": w.guest.phone},
-        "created_by": w.created_by, "created_at": utc(w.created_at), "updated_at": utc(w.updated_at),
-    })
-}
-
-/// A hold as API.md shows it (plus its end and status).
-pub fn hold(h: &Hold, zone: &Zone) -> Value {
-    json!({
-        "id": h.id, "venue_id": h.venue_id, "start": local(h.start, zone), "end": local(h.end, zone),
-        "party_size": h.party_size, "resource_id": h.resource_id, "expires_at": local(h.expires_at, zone),
-        "service_id": h.service_id,
-        "status": h.status,
-    })
-}
-
-/// A venue as API.md shows it; `staff` only where `show_staff` (see
-/// `VenueSettings::shows_staff_to`).
-pub fn venue(id: &VenueId, s: &VenueSettings, seq: u64, show_staff: bool) -> Value {
-    let hours: BTreeMap<&str, Vec<[String; 2]>> = WEEKDAY_KEYS
-        .iter()
-        .zip(&s.opening_hours.0)
-        .map(|(k, ps)| (*k, ps.iter().map(Period::render).collect()))
-        .collect();
-    let resources: Vec<Value> = s
-        .resources
-        .iter()
-        .map(|r| match r.mode {
-            ResourceMode::Exclusive => json!({"id": r.id, "name": r.name, "capacity": r.capacity, "min_party": r.min_party, "mode": "exclusive"}),
-            ResourceMode::Shared => json!({"id": r.id, "name": r.name, "capacity": r.capacity, "mode": "shared"}),
-        })
-        .collect();
-    let mut body = json!({
-        "id": id, "name": s.name, "kind": s.kind, "timezone": s.timezone.name(),
-        "slot_minutes": s.slot_minutes, "booking_minutes": s.booking_minutes, "horizon_days": s.horizon_days,
-        "min_notice_minutes": s.min_notice_minutes, "auto_confirm": s.auto_confirm,
-        "max_live_holds_per_customer": s.max_live_holds_per_customer,
-        "cancel_cutoff_minutes": s.cancel_cutoff_minutes,
-        "max_active_bookings_per_customer": s.max_active_bookings_per_customer,
-        "turn_minutes": s.turn_minutes, "buffer_minutes": s.buffer_minutes, "pacing": s.pacing,
-        "combinations": s.combinations, "services": s.services,
-        "waitlist_offer_minutes": s.waitlist_offer_minutes,
-        "max_waitlist_entries_per_customer": s.max_waitlist_entries_per_customer,
-        "reminder_minutes": s.reminder_minutes,
-        "wechat_reminder_template_id": s.wechat_reminder_template_id,
-        "opening_hours": hours, "closures": s.closures.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-        "resources": resources, "seq": seq,
-    });
-    crate::http::details::add_to(&mut body, &s.details);
-    if show_staff {
-        body["staff"] = json!(s.staff);
-    }
-    body
-}
-
-/// One start of a day's availability.
-pub fn slot(s: &SlotAvailability, zone: &Zone) -> Value {
-    json!({"start": local(s.start, zone), "max_party": s.max_party, "available": s.available})
-}
-
 /// A resource in a request.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct ResourceIn {
     pub id: String,
     pub name: String,
     pub capacity: u32,
     pub min_party: Option<u32>,
+    #[schema(value_type = crate::http::views::ResourceModeName)]
     pub mode: ResourceMode,
 }
 
 /// `POST /venues`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct VenueIn {
     pub name: String,
     #[serde(default = "restaurant")]
+    #[schema(value_type = crate::http::views::VenueKindName)]
     pub kind: VenueKind,
     pub timezone: String,
     pub slot_minutes: u32,
@@ -224,13 +105,16 @@ pub struct VenueIn {
     #[serde(default)]
     pub max_active_bookings_per_customer: u32,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::http::views::TurnRowView>)]
     pub turn_minutes: Vec<TurnRow>,
     #[serde(default)]
     pub buffer_minutes: u32,
+    #[schema(value_type = Option<crate::http::views::PacingView>)]
     pub pacing: Option<Pacing>,
     #[serde(default)]
     pub combinations: Vec<CombinationIn>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::http::views::ServiceView>)]
     pub services: Vec<Service>,
     #[serde(default = "default_offer_minutes")]
     pub waitlist_offer_minutes: u32,
@@ -245,7 +129,7 @@ pub struct VenueIn {
 
 /// A combination in a request: `min_party` defaults to 1 and `capacity`
 /// to the members' sum (API v1.1 §11).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CombinationIn {
     pub id: String,
     pub resources: Vec<String>,
@@ -303,9 +187,10 @@ fn yes() -> bool {
 }
 
 /// `PATCH /venues/{id}`: every field optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct VenuePatchIn {
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::http::views::VenueKindName>)]
     pub kind: Option<VenueKind>,
     pub timezone: Option<String>,
     pub slot_minutes: Option<u32>,
@@ -320,18 +205,22 @@ pub struct VenuePatchIn {
     pub max_live_holds_per_customer: Option<u32>,
     pub cancel_cutoff_minutes: Option<u32>,
     pub max_active_bookings_per_customer: Option<u32>,
+    #[schema(value_type = Option<Vec<crate::http::views::TurnRowView>>)]
     pub turn_minutes: Option<Vec<TurnRow>>,
     pub buffer_minutes: Option<u32>,
     /// `null` clears pacing.
     #[serde(default)]
+    #[schema(value_type = Option<crate::http::views::PacingView>)]
     pub pacing: Patch<Pacing>,
     pub combinations: Option<Vec<CombinationIn>>,
+    #[schema(value_type = Option<Vec<crate::http::views::ServiceView>>)]
     pub services: Option<Vec<Service>>,
     pub waitlist_offer_minutes: Option<u32>,
     pub max_waitlist_entries_per_customer: Option<u32>,
     pub reminder_minutes: Option<u32>,
     /// `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub wechat_reminder_template_id: Patch<String>,
     #[serde(flatten)]
     pub details: DetailsPatchIn,

@@ -8,10 +8,11 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use crate::accounts::{Claims, Role};
 use crate::domain::{Caller, UserId};
-use crate::http::{ApiError, AppState, MAX_BODY_BYTES};
+use crate::http::{ApiError, AppState, MAX_BODY_BYTES, views};
 
 /// An authenticated caller (401 without a valid token).
 pub struct Auth(pub Claims);
@@ -203,18 +204,18 @@ impl Page {
 
 /// One page of a whole list held in memory, each item with its cursor key:
 /// the items after the one whose key is the cursor, and the next cursor.
-pub fn page_of_keyed(items: Vec<(String, serde_json::Value)>, page: &Page) -> serde_json::Value {
+pub fn page_of_keyed<T: ToSchema>(items: Vec<(String, T)>, page: &Page) -> views::Page<T> {
     let mut rows = items.into_iter();
     if let Some(cursor) = &page.cursor {
         rows.by_ref().position(|(k, _)| &k == cursor);
     }
-    let chosen: Vec<(String, serde_json::Value)> = rows.by_ref().take(page.limit).collect();
+    let chosen: Vec<(String, T)> = rows.by_ref().take(page.limit).collect();
     let next = (chosen.len() == page.limit && rows.next().is_some())
         .then(|| chosen[chosen.len() - 1].0.clone());
     page_of(chosen.into_iter().map(|(_, v)| v).collect(), next)
 }
 
 /// The list envelope of API.md.
-pub fn page_of(items: Vec<serde_json::Value>, next_cursor: Option<String>) -> serde_json::Value {
-    serde_json::json!({"items": items, "next_cursor": next_cursor})
+pub fn page_of<T: ToSchema>(items: Vec<T>, next_cursor: Option<String>) -> views::Page<T> {
+    views::Page::new(items, next_cursor)
 }

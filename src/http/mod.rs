@@ -2,6 +2,7 @@
 
 mod codes;
 mod details;
+mod docs;
 mod dto;
 pub mod error;
 mod extract;
@@ -13,6 +14,7 @@ mod methods;
 mod observe;
 pub mod routes;
 mod tablet;
+mod views;
 pub mod ws;
 mod zones;
 
@@ -152,6 +154,7 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             .wrap_fn(observe::observe)
             .configure(health::routes)
             .configure(tablet::routes)
+            .configure(docs::routes)
             .service(web::scope("/api/v1").configure(routes::configure))
             .default_service(web::to(not_found))
     })

@@ -3,56 +3,45 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use crate::accounts::{Session, User};
 use crate::actors::messages::GetVenue;
 use crate::domain::Patch;
 use crate::http::extract::{Auth, JsonBody};
+use crate::http::views::{SessionView, UserView};
 use crate::http::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Register {
     email: String,
     password: String,
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Login {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Refresh {
     refresh_token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct WeChatCode {
     code: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ProfilePatch {
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     name: Patch<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     phone: Patch<String>,
-}
-
-/// The user object (API v1.1 §1): never a password hash, an openid or a
-/// session key.
-fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.id, "email": u.email, "name": u.name, "role": u.role,
-        "has_wechat": u.has_wechat(), "phone": u.phone, "friend_code": u.friend_code,
-    })
-}
-
-fn session_json(s: &Session) -> Value {
-    json!({"user": user_json(&s.user), "access_token": s.access_token, "refresh_token": s.refresh_token, "expires_in": s.expires_in})
 }
 
 pub async fn register(
@@ -64,7 +53,7 @@ pub async fn register(
         .accounts
         .register(&b.email, &b.password, b.name)
         .await?;
-    Ok(HttpResponse::Created().json(session_json(&session)))
+    Ok(HttpResponse::Created().json(SessionView::new(&session)))
 }
 
 pub async fn login(
@@ -75,7 +64,7 @@ pub async fn login(
         .accounts
         .login(&body.value.email, &body.value.password)
         .await?;
-    Ok(HttpResponse::Ok().json(session_json(&session)))
+    Ok(HttpResponse::Ok().json(SessionView::new(&session)))
 }
 
 pub async fn refresh(
@@ -83,7 +72,7 @@ pub async fn refresh(
     body: JsonBody<Refresh>,
 ) -> Result<HttpResponse, ApiError> {
     let session = state.accounts.refresh(&body.value.refresh_token).await?;
-    Ok(HttpResponse::Ok().json(session_json(&session)))
+    Ok(HttpResponse::Ok().json(SessionView::new(&session)))
 }
 
 /// 201 when the account was made now, 200 when it existed.
@@ -97,7 +86,7 @@ pub async fn wechat(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(session_json(&session)))
+    Ok(response.json(SessionView::new(&session)))
 }
 
 pub async fn link_wechat(
@@ -109,7 +98,7 @@ pub async fn link_wechat(
         .accounts
         .link_wechat(&auth.user(), &body.value.code)
         .await?;
-    Ok(HttpResponse::Ok().json(user_json(&user)))
+    Ok(HttpResponse::Ok().json(UserView::new(&user)))
 }
 
 pub async fn update_me(
@@ -122,7 +111,7 @@ pub async fn update_me(
         .accounts
         .update_profile(&auth.user(), b.name, b.phone)
         .await?;
-    Ok(HttpResponse::Ok().json(user_json(&user)))
+    Ok(HttpResponse::Ok().json(UserView::new(&user)))
 }
 
 /// The caller, with the venues whose current staff list names them.
@@ -138,7 +127,7 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, 
             _ => {}
         }
     }
-    let mut body = user_json(&user);
-    body["staff_of"] = json!(staff_of);
+    let mut body = UserView::new(&user);
+    body.staff_of = Some(staff_of.iter().map(ToString::to_string).collect());
     Ok(HttpResponse::Ok().json(body))
 }

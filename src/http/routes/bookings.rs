@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::actors::messages::Execute;
 use crate::domain::{
@@ -14,10 +15,11 @@ use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
 use crate::http::idempotency::Once;
 use crate::http::routes::venues::status_filter;
+use crate::http::views::{self, BookingView};
 use crate::http::{ApiError, AppState};
 use crate::ids::new_id;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct BookingIn {
     start: Option<String>,
     party_size: Option<u32>,
@@ -26,6 +28,7 @@ pub struct BookingIn {
     #[serde(default)]
     guest: GuestIn,
     #[serde(default)]
+    #[schema(value_type = crate::http::views::ChannelName)]
     channel: Channel,
     /// Required at a venue with services (API v1.1 §4).
     service_id: Option<String>,
@@ -35,7 +38,7 @@ pub struct BookingIn {
 }
 
 /// `guest` in a booking or waitlist body (API v1.1 §3).
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct GuestIn {
     name: Option<String>,
     phone: Option<String>,
@@ -51,7 +54,7 @@ impl GuestIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct BookingPatch {
     start: Option<String>,
     party_size: Option<u32>,
@@ -64,7 +67,7 @@ pub struct BookingPatch {
 
 fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
     match reply {
-        Reply::Booking(b) => dto::booking(b, &settings.timezone),
+        Reply::Booking(b) => views::to_json(BookingView::new(b, &settings.timezone)),
         _ => serde_json::Value::Null,
     }
 }
@@ -77,7 +80,7 @@ async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let zone = state.zones.get(&state.engine, venue).await?;
     match reply {
-        Reply::Booking(b) => Ok(HttpResponse::build(status).json(dto::booking(&b, &zone))),
+        Reply::Booking(b) => Ok(HttpResponse::build(status).json(BookingView::new(&b, &zone))),
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
 }
@@ -180,7 +183,7 @@ pub async fn list_own(
     let mut items = Vec::with_capacity(bookings.len());
     for b in &bookings {
         let zone = state.zones.get(&state.engine, &b.venue_id).await?;
-        items.push(dto::booking(b, &zone));
+        items.push(BookingView::new(b, &zone));
     }
     let next = more
         .then(|| bookings.last().map(|b| b.id.to_string()))
@@ -205,7 +208,7 @@ pub async fn get(
     let venue = venue_of(&state, &id).await?;
     let (booking, seen) = state.engine.booking(&venue, id, auth.caller()).await?;
     let zone = state.zones.get(&state.engine, &venue).await?;
-    Ok(HttpResponse::Ok().json(dto::booking_seen(&booking, &zone, seen)))
+    Ok(HttpResponse::Ok().json(BookingView::seen(&booking, &zone, seen)))
 }
 
 pub async fn update(

@@ -5,13 +5,12 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
 use crate::actors::directory::After;
 use crate::domain::details::{DEFAULT_RADIUS_KM, MAX_RADIUS_KM};
 use crate::domain::{Location, VenueId, VenueKind, VenueSearch};
-use crate::http::dto;
 use crate::http::extract::{MaybeAuth, Page, page_of, query};
+use crate::http::views::VenueView;
 use crate::http::{ApiError, AppState};
 
 /// Longest `q` or `tag` accepted: longer than any name or tag can match.
@@ -97,10 +96,8 @@ pub async fn list(
         .take(page.limit)
         .map(|l| {
             let show = l.settings.shows_staff_to(caller.as_ref());
-            let mut item = dto::venue(&l.id, &l.settings, l.seq, show);
-            if let Some(km) = l.distance_km {
-                item["distance_km"] = json!((km * 1000.0).round() / 1000.0);
-            }
+            let mut item = VenueView::new(&l.id, &l.settings, l.seq, show);
+            item.distance_km = l.distance_km.map(|km| (km * 1000.0).round() / 1000.0);
             item
         })
         .collect();

@@ -2,35 +2,40 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::domain::UserId;
 use crate::domain::social::FriendRequest;
 use crate::http::dto::utc;
 use crate::http::extract::{Auth, JsonBody, Page, page_of_keyed as paged, query};
+use crate::http::views::{FriendCodeView, FriendRequestView, FriendView, PersonView};
 use crate::http::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RequestIn {
     friend_code: String,
 }
 
 /// `{user_id, name}` of one side.
-fn person(state: &AppState, id: &UserId) -> Result<Value, ApiError> {
-    Ok(json!({"user_id": id, "name": state.accounts.name_of(id)?}))
+fn person(state: &AppState, id: &UserId) -> Result<PersonView, ApiError> {
+    Ok(PersonView {
+        user_id: id.to_string(),
+        name: state.accounts.name_of(id)?,
+    })
 }
 
-fn request_json(state: &AppState, r: &FriendRequest) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": r.id, "from": person(state, &r.from)?, "to": person(state, &r.to)?,
-        "status": r.status.as_str(), "created_at": utc(r.created_at),
-    }))
+fn request_json(state: &AppState, r: &FriendRequest) -> Result<FriendRequestView, ApiError> {
+    Ok(FriendRequestView::new(
+        r,
+        person(state, &r.from)?,
+        person(state, &r.to)?,
+    ))
 }
 
 /// `POST /me/friend-code`: a fresh code; the old one no longer finds you.
 pub async fn new_code(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let code = state.accounts.new_friend_code(&auth.user()).await?;
-    Ok(HttpResponse::Ok().json(json!({"friend_code": code})))
+    Ok(HttpResponse::Ok().json(FriendCodeView { friend_code: code }))
 }
 
 /// `POST /friends/requests {friend_code}` → 201.
@@ -57,7 +62,7 @@ pub async fn requests(
     let mut items = Vec::new();
     for r in state.accounts.requests_of(&me)? {
         let mut v = request_json(&state, &r)?;
-        v["direction"] = json!(if r.to == me { "incoming" } else { "outgoing" });
+        v.direction = Some(if r.to == me { "incoming" } else { "outgoing" });
         items.push((r.id.clone(), v));
     }
     Ok(HttpResponse::Ok().json(paged(items, &page)))
@@ -102,7 +107,11 @@ pub async fn list(
     let mut items = Vec::new();
     for f in state.accounts.social(&auth.user())?.friends {
         let name = state.accounts.name_of(&f.user_id)?;
-        let v = json!({"user_id": f.user_id, "name": name, "since": utc(f.since)});
+        let v = FriendView {
+            user_id: f.user_id.to_string(),
+            name,
+            since: utc(f.since),
+        };
         items.push((f.user_id.to_string(), v));
     }
     Ok(HttpResponse::Ok().json(paged(items, &page)))

@@ -3,30 +3,12 @@
 //! book, in memory); one guest's bookings are read from the store.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
 
+use crate::domain::VenueId;
 use crate::domain::guests::{GuestSummary, guest_id};
-use crate::domain::{VenueId, Zone};
-use crate::http::dto;
 use crate::http::extract::{Auth, Page, page_of, query};
+use crate::http::views::{BookingView, GuestSummaryView};
 use crate::http::{ApiError, AppState};
-
-/// A guest as the host sees them.
-pub fn guest_json(g: &GuestSummary, zone: &Zone) -> Value {
-    json!({
-        "id": g.id, "user_id": g.user_id, "name": g.name, "phone": g.phone,
-        "visits": g.visits, "no_shows": g.no_shows, "cancellations": g.cancellations,
-        "last_visit": g.last_visit.map(|t| dto::local(t, zone)), "upcoming": g.upcoming,
-    })
-}
-
-/// The counts alone, as `guest.history` on a day sheet's bookings.
-pub fn history_json(g: &GuestSummary, zone: &Zone) -> Value {
-    json!({
-        "visits": g.visits, "no_shows": g.no_shows, "cancellations": g.cancellations,
-        "last_visit": g.last_visit.map(|t| dto::local(t, zone)), "upcoming": g.upcoming,
-    })
-}
 
 pub async fn list(
     state: web::Data<AppState>,
@@ -53,7 +35,10 @@ pub async fn list(
     let chosen: Vec<&GuestSummary> = rows.by_ref().take(page.limit).collect();
     let next = (chosen.len() == page.limit && rows.next().is_some())
         .then(|| chosen[chosen.len() - 1].id.clone());
-    let items = chosen.iter().map(|g| guest_json(g, &zone)).collect();
+    let items = chosen
+        .iter()
+        .map(|g| GuestSummaryView::new(g, &zone))
+        .collect();
     Ok(HttpResponse::Ok().json(page_of(items, next)))
 }
 
@@ -72,7 +57,7 @@ pub async fn get(
     let zone = state.zones.get(&state.engine, &venue).await?;
     let mut theirs: Vec<_> = history.iter().filter(|b| guest_id(b) == wanted).collect();
     theirs.sort_by(|a, b| b.start.cmp(&a.start).then_with(|| a.id.cmp(&b.id)));
-    let mut body = guest_json(&guest, &zone);
-    body["bookings"] = theirs.iter().map(|b| dto::booking(b, &zone)).collect();
+    let mut body = GuestSummaryView::new(&guest, &zone);
+    body.bookings = Some(theirs.iter().map(|b| BookingView::new(b, &zone)).collect());
     Ok(HttpResponse::Ok().json(body))
 }

@@ -2,16 +2,18 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::actors::messages::Execute;
 use crate::domain::{self, Command, HoldId, Reply, VenueId, VenueSettings};
 use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::idempotency::Once;
+use crate::http::views::{self, HoldView};
 use crate::http::{ApiError, AppState};
 use crate::ids::new_id;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct HoldIn {
     start: String,
     party_size: u32,
@@ -24,7 +26,7 @@ pub struct HoldIn {
 
 fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
     match reply {
-        Reply::Hold(h) => dto::hold(h, &settings.timezone),
+        Reply::Hold(h) => views::to_json(HoldView::new(h, &settings.timezone)),
         _ => serde_json::Value::Null,
     }
 }
@@ -66,7 +68,7 @@ pub async fn place(
     };
     let (settings, reply) = (state.zones.get(&state.engine, &venue).await?, result?);
     match reply {
-        Reply::Hold(h) => Ok(HttpResponse::Created().json(dto::hold(&h, &settings))),
+        Reply::Hold(h) => Ok(HttpResponse::Created().json(HoldView::new(&h, &settings))),
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
 }

@@ -2,13 +2,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::domain::{BookingId, Command, InviteStatus, Reply, Seen, UserId, VenueId};
-use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody, Page, page_of_keyed, query};
+use crate::http::views::{BookingView, InvitationView};
 use crate::http::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct InviteIn {
     user_id: String,
 }
@@ -24,7 +25,7 @@ async fn venue_of(state: &AppState, id: &BookingId) -> Result<VenueId, ApiError>
 fn answered(reply: Reply, created: bool) -> Result<HttpResponse, ApiError> {
     match reply {
         Reply::Invitation(b, user) => {
-            let body = dto::invitation(&b, &user);
+            let body = InvitationView::new(&b, &user);
             Ok(if created {
                 HttpResponse::Created().json(body)
             } else {
@@ -127,8 +128,8 @@ pub async fn pending(
             continue;
         }
         let zone = state.zones.get(&state.engine, &b.venue_id).await?;
-        let mut item = dto::invitation(&b, &me);
-        item["booking"] = dto::booking_seen(&b, &zone, Seen::Invitee);
+        let mut item = InvitationView::new(&b, &me);
+        item.booking = Some(BookingView::seen(&b, &zone, Seen::Invitee));
         items.push((b.id.to_string(), item));
     }
     Ok(HttpResponse::Ok().json(page_of_keyed(items, &page)))

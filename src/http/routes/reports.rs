@@ -2,26 +2,12 @@
 //! or, with `Accept: text/csv`, as CSV.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
 
 use crate::domain::VenueId;
-use crate::domain::reports::{Counts, STATUSES};
 use crate::http::dto;
 use crate::http::extract::{Auth, query};
+use crate::http::views::{CountsView, DayView, PeakView, StatsView};
 use crate::http::{ApiError, AppState};
-
-fn counts_json(c: &Counts) -> Value {
-    let by_status: serde_json::Map<String, Value> = STATUSES
-        .iter()
-        .zip(c.by_status)
-        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
-        .collect();
-    json!({
-        "bookings": c.bookings, "covers": c.covers, "by_status": by_status,
-        "no_show_rate": c.no_show_rate(), "cancellation_rate": c.cancellation_rate(),
-        "occupancy": c.occupancy(),
-    })
-}
 
 /// The CSV header of API v1.1 §12.
 const CSV_HEADER: &str = "date,bookings,covers,pending,confirmed,seated,completed,cancelled,no_show,no_show_rate,cancellation_rate,occupancy";
@@ -75,23 +61,23 @@ pub async fn stats(
             .body(out));
     }
     let zone = &settings.timezone;
-    let days: Vec<Value> = report
+    let days = report
         .days
         .iter()
-        .map(|d| {
-            let mut v = counts_json(&d.counts);
-            v["date"] = json!(d.date.to_string());
-            v["peak"] = match d.peak {
-                Some((start, covers)) => {
-                    json!({"start": dto::local(start, zone), "covers": covers})
-                }
-                None => Value::Null,
-            };
-            v
+        .map(|d| DayView {
+            date: d.date.to_string(),
+            counts: CountsView::new(&d.counts),
+            peak: d.peak.map(|(start, covers)| PeakView {
+                start: dto::local(start, zone),
+                covers: u64::from(covers),
+            }),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "venue_id": venue, "from": from.to_string(), "to": to.to_string(),
-        "days": days, "totals": counts_json(&report.totals),
-    })))
+    Ok(HttpResponse::Ok().json(StatsView {
+        venue_id: venue.to_string(),
+        from: from.to_string(),
+        to: to.to_string(),
+        days,
+        totals: CountsView::new(&report.totals),
+    }))
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::actors::messages::GetVenue;
 use crate::domain::social::{self, ScheduleItem};
@@ -15,10 +15,11 @@ use crate::domain::{
 };
 use crate::http::dto::{self, utc};
 use crate::http::extract::{Auth, JsonBody, query};
+use crate::http::views::{BookingView, FeedView, Page, ScheduleItemView, ScheduleLineView};
 use crate::http::{ApiError, AppState, ical};
 use crate::ids::new_id;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ItemIn {
     title: String,
     start: String,
@@ -26,17 +27,14 @@ pub struct ItemIn {
     note: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ItemPatch {
     title: Option<String>,
     start: Option<String>,
     end: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     note: Patch<String>,
-}
-
-fn item_json(i: &ScheduleItem) -> Value {
-    json!({"id": i.id, "title": i.title, "start": utc(i.start), "end": utc(i.end), "note": i.note, "version": i.version})
 }
 
 /// `POST /me/schedule` → 201.
@@ -67,7 +65,7 @@ pub async fn add(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Created().json(item_json(&item)))
+    Ok(HttpResponse::Created().json(ScheduleItemView::new(&item)))
 }
 
 /// `PATCH /me/schedule/{id}` → 200 (a new `version`).
@@ -109,7 +107,7 @@ pub async fn update(
             Ok(next)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(item_json(&item)))
+    Ok(HttpResponse::Ok().json(ScheduleItemView::new(&item)))
 }
 
 /// `DELETE /me/schedule/{id}` → 204.
@@ -242,20 +240,23 @@ pub async fn list(
     social::check_window(from, to)?;
     let mut items = Vec::new();
     for l in lines(&state, &auth.user(), (from, to), false).await? {
-        let mut v =
-            json!({"kind": l.kind, "start": utc(l.start), "end": utc(l.end), "title": l.title});
+        let mut v = ScheduleLineView {
+            kind: l.kind,
+            start: utc(l.start),
+            end: utc(l.end),
+            title: l.title.clone(),
+            booking: None,
+            item: l.item.as_ref().map(ScheduleItemView::new),
+        };
         if let Some((b, seen)) = &l.booking {
             let zone = state.zones.get(&state.engine, &b.venue_id).await?;
-            v["start"] = json!(dto::local(b.start, &zone));
-            v["end"] = json!(dto::local(b.end, &zone));
-            v["booking"] = dto::booking_seen(b, &zone, *seen);
-        }
-        if let Some(i) = &l.item {
-            v["item"] = item_json(i);
+            v.start = dto::local(b.start, &zone);
+            v.end = dto::local(b.end, &zone);
+            v.booking = Some(BookingView::seen(b, &zone, *seen));
         }
         items.push(v);
     }
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(Page::new(items, None)))
 }
 
 /// The feed's URL for a token: absolute with `BOOKING_PUBLIC_URL`.
@@ -270,7 +271,9 @@ fn feed_url(state: &AppState, token: &str) -> String {
 /// `POST /me/calendar-feed` → 201 `{url}`; again: a new URL, the old one 404.
 pub async fn new_feed(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let token = state.accounts.new_feed(&auth.user()).await?;
-    Ok(HttpResponse::Created().json(json!({"url": feed_url(&state, &token)})))
+    Ok(HttpResponse::Created().json(FeedView {
+        url: feed_url(&state, &token),
+    }))
 }
 
 /// `DELETE /me/calendar-feed` → 204.

@@ -9,6 +9,7 @@ use crate::domain::settings::MAX_PARTY;
 use crate::domain::{BookingStatus, Command, Reply, UserId, VenueId, VenuePatch, VenueSettings};
 use crate::http::dto::{self, VenueIn, VenuePatchIn};
 use crate::http::extract::{Auth, JsonBody, MaybeAuth, Page, page_of, query};
+use crate::http::views::{AvailabilityView, BookingView, History, SlotView, VenueView};
 use crate::http::{ApiError, AppState};
 
 pub async fn create(
@@ -22,7 +23,7 @@ pub async fn create(
     let settings = VenueSettings::try_from(body.value)?;
     existing_users(&state, settings.staff.iter())?;
     let (id, seq) = state.engine.create_venue(settings.clone()).await?;
-    Ok(HttpResponse::Created().json(dto::venue(&id, &settings, seq, true)))
+    Ok(HttpResponse::Created().json(VenueView::new(&id, &settings, seq, true)))
 }
 
 /// Every id of a staff list must name an account (422 naming `staff[i]`).
@@ -46,7 +47,7 @@ pub async fn get(
     let id = VenueId::from(path.as_str());
     let (settings, seq) = state.engine.ask(&id, GetVenue).await?;
     let show = settings.shows_staff_to(auth.caller().as_ref());
-    Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq, show)))
+    Ok(HttpResponse::Ok().json(VenueView::new(&id, &settings, seq, show)))
 }
 
 pub async fn update(
@@ -75,7 +76,7 @@ pub async fn update(
     let (_, seq) = state.engine.ask(&id, GetVenue).await?;
     match reply {
         Reply::Venue(settings) => {
-            Ok(HttpResponse::Ok().json(dto::venue(&id, &settings, seq, true)))
+            Ok(HttpResponse::Ok().json(VenueView::new(&id, &settings, seq, true)))
         }
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
@@ -155,11 +156,15 @@ pub async fn availability(
     };
     let (slots, seq) = state.engine.ask(&id, ask).await??;
     let zone = state.zones.get(&state.engine, &id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "venue_id": id, "date": date.to_string(), "timezone": zone.name(), "party_size": party_size, "seq": seq,
-        "service_id": service_id,
-        "slots": slots.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(AvailabilityView {
+        venue_id: id.to_string(),
+        date: date.to_string(),
+        timezone: zone.name().to_string(),
+        party_size,
+        seq,
+        service_id: service_id.map(|s| s.to_string()),
+        slots: slots.iter().map(|s| SlotView::new(s, &zone)).collect(),
+    }))
 }
 
 /// The required `date` query parameter.
@@ -213,10 +218,10 @@ pub async fn day_sheet(
     let items = chosen
         .iter()
         .map(|b| {
-            let mut item = dto::booking(b, &zone);
+            let mut item = BookingView::new(b, &zone);
             if let Some(g) = guests.get(&guest_id(b)) {
-                item["guest"]["id"] = json!(g.id);
-                item["guest"]["history"] = super::guests::history_json(g, &zone);
+                item.guest.id = Some(g.id.clone());
+                item.guest.history = Some(History::new(g, &zone));
             }
             item
         })

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::actors::messages::{Execute, GetWaitlist};
 use crate::domain::{self, Command, EntryChange, EntryId, Guest, Reply, VenueId, VenueSettings};
@@ -10,10 +11,11 @@ use crate::http::dto;
 use crate::http::extract::{Auth, JsonBody, Page, page_of_keyed, query};
 use crate::http::idempotency::Once;
 use crate::http::routes::bookings::GuestIn;
+use crate::http::views::{self, EntryView};
 use crate::http::{ApiError, AppState};
 use crate::ids::new_id;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct EntryIn {
     date: String,
     party_size: u32,
@@ -27,7 +29,7 @@ pub struct EntryIn {
 
 fn render(reply: &Reply, settings: &VenueSettings) -> serde_json::Value {
     match reply {
-        Reply::Entry(e) => dto::entry(e, &settings.timezone),
+        Reply::Entry(e) => views::to_json(EntryView::new(e, &settings.timezone)),
         _ => serde_json::Value::Null,
     }
 }
@@ -73,7 +75,7 @@ pub async fn join(
     };
     let zone = state.zones.get(&state.engine, &venue).await?;
     match result? {
-        Reply::Entry(e) => Ok(HttpResponse::Created().json(dto::entry(&e, &zone))),
+        Reply::Entry(e) => Ok(HttpResponse::Created().json(EntryView::new(&e, &zone))),
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
 }
@@ -120,7 +122,7 @@ async fn paged(
     let mut items = Vec::with_capacity(entries.len());
     for e in &entries {
         let zone = state.zones.get(&state.engine, &e.entry.venue_id).await?;
-        items.push((e.entry.id.to_string(), dto::entry(e, &zone)));
+        items.push((e.entry.id.to_string(), EntryView::new(e, &zone)));
     }
     Ok(HttpResponse::Ok().json(page_of_keyed(items, &page)))
 }
@@ -165,7 +167,7 @@ pub async fn decline(
         .await?;
     let zone = state.zones.get(&state.engine, &venue).await?;
     match reply {
-        Reply::Entry(e) => Ok(HttpResponse::Ok().json(dto::entry(&e, &zone))),
+        Reply::Entry(e) => Ok(HttpResponse::Ok().json(EntryView::new(&e, &zone))),
         other => Err(ApiError::internal(format!("unexpected reply {other:?}"))),
     }
 }

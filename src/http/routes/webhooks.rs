@@ -7,37 +7,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::actors::messages::GetVenue;
 use crate::domain::webhooks::Webhook;
 use crate::domain::{VenueId, Zone};
 use crate::http::extract::{Auth, JsonBody, Page, page_of, query};
-use crate::http::{ApiError, AppState, dto};
-use crate::outbox::records::Attempt;
+use crate::http::views::{AttemptView, WebhookView};
+use crate::http::{ApiError, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
     url: String,
     events: Vec<String>,
     description: Option<String>,
-}
-
-fn webhook_json(h: &Webhook, zone: &Zone) -> Value {
-    json!({
-        "id": h.id, "venue_id": h.venue_id, "url": h.url, "events": h.events,
-        "description": h.description, "created_at": dto::local(h.created_at, zone),
-    })
-}
-
-fn attempt_json(a: &Attempt, zone: &Zone) -> Value {
-    let status = a.outcome.as_str();
-    json!({
-        "id": a.id, "event": a.event, "seq": a.seq, "attempt": a.attempt,
-        "status_code": a.status_code, "error": a.error, "duration_ms": a.duration_ms,
-        "at": dto::local(a.at, zone), "status": status,
-    })
 }
 
 /// The venue's zone if the caller manages it, else `refused`.
@@ -84,8 +68,8 @@ pub async fn create(
         .outbox
         .create(&venue, b.url, b.events, b.description)
         .await?;
-    let mut out = webhook_json(&hook, &zone);
-    out["secret"] = json!(hook.secret);
+    let mut out = WebhookView::new(&hook, &zone);
+    out.secret = Some(hook.secret.clone());
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -97,12 +81,12 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let venue = VenueId::from(path.as_str());
     let zone = managed(&state, &auth, &venue, staff_only()).await?;
-    let items: Vec<Value> = state
+    let items: Vec<WebhookView> = state
         .outbox
         .endpoints()
         .of_venue(&venue)
         .iter()
-        .map(|h| webhook_json(h, &zone))
+        .map(|h| WebhookView::new(h, &zone))
         .collect();
     Ok(HttpResponse::Ok().json(page_of(items, None)))
 }
@@ -142,7 +126,10 @@ pub async fn deliveries(
     let next = more
         .then(|| rows.last().map(|(k, _)| URL_SAFE_NO_PAD.encode(k)))
         .flatten();
-    let items = rows.iter().map(|(_, a)| attempt_json(a, &zone)).collect();
+    let items = rows
+        .iter()
+        .map(|(_, a)| AttemptView::new(a, &zone))
+        .collect();
     Ok(HttpResponse::Ok().json(page_of(items, next)))
 }
 
@@ -157,7 +144,7 @@ pub async fn retry(
     let (id, delivery) = path.into_inner();
     let (hook, zone) = own_hook(&state, &auth, &id).await?;
     let attempt = state.outbox.retry(&hook.id, &delivery).await?;
-    let mut out = attempt_json(&attempt, &zone);
-    out["status"] = json!("queued");
+    let mut out = AttemptView::new(&attempt, &zone);
+    out.status = "queued";
     Ok(HttpResponse::Accepted().json(out))
 }

@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use jiff::civil::Date;
-use serde_json::json;
 
 use crate::actors::messages::GetAvailability;
 use crate::actors::{Engine, EngineError};
 use crate::domain::{ServiceId, SlotAvailability, VenueId};
-use crate::http::dto;
+use crate::http::views::SlotView;
 use crate::http::ws::hub::{Hub, Sub};
 use crate::http::ws::protocol::Frame;
+use crate::http::ws::schema::ServerFrame;
 use crate::http::zones::Zones;
 
 /// A group: venue, date, party size and service.
@@ -173,11 +173,15 @@ async fn follow(
                 .collect()
         };
         if !changed.is_empty() {
-            let text = json!({
-                "type": "availability", "topic": &*topic, "seq": seq, "date": key.1.to_string(), "party_size": key.2,
-                "service_id": key.3, "slots": changed.iter().map(|s| dto::slot(s, &zone)).collect::<Vec<_>>(),
-            })
-            .to_string();
+            let text = ServerFrame::Availability {
+                topic: &topic,
+                seq,
+                date: key.1.to_string(),
+                party_size: key.2,
+                service_id: key.3.as_ref().map(|s| s.as_str()),
+                slots: changed.iter().map(|s| SlotView::new(s, &zone)).collect(),
+            }
+            .text();
             let frame = Frame {
                 topic: topic.clone(),
                 seq,

@@ -16,6 +16,7 @@ use crate::actors::Engine;
 use crate::domain::{Change, Event, UserId, VenueId, Zone};
 use crate::http::ErrorCode;
 use crate::http::dto;
+use crate::http::views::{BookingView, EntryView, EventData, HoldView, VenueView};
 use crate::http::ws::protocol::{self, Frame, Viewer};
 use crate::http::zones::Zones;
 
@@ -67,23 +68,28 @@ pub struct Hub {
 }
 
 /// The `data` of an event frame.
-pub fn event_data(event: &Event, zone: &Zone) -> Value {
+pub fn event_data(event: &Event, zone: &Zone) -> EventData {
     match &event.change {
         Change::BookingCreated(b)
         | Change::BookingInvited(b)
         | Change::BookingUpdated(b)
         | Change::BookingCancelled(b)
-        | Change::BookingReminded(b) => dto::booking(b, zone),
+        | Change::BookingReminded(b) => EventData::Booking(BookingView::new(b, zone)),
         Change::HoldCreated(h) | Change::HoldReleased(h) | Change::HoldExpired(h) => {
-            dto::hold(h, zone)
+            EventData::Hold(HoldView::new(h, zone))
         }
         // Only staff (and admins) follow a venue's topic.
-        Change::VenueUpdated(s) => dto::venue(&event.venue_id, s, event.seq, true),
+        Change::VenueUpdated(s) => EventData::Venue(Box::new(VenueView::new(
+            &event.venue_id,
+            s,
+            event.seq,
+            true,
+        ))),
         Change::WaitlistJoined(e)
         | Change::WaitlistOffered(e)
         | Change::WaitlistBooked(e)
         | Change::WaitlistMissed(e)
-        | Change::WaitlistLeft(e) => dto::entry(e, zone),
+        | Change::WaitlistLeft(e) => EventData::Entry(EntryView::new(e, zone)),
     }
 }
 
@@ -242,7 +248,11 @@ impl Hub {
         for guest in guests {
             if let Some(mut subs) = self.users.get_mut(&guest.user_id) {
                 let frame = frame.get_or_insert_with(|| {
-                    let data = dto::booking_seen(b, zone, crate::domain::Seen::Invitee);
+                    let data = EventData::Booking(BookingView::seen(
+                        b,
+                        zone,
+                        crate::domain::Seen::Invitee,
+                    ));
                     let text = protocol::event(&topic, event.seq, event.change.name(), &data);
                     Frame {
                         topic: topic.clone(),

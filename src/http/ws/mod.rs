@@ -5,6 +5,7 @@
 mod availability;
 mod hub;
 pub mod protocol;
+pub(crate) mod schema;
 
 use std::collections::HashMap;
 use std::sync::Arc;

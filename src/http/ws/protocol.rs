@@ -4,12 +4,14 @@ use std::sync::Arc;
 
 use crate::http::ErrorCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::domain::{UserId, VenueId};
+use crate::http::views::EventData;
+use crate::http::ws::schema::ServerFrame;
 
 /// What a client may send.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     Subscribe(Subscription),
@@ -25,7 +27,7 @@ pub enum ClientFrame {
 }
 
 /// A `subscribe` frame's fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Subscription {
     pub topic: String,
     /// Availability only.
@@ -100,37 +102,49 @@ impl Viewer {
 }
 
 pub fn subscribed(topic: &str, seq: u64) -> String {
-    json!({"type": "subscribed", "topic": topic, "seq": seq}).to_string()
+    ServerFrame::Subscribed { topic, seq }.text()
 }
 
-pub fn event(topic: &str, seq: u64, name: &str, data: &Value) -> String {
-    json!({"type": "event", "topic": topic, "seq": seq, "event": name, "data": data}).to_string()
+pub fn event(topic: &str, seq: u64, event: &str, data: &EventData) -> String {
+    ServerFrame::Event {
+        topic,
+        seq,
+        event,
+        data,
+    }
+    .text()
 }
 
 pub fn resync(topic: &str) -> String {
-    json!({"type": "resync", "topic": topic}).to_string()
+    ServerFrame::Resync { topic }.text()
 }
 
 pub fn error(code: ErrorCode, message: &str) -> String {
-    json!({"type": "error", "code": code.as_str(), "message": message}).to_string()
+    ServerFrame::Error {
+        code: code.as_str(),
+        message,
+        topic: None,
+    }
+    .text()
 }
 
 /// A topic that ended because the socket's token expired.
 pub fn token_expired(topic: &str) -> String {
-    json!({
-        "type": "error", "code": ErrorCode::TokenExpired.as_str(), "topic": topic,
-        "message": "your access token expired; send an auth frame with a fresh one and subscribe again",
-    })
-    .to_string()
+    ServerFrame::Error {
+        code: ErrorCode::TokenExpired.as_str(),
+        message: "your access token expired; send an auth frame with a fresh one and subscribe again",
+        topic: Some(topic),
+    }
+    .text()
 }
 
 /// The answer to an accepted `auth` frame.
 pub fn authed(expires_at: &str) -> String {
-    json!({"type": "authed", "expires_at": expires_at}).to_string()
+    ServerFrame::Authed { expires_at }.text()
 }
 
 pub fn pong() -> String {
-    json!({"type": "pong"}).to_string()
+    ServerFrame::Pong.text()
 }
 
 #[cfg(test)]
