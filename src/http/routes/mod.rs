@@ -85,7 +85,7 @@ macro_rules! or_default {
 
 macro_rules! api {
     ($( $method:ident $path:literal => $handler:path, $status:literal, $auth:literal, $summary:literal
-        $(, body $req:ty)? $(, answer $resp:ty)? $(, query $query:expr)? $(, media $media:literal)? $(, idempotent = $idempotent:literal)? ; )*) => {
+        $(, body $req:ty)? $(, answer $resp:ty)? $(, page $item:ty)? $(, query $query:expr)? $(, media $media:literal)? $(, idempotent = $idempotent:literal)? ; )*) => {
         /// Registers every route under the API's base path: `HEAD` with
         /// each `GET`, 405 for the methods a path does not serve.
         pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -111,7 +111,7 @@ macro_rules! api {
                 handler: stringify!($handler),
                 tag: tag_of(stringify!($handler)),
                 request: opt_schema!($($req)?),
-                response: opt_schema!($($resp)?),
+                response: or_default!(opt_schema!($($resp)?) $(, Some(openapi::page_of::<$item> as SchemaFn))?),
                 query: or_default!(&[] $(, $query)?),
                 media: or_default!("application/json" $(, $media)?),
                 idempotent: or_default!(false $(, $idempotent)?),
@@ -130,26 +130,26 @@ api! {
     post "/me/wechat" => auth::link_wechat, 200, "bearer", "Link WeChat to the caller's account", body auth::WeChatCode, answer UserView;
     post "/me/friend-code" => friends::new_code, 200, "bearer", "A new friend code (the old one stops working)", answer FriendCodeView;
     post "/friends/requests" => friends::ask, 201, "bearer", "Ask someone to be friends by their friend code", body friends::RequestIn, answer FriendRequestView;
-    get "/friends/requests" => friends::requests, 200, "bearer", "Pending friend requests, incoming and outgoing", answer Page<FriendRequestView>, query params::PAGE;
+    get "/friends/requests" => friends::requests, 200, "bearer", "Pending friend requests, incoming and outgoing", page FriendRequestView, query params::PAGE;
     post "/friends/requests/{id}/accept" => friends::accept, 200, "bearer", "Accept a friend request (the one asked)", answer FriendRequestView;
     post "/friends/requests/{id}/decline" => friends::decline, 200, "bearer", "Decline a friend request (the one asked)", answer FriendRequestView;
-    get "/friends" => friends::list, 200, "bearer", "The caller's friends (query: limit, cursor)", answer Page<FriendView>, query params::PAGE;
+    get "/friends" => friends::list, 200, "bearer", "The caller's friends (query: limit, cursor)", page FriendView, query params::PAGE;
     delete "/friends/{user_id}" => friends::remove, 204, "bearer", "End a friendship (both sides)";
     post "/venues" => venues::create, 201, "bearer", "Create a venue (admin)", body dto::VenueIn, answer VenueView;
-    get "/venues" => discovery::list, 200, "none", "List and find venues (query: q, kind, tag, near=lat,lng, radius_km; paginated)", answer Page<VenueView>, query params::DISCOVERY;
+    get "/venues" => discovery::list, 200, "none", "List and find venues (query: q, kind, tag, near=lat,lng, radius_km; paginated)", page VenueView, query params::DISCOVERY;
     get "/venues/{id}" => venues::get, 200, "none", "A venue", answer VenueView;
     patch "/venues/{id}" => venues::update, 200, "bearer", "Change a venue (admin or venue staff); refused if it strands bookings", body dto::VenuePatchIn, answer VenueView;
     put "/venues/{id}/staff/{user_id}" => venues::add_staff, 204, "bearer", "Add a staff member (admin)";
     delete "/venues/{id}/staff/{user_id}" => venues::remove_staff, 204, "bearer", "Remove a staff member (admin)";
     get "/venues/{id}/availability" => venues::availability, 200, "none", "A day's availability for a party size (query: date, party_size)", answer AvailabilityView, query params::AVAILABILITY;
-    get "/venues/{id}/guests" => guests::list, 200, "bearer", "The venue's guests with their history (staff; query: q, limit, cursor)", answer Page<GuestSummaryView>, query params::GUESTS;
+    get "/venues/{id}/guests" => guests::list, 200, "bearer", "The venue's guests with their history (staff; query: q, limit, cursor)", page GuestSummaryView, query params::GUESTS;
     get "/venues/{id}/guests/{guest_id}" => guests::get, 200, "bearer", "One guest with their bookings at this venue (staff)", answer GuestSummaryView;
     get "/venues/{id}/stats" => reports::stats, 200, "bearer", "Daily figures (staff; query: from, to, at most 366 days; Accept: text/csv for CSV)", answer StatsView, query params::STATS;
-    get "/venues/{id}/bookings" => venues::day_sheet, 200, "bearer", "The day sheet (staff; query: date, status, limit, cursor)", answer Page<BookingView>, query params::DAY_SHEET;
+    get "/venues/{id}/bookings" => venues::day_sheet, 200, "bearer", "The day sheet (staff; query: date, status, limit, cursor)", page BookingView, query params::DAY_SHEET;
     post "/venues/{id}/holds" => holds::place, 201, "bearer", "Hold capacity (honours Idempotency-Key)", body holds::HoldIn, answer HoldView, idempotent = true;
     delete "/holds/{id}" => holds::release, 204, "bearer", "Release a hold (owner or staff)";
     post "/venues/{id}/bookings" => bookings::create, 201, "bearer", "Book a start or convert a hold (honours Idempotency-Key)", body bookings::BookingIn, answer BookingView, idempotent = true;
-    get "/bookings" => bookings::list_own, 200, "bearer", "The caller's bookings (query: status, from, to, limit, cursor)", answer Page<BookingView>, query params::OWN_BOOKINGS;
+    get "/bookings" => bookings::list_own, 200, "bearer", "The caller's bookings (query: status, from, to, limit, cursor)", page BookingView, query params::OWN_BOOKINGS;
     get "/bookings/{id}" => bookings::get, 200, "bearer", "A booking (owner, venue staff, admin)", answer BookingView;
     patch "/bookings/{id}" => bookings::update, 200, "bearer", "Reschedule, resize or annotate a booking atomically", body bookings::BookingPatch, answer BookingView;
     post "/bookings/{id}/cancel" => bookings::cancel, 200, "bearer", "Cancel (owner or staff)", answer BookingView;
@@ -158,8 +158,8 @@ api! {
     post "/bookings/{id}/complete" => bookings::complete, 200, "bearer", "Complete a seated booking (staff)", answer BookingView;
     post "/bookings/{id}/no-show" => bookings::no_show, 200, "bearer", "Mark a confirmed booking as a no-show (staff)", answer BookingView;
     post "/venues/{id}/waitlist" => waitlist::join, 201, "bearer", "Join the waitlist for a window of starts (honours Idempotency-Key)", body waitlist::EntryIn, answer EntryView, idempotent = true;
-    get "/venues/{id}/waitlist" => waitlist::list_venue, 200, "bearer", "A date's waitlist in position order, with guests (staff; query: date, limit, cursor)", answer Page<EntryView>, query params::WAITLIST;
-    get "/waitlist" => waitlist::list_own, 200, "bearer", "The caller's waitlist entries, newest first (query: limit, cursor)", answer Page<EntryView>, query params::PAGE;
+    get "/venues/{id}/waitlist" => waitlist::list_venue, 200, "bearer", "A date's waitlist in position order, with guests (staff; query: date, limit, cursor)", page EntryView, query params::WAITLIST;
+    get "/waitlist" => waitlist::list_own, 200, "bearer", "The caller's waitlist entries, newest first (query: limit, cursor)", page EntryView, query params::PAGE;
     delete "/waitlist/{id}" => waitlist::leave, 204, "bearer", "Leave the waitlist (owner or staff)";
     post "/waitlist/{id}/decline" => waitlist::decline, 200, "bearer", "Decline an offer; it goes to the next in line", answer EntryView;
     post "/bookings/{id}/invitations" => invitations::invite, 201, "bearer", "Invite a friend to the booking (its customer)", body invitations::InviteIn, answer InvitationView;
@@ -169,15 +169,15 @@ api! {
     post "/me/schedule" => schedule::add, 201, "bearer", "Add a personal schedule item", body schedule::ItemIn, answer ScheduleItemView;
     patch "/me/schedule/{id}" => schedule::update, 200, "bearer", "Change a personal schedule item (null clears the note)", body schedule::ItemPatch, answer ScheduleItemView;
     delete "/me/schedule/{id}" => schedule::remove, 204, "bearer", "Remove a personal schedule item";
-    get "/me/schedule" => schedule::list, 200, "bearer", "Bookings, shared bookings and personal items by start (query: from, to)", answer Page<ScheduleLineView>, query params::SCHEDULE;
+    get "/me/schedule" => schedule::list, 200, "bearer", "Bookings, shared bookings and personal items by start (query: from, to)", page ScheduleLineView, query params::SCHEDULE;
     post "/me/calendar-feed" => schedule::new_feed, 201, "bearer", "A secret calendar-feed URL (again: a new one, the old one 404)", answer FeedView;
     delete "/me/calendar-feed" => schedule::revoke_feed, 204, "bearer", "Revoke the calendar feed";
     get "/calendar/{file}" => schedule::feed, 200, "none", "The calendar feed (the URL from POST /me/calendar-feed, ending in .ics)", media "text/calendar";
-    get "/me/invitations" => invitations::pending, 200, "bearer", "The caller's pending invitations", answer Page<InvitationView>, query params::PAGE;
+    get "/me/invitations" => invitations::pending, 200, "bearer", "The caller's pending invitations", page InvitationView, query params::PAGE;
     post "/venues/{id}/webhooks" => webhooks::create, 201, "bearer", "Add a webhook endpoint (staff); the signing secret is shown only in this answer", body webhooks::WebhookIn, answer WebhookView;
-    get "/venues/{id}/webhooks" => webhooks::list, 200, "bearer", "The venue's webhook endpoints, without secrets (staff)", answer Page<WebhookView>;
+    get "/venues/{id}/webhooks" => webhooks::list, 200, "bearer", "The venue's webhook endpoints, without secrets (staff)", page WebhookView;
     delete "/webhooks/{id}" => webhooks::delete, 204, "bearer", "Remove a webhook endpoint, its queue and its log (staff)";
-    get "/webhooks/{id}/deliveries" => webhooks::deliveries, 200, "bearer", "Delivery attempts, newest first (staff; query: limit, cursor)", answer Page<AttemptView>, query params::PAGE;
+    get "/webhooks/{id}/deliveries" => webhooks::deliveries, 200, "bearer", "Delivery attempts, newest first (staff; query: limit, cursor)", page AttemptView, query params::PAGE;
     post "/webhooks/{id}/deliveries/{delivery_id}/retry" => webhooks::retry, 202, "bearer", "Deliver an attempt's event again (staff; 409 while it is still being tried)", answer AttemptView;
     get "/admin/backup" => admin::backup, 200, "bearer", "A consistent backup of the whole store, streamed (admin)", media "application/octet-stream";
     get "/ws" => ws::upgrade, 101, "optional", "Live push over WebSocket (token by header or access_token query)", query params::WS;

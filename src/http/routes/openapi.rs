@@ -14,22 +14,25 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::http::ErrorCode;
 use crate::http::routes::params::Param;
 use crate::http::routes::{ROUTES, RouteDoc};
+use crate::http::views::Page;
 
 /// Component schemas collected while the document is built.
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
 
-/// Adds `T` and what it refers to the components; returns the schema to
-/// put in place: a `$ref` for a named type, the schema itself for a
-/// generic one (`Page<T>`), whose name alone would not tell pages apart.
+/// Adds `T` and what it refers to the components; returns its `$ref`.
 pub fn schema_of<T: ToSchema>(out: &mut Schemas) -> Value {
     T::schemas(out);
     let name: Cow<str> = T::name();
-    let own = serde_json::to_value(T::schema()).unwrap_or_default();
-    if std::any::type_name::<T>().contains('<') {
-        return own;
-    }
     out.push((name.to_string(), T::schema()));
     json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A page of `T`: inline (the generic's name alone would not tell pages
+/// apart), with `T` in the components.
+pub fn page_of<T: ToSchema>(out: &mut Schemas) -> Value {
+    schema_of::<T>(out);
+    <Page<T> as utoipa::ToSchema>::schemas(out);
+    serde_json::to_value(<Page<T> as utoipa::PartialSchema>::schema()).unwrap_or_default()
 }
 
 /// The error codes by status, from the one table (`ErrorCode::ALL`).
