@@ -119,7 +119,7 @@ async fn the_openapi_document_lists_every_path_of_the_contract() {
     for (method, path) in contract {
         let op = &doc["paths"][format!("/api/v1{path}")][method];
         assert!(op.is_object(), "{method} {path} is missing");
-        assert!(op["responses"]["422"].is_object());
+        assert!(op["responses"]["422"]["$ref"].is_string());
     }
 }
 
@@ -200,11 +200,11 @@ async fn every_documented_operation_is_served_and_typed() {
     refs(&doc, &mut all);
     assert!(all.len() > 100);
     for r in all {
-        let name = r.trim_start_matches("#/components/schemas/");
-        assert!(
-            doc["components"]["schemas"][name].is_object(),
-            "{r} does not resolve"
-        );
+        let mut at = &doc;
+        for part in r.trim_start_matches("#/").split('/') {
+            at = &at[part];
+        }
+        assert!(at.is_object(), "{r} does not resolve");
     }
     // The WebSocket frames are in the components.
     for frame in ["ClientFrame", "ServerFrame"] {

@@ -73,7 +73,7 @@ export class BookingClient {
    * One request. A 401 with a session triggers one refresh and one retry.
    * @returns {Promise<any>} the parsed body (null for 204)
    */
-  async request(method, path, { body, auth = true, headers = {}, retried = false } = {}) {
+  async request(method, path, { body, auth = true, headers = {}, raw = false, retried = false } = {}) {
     /** @type {Record<string, string>} */
     const h = { Accept: 'application/json', ...headers };
     if (body !== undefined) h['Content-Type'] = 'application/json';
@@ -86,8 +86,9 @@ export class BookingClient {
     }
     if (response.status === 401 && auth && this.session?.refresh_token && !retried) {
       await this.refreshOnce();
-      return this.request(method, path, { body, auth, headers, retried: true });
+      return this.request(method, path, { body, auth, headers, raw, retried: true });
     }
+    if (raw && response.status < 400) return response.body;
     const parsed = response.body ? JSON.parse(response.body) : null;
     if (response.status >= 400) {
       const e = parsed?.error ?? {};
@@ -215,6 +216,16 @@ export class BookingClient {
    */
   availability(venueId, date, partySize, serviceId) {
     return this.request('GET', `/venues/${encodeURIComponent(venueId)}/availability${query({ date, party_size: partySize, service_id: serviceId })}`, { auth: false });
+  }
+
+  /** The venue's guests with their history (staff). @param {{q?: string} & PageQuery} [q] */
+  guests(venueId, q = {}) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/guests${query(q)}`);
+  }
+
+  /** One guest with their bookings at this venue (staff). */
+  guest(venueId, guestId) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/guests/${encodeURIComponent(guestId)}`);
   }
 
   /** The staff day sheet. @param {{date: string, status?: string} & PageQuery} q */
@@ -432,11 +443,32 @@ export class BookingClient {
     return this.request('DELETE', '/me/calendar-feed');
   }
 
+  /** The calendar feed's text (iCalendar), from the URL `calendarFeed` gave. */
+  calendar(feedUrl) {
+    const path = feedUrl.slice(feedUrl.indexOf('/calendar/'));
+    return this.request('GET', path, { auth: false, raw: true, headers: { Accept: 'text/calendar' } });
+  }
+
   // Reports and webhooks (staff).
 
   /** Daily figures, `from` to `to` inclusive (YYYY-MM-DD, at most 366 days). */
   stats(venueId, from, to) {
     return this.request('GET', `/venues/${encodeURIComponent(venueId)}/stats${query({ from, to })}`);
+  }
+
+  /** The same figures as CSV text (one line per day, API v1.1 §12). */
+  statsCsv(venueId, from, to) {
+    return this.request('GET', `/venues/${encodeURIComponent(venueId)}/stats${query({ from, to })}`, { raw: true, headers: { Accept: 'text/csv' } });
+  }
+
+  /**
+   * The request that streams a backup of the whole store (admin). A backup
+   * is large and binary: give this to a streaming HTTP client (curl, a
+   * Node stream) rather than reading it into memory.
+   * @returns {{method: 'GET', url: string, headers: Record<string, string>}}
+   */
+  backupRequest() {
+    return { method: 'GET', url: `${this.api}/admin/backup`, headers: { Authorization: `Bearer ${this.accessToken}` } };
   }
 
   /**

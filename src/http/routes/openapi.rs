@@ -88,10 +88,10 @@ fn operation(route: &RouteDoc, schemas: &mut Schemas) -> Value {
         }
     };
     responses.insert(route.status.to_string(), ok);
-    for (status, codes) in errors_by_status() {
+    for status in errors_by_status().keys() {
         responses.insert(
             status.to_string(),
-            json!({"description": codes.join(" or "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+            json!({"$ref": format!("#/components/responses/Error{status}")}),
         );
     }
     let mut op = json!({
@@ -137,6 +137,13 @@ pub fn build() -> Value {
         "message": {"type": "string"},
         "details": {"type": "object"}
     }}}}));
+    let errors: Map<String, Value> = errors_by_status()
+        .into_iter()
+        .map(|(status, codes)| {
+            let response = json!({"description": codes.join(" or "), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+            (format!("Error{status}"), response)
+        })
+        .collect();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -149,6 +156,7 @@ pub fn build() -> Value {
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "schemas": components,
+            "responses": errors,
         }
     })
 }
