@@ -10,8 +10,10 @@
 //!   checkpointed into redb or sled in the background. Imports `domain` only.
 //! - [`actors`]: one actix actor per venue (the only writer of its state), the
 //!   registry, the store writer and the event bus. No business rule here.
-//! - [`http`]: actix-web routes, DTOs and the error table. Talks to the
-//!   engine handle (`actors::Engine`) only; never imports `store`.
+//! - [`http`]: actix-web routes, DTOs (request types, typed response views
+//!   with their OpenAPI schemas), the API reference page and the error
+//!   table. Talks to the engine handle (`actors::Engine`) only; never
+//!   imports `store`.
 //! - [`settings`], [`telemetry`], [`startup`]: configuration, logs, and the
 //!   assembly of the whole application from an already-bound listener.
 //! - [`clock`], [`ids`]: where `now` and fresh ids come from; small and

@@ -1,4 +1,5 @@
-//! HTTP: routes, DTOs, extractors and the error table over the engine.
+//! HTTP: routes, DTOs and typed response views, the OpenAPI document and
+//! its reference page, extractors and the error table over the engine.
 
 mod codes;
 mod details;

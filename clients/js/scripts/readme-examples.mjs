@@ -1,5 +1,6 @@
 // Copies the ```ts examples of the two READMEs into .examples/, one module
-// each, after a prelude that declares what the snippets take from their
+// each, and the guide's (docs/guide.md, one walk through) into one module,
+// after a prelude that declares what the snippets take from their
 // surroundings (the mini-program's globals, the page's helpers), so that
 // `tsc` checks them against the SDK's declarations.
 
@@ -17,6 +18,7 @@ declare function Page(page: Record<string, any> & ThisType<any>): void;
 declare const process: { env: Record<string, string | undefined> };
 declare const venueId: string;
 declare function setOffline(offline: boolean): void;
+declare const friendUserId: string;
 declare function reloadDaySheet(): void;
 declare function applyToSheet(event: string, data: unknown): void;
 declare function render(slots: unknown[]): void;
@@ -39,5 +41,8 @@ for (const file of readmes) {
     writeFileSync(join(out, `example-${n}.ts`), `${prelude}${client}\n${body}`);
   }
 }
-if (n === 0) throw new Error('no ```ts examples found in the READMEs');
-console.log(`${n} README examples in .examples/`);
+const guide = readFileSync(join(here, '..', '..', '..', 'docs', 'guide.md'), 'utf8');
+const steps = [...guide.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+writeFileSync(join(out, 'guide.ts'), `${prelude}\n${steps.join('\n')}`);
+if (n === 0 || steps.length === 0) throw new Error('no ```ts examples found in the READMEs and the guide');
+console.log(`${n} README examples and ${steps.length} steps of the guide in .examples/`);
