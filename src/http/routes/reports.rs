@@ -69,7 +69,7 @@ pub async fn stats(
             counts: CountsView::new(&d.counts),
             peak: d.peak.map(|(start, covers)| PeakView {
                 start: dto::local(start, zone),
-                covers: u64::from(covers),
+                covers,
             }),
         })
         .collect();
