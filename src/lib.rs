@@ -7,7 +7,8 @@
 //! - [`store`]: the only code that touches the disk: the `Storage` trait
 //!   (the boundary, in the domain's terms), and `Store`, a write-ahead log
 //!   (the system of record, one append and one sync per group commit)
-//!   checkpointed into redb or sled in the background. Imports `domain` only.
+//!   checkpointed into redb or sled in the background; `NatsStore`, the
+//!   same boundary over a NATS JetStream cluster. Imports `domain` only.
 //! - [`actors`]: one actix actor per venue (the only writer of its state), the
 //!   registry, the store writer and the event bus. No business rule here.
 //! - [`http`]: actix-web routes, DTOs (request types, typed response views

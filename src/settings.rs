@@ -62,6 +62,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
     pub wechat: WeChatSettings,
     pub webhooks: WebhookSettings,
+    pub nats: crate::store::nats::NatsSettings,
 }
 
 /// Webhook deliveries (API v1.1 §7): `BOOKING_WEBHOOKS__*`.
@@ -243,6 +244,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             wechat: WeChatSettings::default(),
             webhooks: WebhookSettings::default(),
+            nats: crate::store::nats::NatsSettings::default(),
         }
     }
 }
@@ -610,5 +612,28 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(s.hold_ttl_seconds, 300, "{file}");
         }
+    }
+
+    #[test]
+    fn the_cluster_is_chosen_and_addressed_by_variables() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let s = Settings::load_from(
+            &dir,
+            vars(&[
+                ("BOOKING_STORE__ENGINE", "nats"),
+                (
+                    "BOOKING_NATS__URL",
+                    "nats://10.0.0.1:4222, nats://10.0.0.2:4222,",
+                ),
+                ("BOOKING_NATS__REPLICAS", "3"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.store.engine, EngineKind::Nats);
+        assert_eq!(
+            s.nats.servers(),
+            ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"]
+        );
+        assert_eq!((s.nats.replicas, s.nats.stream.as_str()), (3, "BOOKING"));
     }
 }

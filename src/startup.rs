@@ -36,6 +36,15 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         settings.check()?;
+        if settings.store.engine == crate::store::EngineKind::Nats {
+            let store = crate::store::NatsStore::open(
+                &settings.nats,
+                &settings.data_dir,
+                settings.store.options(),
+            )
+            .with_context(|| format!("Failed to open the NATS store at {}", settings.nats.url))?;
+            return Self::build_with_store(settings, clock, store).await;
+        }
         let store = Store::open_with(
             settings.store.engine,
             &settings.data_dir,

@@ -122,11 +122,26 @@ impl Engine {
             arbiters.iter().map(|a| a.handle()).collect(),
         ));
         let evict = Arc::downgrade(&registry);
-        let _ = on_failure.set(Box::new(move || {
+        let _ = on_failure.set(Box::new(move |venue| {
             if let Some(registry) = evict.upgrade() {
-                registry.evict_all();
+                match venue {
+                    Some(id) => registry.evict(id),
+                    None => registry.evict_all(),
+                }
             }
         }));
+        {
+            // A cluster's storage publishes every event, other nodes' too;
+            // another node's write makes this node's copy of the venue stale.
+            let (directory, bus) = (directory.clone(), bus.clone());
+            let stale = Arc::downgrade(&registry);
+            store.follow(Box::new(move |event, foreign| {
+                if foreign && let Some(registry) = stale.upgrade() {
+                    registry.evict(&event.venue_id);
+                }
+                crate::actors::writer::publish(&directory, &bus, event);
+            }));
+        }
         registry.set_shared(Arc::new(Shared {
             writer: writer.clone(),
             health: health.clone(),

@@ -97,6 +97,16 @@ impl Registry {
         tracing::warn!("every venue left memory; they reload from the store");
     }
 
+    /// Drops one venue's actor (its memory is stale: its log moved
+    /// without it); the next request reloads it from the store.
+    pub fn evict(&self, id: &VenueId) {
+        if let Some((_, cell)) = self.venues.remove(id)
+            && let Some(addr) = cell.get()
+        {
+            addr.do_send(crate::actors::venue::Leave);
+        }
+    }
+
     /// How many venues are resident.
     pub fn resident(&self) -> usize {
         self.venues.len()

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::actors::EngineError;
 use crate::actors::directory::Directory;
-use crate::domain::Event;
+use crate::domain::{Event, VenueId};
 use crate::store::{Commit, Storage, StoreError};
 
 /// Most commits in one transaction: bounds a transaction's size and the
@@ -59,10 +59,12 @@ impl Health {
 /// freed by a person: a second is quick for them and nothing for the disk.
 pub const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Called when the venues' memory may be ahead of the disk (a sync failed):
-/// the engine drops every resident venue so that the next request reloads
-/// it from what is stored, and nothing refused stays visible.
-pub type OnFailure = Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>;
+/// Called when venues' memory may be ahead of what is stored: with `None`
+/// when a sync failed (every resident venue leaves), with a venue when its
+/// commit was refused because its log moved without it (that venue
+/// leaves). The next request reloads from what is stored, and nothing
+/// refused stays visible.
+pub type OnFailure = Arc<std::sync::OnceLock<Box<dyn Fn(Option<&VenueId>) + Send + Sync>>>;
 
 /// Marks the store failed if the writer task ends other than by `Stop`
 /// (a panic): `/ready` must not stay 200 over a dead writer.
@@ -230,6 +232,10 @@ impl Writer {
             return;
         }
         let (commits, dones): (Vec<Commit>, Vec<_>) = jobs.into_iter().unzip();
+        let venues: Vec<Option<VenueId>> = commits
+            .iter()
+            .map(|c| c.events.first().map(|e| e.venue_id.clone()))
+            .collect();
         let store = self.store.clone();
         metrics::histogram!("store_commit_batch_size").record(commits.len() as f64);
         let count_commits = commits.len() as u64;
@@ -249,15 +255,12 @@ impl Writer {
                     Ordering::Relaxed,
                 );
                 for event in committed.events {
-                    count(&event);
-                    self.directory.observe(&event);
-                    // No subscriber is not an error.
-                    let _ = self.bus.send(event);
+                    publish(&self.directory, &self.bus, event);
                 }
-                if !committed.refused.is_empty() {
-                    // A venue's memory is ahead of a log that moved without
-                    // it: it reloads from what is stored.
-                    self.evict();
+                for venue in committed.refused.iter().filter_map(|&i| venues[i].as_ref()) {
+                    // The venue's memory is ahead of a log that moved
+                    // without it: it reloads from what is stored.
+                    self.evict(Some(venue));
                 }
                 for (i, done) in dones.into_iter().enumerate() {
                     let answer = if committed.refused.contains(&i) {
@@ -274,7 +277,7 @@ impl Writer {
                 self.health.fail();
                 // Before anyone hears "refused": the venues that applied
                 // these changes in memory leave it.
-                self.evict();
+                self.evict(None);
                 for done in dones {
                     let _ = done.send(Err(EngineError::Unavailable));
                 }
@@ -282,11 +285,20 @@ impl Writer {
         }
     }
 
-    fn evict(&self) {
+    fn evict(&self, venue: Option<&VenueId>) {
         if let Some(evict) = self.on_failure.get() {
-            evict();
+            evict(venue);
         }
     }
+}
+
+/// Makes a durable event known: counted, in the directory of venues, and
+/// on the bus (no subscriber is not an error). Storage that publishes
+/// itself (a cluster) comes here through its sink instead of the writer.
+pub fn publish(directory: &Directory, bus: &EventBus, event: Arc<Event>) {
+    count(&event);
+    directory.observe(&event);
+    let _ = bus.send(event);
 }
 
 /// Business counters, from durable events only.

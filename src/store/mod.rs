@@ -21,6 +21,7 @@ pub mod keys;
 mod local;
 mod log;
 mod materialize;
+pub mod nats;
 mod redb_engine;
 mod sled_engine;
 mod storage;
@@ -35,9 +36,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use engine::{KvEngine, KvRead, Op, Table};
+pub use nats::NatsStore;
 pub use redb_engine::RedbEngine;
 pub use sled_engine::SledEngine;
-pub use storage::Storage;
+pub use storage::{EventSink, Storage};
 
 use crate::domain::{Booking, Event, Hold, Venue, VenueId, VenueSettings};
 use checkpoint::{Job, Progress};
@@ -62,6 +64,9 @@ pub enum EngineKind {
     Redb,
     /// `sync_file_range` on checkpoint: survives a killed process only.
     Sled,
+    /// A NATS JetStream cluster (`nats` settings); the node keeps a redb
+    /// mirror of it in its data directory.
+    Nats,
 }
 
 /// One venue's share of a group commit, plus any auxiliary writes that must
@@ -276,7 +281,7 @@ pub struct Store {
     last_seqs: Mutex<HashMap<VenueId, u64>>,
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).unwrap() // unwrap: postcard serializes every type of ours; it fails only on unsupported serde features (which tests would show at once).
 }
 
@@ -318,7 +323,7 @@ impl Store {
     /// Where an engine keeps its files inside a data directory.
     pub fn engine_path(kind: EngineKind, data_dir: &Path) -> PathBuf {
         match kind {
-            EngineKind::Redb => data_dir.join("booking.redb"),
+            EngineKind::Redb | EngineKind::Nats => data_dir.join("booking.redb"),
             EngineKind::Sled => data_dir.join("sled"),
         }
     }
@@ -342,7 +347,7 @@ impl Store {
         }
         let path = Self::engine_path(kind, data_dir);
         let kv: Box<dyn KvEngine> = match kind {
-            EngineKind::Redb => Box::new(RedbEngine::open(&path)?),
+            EngineKind::Redb | EngineKind::Nats => Box::new(RedbEngine::open(&path)?),
             EngineKind::Sled => Box::new(SledEngine::open(&path)?),
         };
         files::private_tree(&path)?;

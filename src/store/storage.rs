@@ -10,12 +10,19 @@
 //!   writer of a venue.
 //! - A read sees every append acknowledged before it began.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use crate::domain::{
     Booking, BookingFilter, BookingId, Event, UserId, Venue, VenueId, VenueSettings,
 };
 use crate::store::{AuxEntry, Commit, Committed, StoreError, StoredVenue};
+
+/// Where storage that publishes events itself hands each one, in order:
+/// the event, and whether another node wrote it (this node's copy of that
+/// venue is then stale).
+pub type EventSink = Box<dyn Fn(Arc<Event>, bool) + Send + Sync>;
 
 /// Durable storage for venues, their events and the auxiliary records
 /// (accounts, refresh tokens, idempotency responses).
@@ -26,6 +33,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores a group of venue changes durably, in order; see the module
     /// for what is refused.
     fn append(&self, batch: Vec<Commit>) -> Result<Committed, StoreError>;
+
+    /// Storage that learns of writes it did not make (a cluster's other
+    /// nodes) hands every event to `sink` as it lands, its own included;
+    /// its `append` then returns no events, so that none is published
+    /// twice. Single-node storage ignores it: the writer publishes.
+    fn follow(&self, _sink: EventSink) {}
 
     /// A small durable write: does storage take writes again (after a
     /// failed one)?

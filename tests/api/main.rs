@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod backup;
 mod bookings;
+mod cluster;
 mod discovery;
 mod engine;
 mod floor;

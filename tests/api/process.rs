@@ -41,7 +41,7 @@ pub(crate) async fn start(dir: &Path, args: &[&str]) -> Process {
 }
 
 /// As `start`, with more environment variables (later ones win).
-async fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
+pub(crate) async fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
     launch(dir, args, env, None).await
 }
 
@@ -87,13 +87,21 @@ async fn launch(
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if std::env::var_os("TEST_SERVER_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().unwrap();
     let (tx, lines) = mpsc::channel();
+    let echo = std::env::var_os("TEST_SERVER_LOG").is_some();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if echo {
+                eprintln!("[{port}] {line}");
+            }
             let _ = tx.send(line);
         }
     });
@@ -115,7 +123,7 @@ async fn launch(
     Process { child, base, lines }
 }
 
-async fn call(
+pub(crate) async fn call(
     method: reqwest::Method,
     url: String,
     token: Option<&str>,
@@ -139,7 +147,7 @@ async fn call(
 }
 
 /// Logs in as the configured admin; returns the access token.
-async fn admin_token(api: &str) -> String {
+pub(crate) async fn admin_token(api: &str) -> String {
     let login = call(
         reqwest::Method::POST,
         format!("{api}/auth/login"),
@@ -155,7 +163,7 @@ async fn admin_token(api: &str) -> String {
 }
 
 /// Creates the demo restaurant with these resources; returns its id.
-async fn create_venue(api: &str, admin: &str, resources: serde_json::Value) -> String {
+pub(crate) async fn create_venue(api: &str, admin: &str, resources: serde_json::Value) -> String {
     let venue = call(
         reqwest::Method::POST,
         format!("{api}/venues"),

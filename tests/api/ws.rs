@@ -17,7 +17,12 @@ type Socket =
 pub(crate) struct Ws(Socket);
 
 pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Ws {
-    let url = format!("{}/ws", app.address.replacen("http", "ws", 1));
+    connect_to(&app.address, token).await
+}
+
+/// A socket to the server whose API root is `api` (`http://…/api/v1`).
+pub(crate) async fn connect_to(api: &str, token: Option<&str>) -> Ws {
+    let url = format!("{}/ws", api.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
     if let Some(t) = token {
         request

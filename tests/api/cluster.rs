@@ -1,0 +1,321 @@
+//! Many nodes on NATS JetStream: three real nats-servers clustered on
+//! loopback, three real engine nodes (the binary) over them, real HTTP and
+//! WebSocket clients talking to any node.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{body, evening_text};
+use crate::process::{Process, admin_token, call, create_venue, start_with};
+use crate::ws::connect_to;
+
+/// A JWT secret every node shares, so a token from one is good on all.
+const SECRET: &str = "cluster-test-secret-0123456789abcdef-0123456789";
+
+/// Where Debian puts `nats-server`; installed from Debian when missing
+/// (`cargo test` needs nothing set up by hand; `.ci/run` installs it too).
+fn nats_server() -> PathBuf {
+    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let find = || {
+                ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+                    .into_iter()
+                    .map(PathBuf::from)
+                    .find(|p| p.exists())
+            };
+            if let Some(path) = find() {
+                return path;
+            }
+            let install = |args: &[&str]| {
+                Command::new("apt-get")
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            if !install(&["install", "-y", "-q", "nats-server"]) {
+                install(&["update", "-q"]);
+                install(&["install", "-y", "-q", "nats-server"]);
+            }
+            find().expect("nats-server is installed (apt-get install nats-server)")
+        })
+        .clone()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Three nats-servers in one JetStream cluster.
+pub(crate) struct Nats {
+    servers: Vec<Child>,
+    pub urls: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        for s in &mut self.servers {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+    }
+}
+
+impl Nats {
+    pub(crate) fn start(n: usize) -> Self {
+        let binary = nats_server();
+        let dir = tempfile::tempdir().unwrap();
+        let clients: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let routes: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let route_list = routes
+            .iter()
+            .map(|p| format!("nats-route://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let servers = (0..n)
+            .map(|i| {
+                let store = dir.path().join(format!("n{i}"));
+                let config = format!(
+                    "server_name: n{i}\nlisten: 127.0.0.1:{}\n\
+                     jetstream {{ store_dir: \"{}\" }}\n\
+                     cluster {{ name: booking, listen: 127.0.0.1:{}, routes: [{route_list}] }}\n",
+                    clients[i],
+                    store.display(),
+                    routes[i]
+                );
+                let file = dir.path().join(format!("n{i}.conf"));
+                std::fs::write(&file, config).unwrap();
+                Command::new(&binary)
+                    .arg("-c")
+                    .arg(&file)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("nats-server starts")
+            })
+            .collect();
+        let urls = clients
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect();
+        Self {
+            servers,
+            urls,
+            _dir: dir,
+        }
+    }
+}
+
+/// An engine node over the cluster, talking first to NATS server `first`.
+pub(crate) async fn node(dir: &Path, nats: &Nats, first: usize) -> Process {
+    let mut urls = nats.urls.clone();
+    urls.rotate_left(first);
+    let url = urls.join(",");
+    start_with(
+        dir,
+        &[],
+        &[
+            ("BOOKING_STORE__ENGINE", "nats"),
+            ("BOOKING_NATS__URL", url.as_str()),
+            ("BOOKING_NATS__REPLICAS", "3"),
+            ("BOOKING_JWT_SECRET", SECRET),
+        ],
+    )
+    .await
+}
+
+/// Three servers and three nodes (started one after the other: the first
+/// creates the stream and the admin, the others find them).
+pub(crate) struct Cluster {
+    pub nodes: Vec<Process>,
+    _nats: Nats,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl Cluster {
+    pub(crate) async fn start() -> Self {
+        let nats = Nats::start(3);
+        let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        let mut nodes = Vec::new();
+        for (i, dir) in dirs.iter().enumerate() {
+            nodes.push(node(dir.path(), &nats, i).await);
+        }
+        Self {
+            nodes,
+            _nats: nats,
+            _dirs: dirs,
+        }
+    }
+
+    pub(crate) fn api(&self, i: usize) -> String {
+        format!("{}/api/v1", self.nodes[i].base)
+    }
+}
+
+async fn register(api: &str, email: &str) -> String {
+    let r = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/register"),
+        None,
+        Some(json!({"email": email, "password": "password-123"})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201, "register {email} on {api}");
+    body(r).await["access_token"].as_str().unwrap().to_string()
+}
+
+async fn book(api: &str, token: &str, venue: &str, start: &str) -> reqwest::Response {
+    call(
+        reqwest::Method::POST,
+        format!("{api}/venues/{venue}/bookings"),
+        Some(token),
+        Some(json!({"start": start, "party_size": 2})),
+        None,
+    )
+    .await
+}
+
+async fn get(api: &str, token: &str, path: &str) -> (u16, Value) {
+    let r = call(
+        reqwest::Method::GET,
+        format!("{api}{path}"),
+        Some(token),
+        None,
+        None,
+    )
+    .await;
+    (r.status().as_u16(), body(r).await)
+}
+
+fn tables(n: usize) -> Value {
+    (1..=n)
+        .map(|i| json!({"id": format!("t{i}"), "name": format!("T{i}"), "capacity": 4, "mode": "exclusive"}))
+        .collect()
+}
+
+#[actix_rt::test]
+async fn a_booking_through_one_node_is_read_and_pushed_on_the_others_and_any_node_may_write_next() {
+    let cluster = Cluster::start().await;
+    let (one, two, three) = (cluster.api(0), cluster.api(1), cluster.api(2));
+    let admin = admin_token(&one).await;
+    let venue = create_venue(&one, &admin, tables(3)).await;
+    // An account made on one node signs in on another.
+    register(&two, "ann@example.com").await;
+    let login = call(
+        reqwest::Method::POST,
+        format!("{three}/auth/login"),
+        None,
+        Some(json!({"email": "ann@example.com", "password": "password-123"})),
+        None,
+    )
+    .await;
+    assert_eq!(login.status().as_u16(), 200);
+    let ann = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut staff = connect_to(&three, Some(&admin)).await;
+    let subscribed = staff
+        .subscribe(json!({"type": "subscribe", "topic": format!("venue:{venue}:bookings")}))
+        .await;
+    let seq = subscribed["seq"].as_u64().unwrap();
+
+    let r = book(&one, &ann, &venue, &evening_text(2)).await;
+    assert_eq!(r.status().as_u16(), 201);
+    let booked = body(r).await;
+    let event = staff.next().await;
+    assert_eq!(
+        (event["event"].as_str(), event["seq"].as_u64()),
+        (Some("booking.created"), Some(seq + 1)),
+        "{event}"
+    );
+    assert_eq!(event["data"], booked, "pushed on node 3 as node 1 answered");
+    let id = booked["id"].as_str().unwrap();
+    for api in [&two, &three] {
+        let (status, seen) = get(api, &ann, &format!("/bookings/{id}")).await;
+        assert_eq!((status, &seen), (200, &booked), "read on {api}");
+    }
+
+    // Node 2 writes the venue next, then node 1 again: each finds the
+    // other's write (no stale copy answers), and seq counts on with no gap.
+    for (i, api) in [&two, &one].into_iter().enumerate() {
+        let r = book(api, &ann, &venue, &evening_text(3 + i as i64)).await;
+        assert_eq!(r.status().as_u16(), 201, "booked through {api}");
+        let event = staff.next().await;
+        assert_eq!(event["seq"].as_u64(), Some(seq + 2 + i as u64), "{event}");
+    }
+    let (status, mine) = get(&three, &ann, "/bookings").await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 3, "{mine}");
+}
+
+#[actix_rt::test]
+async fn sixty_racers_over_three_nodes_for_one_table_get_exactly_one_201() {
+    let cluster = Cluster::start().await;
+    let apis: Vec<String> = (0..3).map(|i| cluster.api(i)).collect();
+    let admin = admin_token(&apis[0]).await;
+    let venue = create_venue(&apis[0], &admin, tables(1)).await;
+    let mut tokens = Vec::new();
+    for i in 0..6 {
+        tokens.push(register(&apis[i % 3], &format!("racer{i}@example.com")).await);
+    }
+    // Every node has the venue in memory before the race.
+    for api in &apis {
+        let r = call(
+            reqwest::Method::GET,
+            format!("{api}/venues/{venue}"),
+            None,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let start = evening_text(2);
+    let racers = (0..60).map(|i| book(&apis[i % 3], &tokens[i % 6], &venue, &start));
+    let answers = join_all(racers).await;
+    let mut statuses = Vec::new();
+    let mut won = Vec::new();
+    for r in answers {
+        let status = r.status().as_u16();
+        statuses.push(status);
+        if status == 201 {
+            won.push(body(r).await);
+        } else if status >= 500 {
+            eprintln!("{status}: {}", body(r).await);
+        }
+    }
+    assert_eq!(won.len(), 1, "one table, one booking: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [201, 409, 503].contains(s)),
+        "losers are told the table is taken, or to try again: {statuses:?}"
+    );
+    // Every node agrees: the one booking, nothing else, and the table stays taken.
+    let id = won[0]["id"].as_str().unwrap();
+    for (i, api) in apis.iter().enumerate() {
+        let (status, seen) = get(api, &admin, &format!("/bookings/{id}")).await;
+        assert_eq!((status, &seen), (200, &won[0]), "node {i}");
+        let r = book(api, &tokens[0], &venue, &start).await;
+        assert_eq!(r.status().as_u16(), 409, "node {i} sees the table taken");
+    }
+    let date = &start[..10];
+    let (status, sheet) = get(
+        &apis[2],
+        &admin,
+        &format!("/venues/{venue}/bookings?date={date}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{sheet}");
+    assert_eq!(sheet["items"].as_array().unwrap().len(), 1, "{sheet}");
+}
