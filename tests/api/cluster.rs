@@ -9,7 +9,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use crate::helpers::{body, evening_text};
-use crate::process::{Process, admin_token, call, create_venue, start_with};
+use crate::process::{Process, admin_token, call, create_venue, free_port, start_with};
 use crate::ws::connect_to;
 
 /// A JWT secret every node shares, so a token from one is good on all.
@@ -44,14 +44,6 @@ fn nats_server() -> PathBuf {
             find().expect("nats-server is installed (apt-get install nats-server)")
         })
         .clone()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Three nats-servers in one JetStream cluster.
