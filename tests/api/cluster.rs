@@ -311,3 +311,169 @@ async fn sixty_racers_over_three_nodes_for_one_table_get_exactly_one_201() {
     assert_eq!(status, 200, "{sheet}");
     assert_eq!(sheet["items"].as_array().unwrap().len(), 1, "{sheet}");
 }
+
+impl Nats {
+    /// SIGKILL one server: no goodbye to its peers or clients.
+    fn kill(&mut self, i: usize) {
+        let _ = self.servers[i].kill();
+        let _ = self.servers[i].wait();
+    }
+}
+
+/// A booking attempt that may meet a dead node: its status, or none if
+/// the connection failed, and the booking if it was acknowledged.
+async fn try_book(api: &str, token: &str, venue: &str, start: &str) -> Option<(u16, Value)> {
+    let client = booking_engine::tls::client()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{api}/venues/{venue}/bookings"))
+        .bearer_auth(token)
+        .json(&json!({"start": start, "party_size": 2}))
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// Every acknowledged booking is there, as acknowledged, through `api`;
+/// and no two of them hold one table at one start.
+async fn all_there(api: &str, token: &str, acked: &[Value]) {
+    let mut taken = std::collections::HashSet::new();
+    for booked in acked {
+        let id = booked["id"].as_str().unwrap();
+        let (status, seen) = get(api, token, &format!("/bookings/{id}")).await;
+        assert_eq!(
+            (status, &seen),
+            (200, booked),
+            "acknowledged {id}, read on {api}"
+        );
+        let key = (
+            booked["start"].to_string(),
+            booked["resource_id"].to_string(),
+        );
+        assert!(taken.insert(key), "two bookings hold one table: {booked}");
+    }
+}
+
+/// Books until one is acknowledged or `within` passes (a cluster may be
+/// electing a new leader for a moment).
+async fn book_within(api: &str, token: &str, venue: &str, start: &str, within: u64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(within);
+    loop {
+        match try_book(api, token, venue, start).await {
+            Some((201, booked)) => return booked,
+            other => assert!(
+                std::time::Instant::now() < deadline,
+                "no booking through {api} within {within}s: {other:?}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn kill_9_of_a_node_under_load_loses_no_acknowledged_booking_and_another_serves_the_venue() {
+    let mut cluster = Cluster::start().await;
+    let (one, two) = (cluster.api(0), cluster.api(1));
+    let admin = admin_token(&one).await;
+    let venue = create_venue(&one, &admin, tables(60)).await;
+    let ann = register(&one, "ann@example.com").await;
+    let start = evening_text(2);
+    let load: Vec<_> = (0..40)
+        .map(|_| {
+            let (api, token, venue, start) =
+                (one.clone(), ann.clone(), venue.clone(), start.clone());
+            actix_rt::spawn(async move { try_book(&api, &token, &venue, &start).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    cluster.nodes[0].child.kill().unwrap();
+    cluster.nodes[0].child.wait().unwrap();
+    let mut acked = Vec::new();
+    for task in load {
+        if let Some((201, booked)) = task.await.unwrap() {
+            acked.push(booked);
+        }
+    }
+    // The venue is served by another node at once, and everything node 1
+    // acknowledged before it died is there.
+    acked.push(book_within(&two, &ann, &venue, &start, 10).await);
+    for api in [cluster.api(1), cluster.api(2)] {
+        all_there(&api, &admin, &acked).await;
+    }
+}
+
+#[actix_rt::test]
+async fn kill_9_of_one_of_three_nats_servers_and_bookings_go_on_through_every_node() {
+    let mut cluster = Cluster::start().await;
+    let apis: Vec<String> = (0..3).map(|i| cluster.api(i)).collect();
+    let admin = admin_token(&apis[0]).await;
+    let venue = create_venue(&apis[0], &admin, tables(10)).await;
+    let ann = register(&apis[1], "ann@example.com").await;
+    let start = evening_text(2);
+    let mut acked = vec![book_within(&apis[0], &ann, &venue, &start, 5).await];
+    // Node 1 talks to server 0 first: it must move to another.
+    cluster._nats.kill(0);
+    for _ in 0..2 {
+        for api in &apis {
+            acked.push(book_within(api, &ann, &venue, &start, 30).await);
+        }
+    }
+    for api in &apis {
+        all_there(api, &admin, &acked).await;
+    }
+}
+
+#[actix_rt::test]
+async fn a_stopped_node_woken_after_another_took_the_table_gets_no_false_201() {
+    let cluster = Cluster::start().await;
+    let (one, two) = (cluster.api(0), cluster.api(1));
+    let admin = admin_token(&one).await;
+    let venue = create_venue(&one, &admin, tables(1)).await;
+    let ann = register(&one, "ann@example.com").await;
+    let bob = register(&two, "bob@example.com").await;
+    let start = evening_text(2);
+    // Node 1 has the venue in memory, then freezes with requests in flight.
+    let (status, _) = get(&one, &admin, &format!("/venues/{venue}")).await;
+    assert_eq!(status, 200);
+    let pid = cluster.nodes[0].child.id() as i32;
+    // SAFETY: signals to a child process of ours.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let frozen: Vec<_> = (0..5)
+        .map(|_| {
+            let (api, token, venue, start) =
+                (one.clone(), ann.clone(), venue.clone(), start.clone());
+            actix_rt::spawn(async move { try_book(&api, &token, &venue, &start).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Meanwhile node 2 takes the one table.
+    let won = book_within(&two, &bob, &venue, &start, 5).await;
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    for task in frozen {
+        let answer = task.await.unwrap();
+        let status = answer.as_ref().map(|(s, _)| *s);
+        assert!(
+            matches!(status, Some(409) | Some(503)),
+            "the woken node must not acknowledge the taken table: {answer:?}"
+        );
+    }
+    for api in [&one, &two, &cluster.api(2)] {
+        all_there(api, &admin, std::slice::from_ref(&won)).await;
+        let date = &start[..10];
+        let (_, sheet) = get(
+            api,
+            &admin,
+            &format!("/venues/{venue}/bookings?date={date}"),
+        )
+        .await;
+        assert_eq!(
+            sheet["items"].as_array().unwrap().len(),
+            1,
+            "{api}: {sheet}"
+        );
+    }
+}

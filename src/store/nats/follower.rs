@@ -14,6 +14,10 @@ use super::{APPLIED_KEY, Applied, MIRROR_SPACE, NODE_HEADER, position, position_
 use crate::domain::VenueId;
 use crate::store::{AuxOp, Commit, EventSink, Storage, Store};
 
+/// How long the follower waits for a message before it checks that the
+/// stream has not moved on without it.
+const QUIET: Duration = Duration::from_secs(2);
+
 /// Most messages applied to the mirror in one local write.
 const ROUND: usize = 1024;
 
@@ -104,8 +108,22 @@ async fn follow(f: &Follower, from: u64) -> Result<u64, Fatal> {
     };
     let mut last = from;
     loop {
-        let Some(first) = messages.next().await else {
-            return Ok(last);
+        let first = match tokio::time::timeout(QUIET, messages.next()).await {
+            Ok(Some(first)) => first,
+            Ok(None) => return Ok(last),
+            Err(_) => {
+                // Quiet, or stuck: a consumer whose server died can wait
+                // a long time before it notices. If the stream has moved
+                // past the mirror, follow again from where it is.
+                if behind(f, last).await {
+                    tracing::warn!(
+                        applied = last,
+                        "NATS: the stream moved on without this follower; following again"
+                    );
+                    return Ok(last);
+                }
+                continue;
+            }
         };
         let mut round = Vec::new();
         let mut next = Some(first);
@@ -126,6 +144,13 @@ async fn follow(f: &Follower, from: u64) -> Result<u64, Fatal> {
         }
         last = apply(f, round).await?;
     }
+}
+
+/// Whether the stream holds messages after `applied` (false if it cannot
+/// be asked: the consumer may be fine, only the question failed).
+async fn behind(f: &Follower, applied: u64) -> bool {
+    let asked = tokio::time::timeout(QUIET, f.js.get_stream(&f.stream)).await;
+    matches!(asked, Ok(Ok(s)) if s.cached_info().state.last_sequence > applied)
 }
 
 fn decode(message: &jetstream::Message, node: &str) -> Result<Received, Fatal> {
