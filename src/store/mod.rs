@@ -53,6 +53,10 @@ pub enum StoreError {
     Engine(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// Storage elsewhere (a cluster) did not answer in time: try again
+    /// (503), not a fault of the request or of the data (500).
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// Which embedded engine to use.

@@ -91,7 +91,7 @@ impl Applied {
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return Err(StoreError::Engine(format!(
+                return Err(StoreError::Unreachable(format!(
                     "the local mirror is at stream sequence {} and did not reach {target} in {}s",
                     *seq,
                     CATCH_UP.as_secs()
@@ -259,8 +259,10 @@ impl NatsStore {
             let info = tokio::time::timeout(CATCH_UP, js.get_stream(name)).await;
             match info {
                 Ok(Ok(stream)) => Ok(stream.cached_info().state.last_sequence),
-                Ok(Err(e)) => Err(StoreError::Engine(format!("NATS: stream info: {e}"))),
-                Err(_) => Err(StoreError::Engine("NATS: stream info timed out".into())),
+                Ok(Err(e)) => Err(StoreError::Unreachable(format!("NATS: stream info: {e}"))),
+                Err(_) => Err(StoreError::Unreachable(
+                    "NATS: stream info timed out".into(),
+                )),
             }
         })
     }
