@@ -178,7 +178,7 @@ pub enum AccountError {
     #[error("the refresh token is not valid")]
     BadRefreshToken,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// Every password-hashing slot stayed busy for the whole wait: 503
     /// with `Retry-After`.
     #[error("too many logins at once; retry in a moment")]
@@ -194,6 +194,16 @@ pub enum AccountError {
     /// Too many attempts; retry after this many seconds: 429.
     #[error("too many attempts; slow down")]
     RateLimited(u64),
+}
+
+impl From<StoreError> for AccountError {
+    /// Storage that did not answer in time (a cluster) is "try again".
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unreachable(_) => AccountError::Unavailable,
+            other => AccountError::Store(other),
+        }
+    }
 }
 
 /// The account service.

@@ -18,5 +18,19 @@ pub enum EngineError {
     Unavailable,
     /// Reading the store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for EngineError {
+    /// Storage that did not answer in time (a cluster) is "try again"
+    /// (503), not a fault (500).
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unreachable(why) => {
+                tracing::warn!(error = %why, "storage did not answer");
+                EngineError::Unavailable
+            }
+            other => EngineError::Store(other),
+        }
+    }
 }

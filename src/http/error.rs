@@ -164,7 +164,6 @@ impl From<crate::accounts::AccountError> for ApiError {
             A::WeChat(w) => w.into(),
             A::Invalid { field, reason } => Self::invalid(field, reason),
             A::BadCredentials | A::BadRefreshToken => Self::unauthorized(e.to_string()),
-            A::Store(crate::store::StoreError::Unreachable(_)) => EngineError::Unavailable.into(),
             A::Store(cause) => Self::internal(cause),
             A::Unavailable => EngineError::Unavailable.into(),
             A::Busy => {
@@ -216,10 +215,6 @@ impl From<EngineError> for ApiError {
                 ErrorCode::Unavailable,
                 "the service is not accepting writes right now",
             ),
-            EngineError::Store(crate::store::StoreError::Unreachable(why)) => {
-                tracing::warn!(error = %why, "storage did not answer");
-                EngineError::Unavailable.into()
-            }
             EngineError::Store(cause) => Self::internal(cause),
         }
     }

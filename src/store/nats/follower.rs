@@ -10,7 +10,9 @@ use futures::{FutureExt, StreamExt};
 
 use std::collections::HashMap;
 
-use super::{APPLIED_KEY, Applied, MIRROR_SPACE, NODE_HEADER, position, position_bytes, venue_key};
+use super::{
+    APPLIED_KEY, Applied, MIRROR_SPACE, NODE_HEADER, lock, position, position_bytes, venue_key,
+};
 use crate::domain::VenueId;
 use crate::store::{AuxOp, Commit, EventSink, Storage, Store};
 
@@ -58,14 +60,14 @@ pub(super) async fn run(follower: Follower) {
             Ok(_) => {}
             Err(Fatal(why)) => {
                 tracing::error!(error = %why, "the mirror cannot apply the stream; refusing writes");
-                *follower.applied.failed.lock().unwrap() = Some(why);
+                *lock(&follower.applied.failed) = Some(why);
                 follower.applied.moved.notify_all();
                 return;
             }
         }
         // The consumer ended (a server went away): start one again.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        from = *follower.applied.seq.lock().unwrap();
+        from = *lock(&follower.applied.seq);
     }
 }
 
@@ -133,7 +135,7 @@ async fn follow(f: &Follower, from: u64) -> Result<u64, Fatal> {
                 Err(e) => {
                     tracing::warn!(error = %e, "NATS: the stream consumer failed; following again");
                     apply(f, round).await?;
-                    return Ok(*f.applied.seq.lock().unwrap());
+                    return Ok(*lock(&f.applied.seq));
                 }
             }
             next = if round.len() < ROUND {
@@ -176,7 +178,7 @@ fn decode(message: &jetstream::Message, node: &str) -> Result<Received, Fatal> {
 /// mirror's new position), then publishes their events and moves `applied`.
 async fn apply(f: &Follower, round: Vec<Received>) -> Result<u64, Fatal> {
     let Some(last) = round.last().map(|r| r.stream_seq) else {
-        return Ok(*f.applied.seq.lock().unwrap());
+        return Ok(*lock(&f.applied.seq));
     };
     let mut commits = Vec::new();
     let mut foreign = Vec::new();
@@ -252,15 +254,15 @@ async fn apply(f: &Follower, round: Vec<Received>) -> Result<u64, Fatal> {
             committed.refused.len()
         )));
     }
-    f.applied.venues.lock().unwrap().extend(positions);
-    f.applied.void.lock().unwrap().extend(void);
+    lock(&f.applied.venues).extend(positions);
+    lock(&f.applied.void).extend(void);
     if let Some(sink) = f.sink.0.get() {
         // The mirror refused nothing, so its events are the round's, in order.
         for (event, foreign) in committed.events.into_iter().zip(foreign) {
             sink(event, foreign);
         }
     }
-    *f.applied.seq.lock().unwrap() = last;
+    *lock(&f.applied.seq) = last;
     f.applied.moved.notify_all();
     Ok(last)
 }

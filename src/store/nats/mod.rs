@@ -283,10 +283,16 @@ impl NatsStore {
     }
 }
 
+/// A mutex's value; one poisoned by a panicking holder is used as it was
+/// (every write under these locks is a single assignment or insert).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A venue's (seq, stream sequence of its subject's last message) as the
 /// mirror holds it; (0, 0) if never written.
 fn position(applied: &Applied, mirror: &Store, venue: &VenueId) -> Result<(u64, u64), StoreError> {
-    if let Some(p) = applied.venues.lock().unwrap().get(venue) {
+    if let Some(p) = lock(&applied.venues).get(venue) {
         return Ok(*p);
     }
     let stored = mirror.aux_get(MIRROR_SPACE, &venue_key(venue))?;
@@ -423,7 +429,7 @@ impl Storage for NatsStore {
     }
 
     fn append(&self, batch: Vec<Commit>) -> Result<Committed, StoreError> {
-        if let Some(why) = self.applied.failed.lock().unwrap().clone() {
+        if let Some(why) = lock(&self.applied.failed).clone() {
             return Err(StoreError::Engine(why));
         }
         let mut shares: Vec<Share> = Vec::new();
@@ -488,7 +494,7 @@ impl Storage for NatsStore {
         self.applied.wait_for(highest)?;
         // JetStream's own check is not enough to fence (see `follower`):
         // what the mirror found void was another writer's loss.
-        let mut void = self.applied.void.lock().unwrap();
+        let mut void = lock(&self.applied.void);
         for (ids, seq) in stored {
             if void.remove(&seq) {
                 tracing::warn!(
@@ -523,7 +529,7 @@ impl Storage for NatsStore {
     }
 
     fn is_failing(&self) -> bool {
-        self.applied.failed.lock().unwrap().is_some() || self.mirror.is_failing()
+        lock(&self.applied.failed).is_some() || self.mirror.is_failing()
     }
 
     fn load_venue(&self, id: &VenueId) -> Result<Option<StoredVenue>, StoreError> {
