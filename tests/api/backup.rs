@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use booking_engine::store::{EngineKind, Storage, Store, backup};
+use booking_engine::store::{EngineKind, Storage, backup};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -53,7 +53,7 @@ async fn a_backup_then_more_bookings_then_a_restore_gives_the_state_at_backup_ti
         let dir = tempfile::tempdir().unwrap();
         let records = backup::restore(file.path(), kind, dir.path(), &mut |_| {}).unwrap();
         assert!(records > 0);
-        let store = Store::open(kind, dir.path(), 10_000).unwrap();
+        let store = reopen(kind, dir.path());
         let venues = store.load_all().unwrap();
         assert_eq!(venues.len(), 1);
         let ids: BTreeSet<String> = venues[0].bookings().map(|b| b.id.to_string()).collect();

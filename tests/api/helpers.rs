@@ -389,3 +389,18 @@ pub async fn venue(engine: &Engine, settings: VenueSettings) -> VenueId {
         .expect("the venue is created")
         .0
 }
+
+/// Opens the store of a data directory whose last engine was just dropped.
+/// sled lets go of its directory lock from its flusher thread a moment
+/// after the last handle goes (later on a busy machine): wait for it.
+pub fn reopen(kind: EngineKind, dir: &std::path::Path) -> Store {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match Store::open(kind, dir, 10_000) {
+            Err(e) if e.to_string().contains("lock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}

@@ -287,7 +287,7 @@ async fn a_restarted_engine_serves_exactly_what_the_last_one_acknowledged() {
         let dir = t.dir;
         drop(t.engine);
 
-        let store = Store::open(kind, dir.path(), 10_000).unwrap();
+        let store = reopen(kind, dir.path());
         let again = Engine::start(
             store,
             std::sync::Arc::new(booking_engine::clock::SystemClock),

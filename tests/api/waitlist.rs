@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use booking_engine::domain::{self, Caller, EntryId, EntryStatus};
-use booking_engine::store::{EngineKind, Store};
+use booking_engine::store::EngineKind;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -377,7 +377,7 @@ async fn an_offer_survives_a_restart_and_lapses_on_time_after_it() {
         let dir = t.dir;
         drop(t.engine);
 
-        let store = Store::open(kind, dir.path(), 10_000).unwrap();
+        let store = reopen(kind, dir.path());
         let again = booking_engine::actors::Engine::start(
             store,
             std::sync::Arc::new(booking_engine::clock::SystemClock),
