@@ -415,11 +415,14 @@ async fn kill_9_of_one_of_three_nats_servers_and_bookings_go_on_through_every_no
     let ann = register(&apis[1], "ann@example.com").await;
     let start = evening_text(2);
     let mut acked = vec![book_within(&apis[0], &ann, &venue, &start, 5).await];
-    // Node 1 talks to server 0 first: it must move to another.
+    // Node 1 talks to server 0 first: it must move to another. The
+    // cluster elects new leaders and the followers' consumers are made
+    // again: ~14 s on an idle machine, over 30 s beside the whole suite,
+    // hence the long window (a bound on recovery is not what is tested).
     cluster._nats.kill(0);
     for _ in 0..2 {
         for api in &apis {
-            acked.push(book_within(api, &ann, &venue, &start, 30).await);
+            acked.push(book_within(api, &ann, &venue, &start, 90).await);
         }
     }
     for api in &apis {
