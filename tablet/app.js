@@ -75,10 +75,12 @@ async function start() {
     $('login-error').replaceChildren(tx('login.not_staff'));
     return;
   }
-  $('login').hidden = true;
-  $('sheet').hidden = false;
   $('venue').replaceChildren(...venues.map((v) => option(v.id, v.name, false)));
   await selectVenue(venues[0].id);
+  // Shown once today's sheet is in: a date picked earlier would be
+  // overwritten by selectVenue's "today".
+  $('login').hidden = true;
+  $('sheet').hidden = false;
 }
 
 $('venue').addEventListener('change', (e) => selectVenue(e.target.value).catch(showError));
@@ -96,6 +98,9 @@ async function selectVenue(id) {
 /** The day sheet and the waitlist over REST (every page). */
 async function loadDay() {
   showError(null);
+  // A later pick of venue or date wins: an answer for an earlier one is dropped.
+  const asked = `${state.venue.id}/${state.date}`;
+  const current = () => asked === `${state.venue.id}/${state.date}`;
   const rows = [];
   let cursor;
   do {
@@ -103,19 +108,25 @@ async function loadDay() {
     rows.push(...page.items);
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
+  const entries = await fetchWaitlist();
+  if (!current()) return;
   state.bookings = new Map(rows.map((b) => [b.id, b]));
   state.holds.clear();
   // On a phone, the service under way (or next) fits the screen.
   const now = new Date();
   const nowMin = Number(new Intl.DateTimeFormat('en-GB', { timeZone: state.venue.timezone, hour: '2-digit', hour12: false }).format(now)) * 60;
   state.shown = phone() ? currentService(state.venue, state.date, state.date === todayIn(state.venue.timezone) ? nowMin : 0) : -1;
-  await loadWaitlist();
+  state.entries = entries;
   render();
   // For tests and automation: which date the screen shows, once loaded.
   document.body.dataset.loaded = state.date;
 }
 
 async function loadWaitlist() {
+  state.entries = await fetchWaitlist();
+}
+
+async function fetchWaitlist() {
   const items = [];
   let cursor;
   do {
@@ -123,7 +134,7 @@ async function loadWaitlist() {
     items.push(...page.items);
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
-  state.entries = items;
+  return items;
 }
 
 /** Live updates; the feed catches up by itself after a lost connection. */
