@@ -136,7 +136,19 @@ impl Application {
         let _ = cell.set(Arc::downgrade(&state));
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
+        if state.engine.clustered() {
+            let url = settings.nats.advertise.clone().unwrap_or_else(|| {
+                let ip = match local.ip() {
+                    ip if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+                    ip => ip,
+                };
+                format!("http://{}", std::net::SocketAddr::new(ip, port))
+            });
+            tracing::info!(url = %url, "other nodes send requests for this node's venues to");
+            state.engine.serve_at(&url);
+        }
         let server = http::serve(listener, state.clone())?;
         Ok(Self {
             port,

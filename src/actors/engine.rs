@@ -141,6 +141,14 @@ impl Engine {
                 }
                 crate::actors::writer::publish(&directory, &bus, event);
             }));
+            // A lease lost (it lapsed, another node took it): this node's
+            // actor of that venue must not write again.
+            let lost = Arc::downgrade(&registry);
+            store.on_lost(Box::new(move |venue| {
+                if let Some(registry) = lost.upgrade() {
+                    registry.evict(venue);
+                }
+            }));
         }
         registry.set_shared(Arc::new(Shared {
             writer: writer.clone(),
@@ -189,6 +197,7 @@ impl Engine {
         }
         let id = VenueId::from(new_id().as_str());
         let (venue, event) = Venue::create(id.clone(), settings, self.clock.now())?;
+        self.registry.claim_new(&id).await?;
         let seq = event.seq;
         self.writer
             .submit(Commit {
@@ -210,8 +219,23 @@ impl Engine {
         M::Result: Send,
         VenueActor: Handler<M>,
     {
+        self.send(venue, msg, false).await
+    }
+
+    /// As `ask`, to the venue's writer when `write` (a cluster node that
+    /// is not the writer answers `Elsewhere`).
+    async fn send<M>(&self, venue: &VenueId, msg: M, write: bool) -> Result<M::Result, EngineError>
+    where
+        M: Message + Send + Clone + 'static,
+        M::Result: Send,
+        VenueActor: Handler<M>,
+    {
         for _ in 0..3 {
-            let addr = self.registry.get(venue).await?;
+            let addr = if write {
+                self.registry.writer(venue).await?
+            } else {
+                self.registry.get(venue).await?
+            };
             // Messages sent to venues and not yet answered: the sum of the
             // venues' mailbox depths (and their replies' waits).
             let waiting = metrics::gauge!("venue_messages_waiting");
@@ -233,7 +257,7 @@ impl Engine {
         venue: &VenueId,
         command: impl Into<Execute>,
     ) -> Result<Reply, EngineError> {
-        self.ask(venue, command.into()).await?
+        self.send(venue, command.into(), true).await?
     }
 
     /// Activates every stored venue, so that holds left live by the last run
@@ -281,6 +305,22 @@ impl Engine {
     /// checkpointer keeps up.
     pub fn is_ready(&self) -> bool {
         self.health.accepts_writes() && !self.store.is_failing()
+    }
+
+    /// True on a cluster node: requests for venues other nodes write are
+    /// sent on to them.
+    pub fn clustered(&self) -> bool {
+        self.store.clustered()
+    }
+
+    /// Tells the cluster where this node serves HTTP (its leases say so).
+    pub fn serve_at(&self, url: &str) {
+        self.store.serve_at(url);
+    }
+
+    /// True if this node runs the cluster's one copy of `job` now.
+    pub fn leads(&self, job: &str) -> bool {
+        self.store.leads(job)
     }
 
     /// The store, for reads that need no venue (replay, listings).

@@ -19,6 +19,10 @@ pub enum EngineError {
     /// Reading the store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// Another node of the cluster writes this venue; it serves HTTP at
+    /// this base URL (the HTTP layer sends the request there).
+    #[error("the venue is written by the node at {0}")]
+    Elsewhere(String),
 }
 
 impl From<StoreError> for EngineError {

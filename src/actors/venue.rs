@@ -82,10 +82,14 @@ impl std::fmt::Debug for RecordWith {
     }
 }
 
-/// The actor of one venue.
+/// The actor of one venue: its writer, or on a cluster node that does not
+/// hold the venue's lease, a read-only copy that answers queries (and
+/// leaves when another node's event makes it stale).
 pub struct VenueActor {
     pub(crate) venue: Venue,
     shared: Arc<Shared>,
+    /// False for a read-only copy: it runs no command and no timer.
+    writes: bool,
     /// Commits handed to the writer and not yet answered. `Rc<Cell>`: the
     /// reply futures run on this actor's own arbiter thread.
     in_flight: Rc<Cell<usize>>,
@@ -102,10 +106,11 @@ pub struct VenueActor {
 }
 
 impl VenueActor {
-    pub fn new(venue: Venue, shared: Arc<Shared>) -> Self {
+    pub fn new(venue: Venue, shared: Arc<Shared>, writes: bool) -> Self {
         Self {
             venue,
             shared,
+            writes,
             in_flight: Rc::new(Cell::new(0)),
             last_active: tokio::time::Instant::now(),
             timer: None,
@@ -140,7 +145,7 @@ impl VenueActor {
         ctx: &mut Context<Self>,
     ) -> Pending<Reply> {
         let _span = tracing::debug_span!("venue_command", venue_id = %self.venue.id()).entered();
-        if !self.shared.health.accepts_writes() {
+        if !self.writes || !self.shared.health.accepts_writes() {
             return Box::pin(async { Err(EngineError::Unavailable) });
         }
         let now = self.now();
@@ -249,6 +254,9 @@ impl Actor for VenueActor {
             IDLE_CHECK.min(self.shared.idle_after),
             Self::maybe_passivate,
         );
+        if !self.writes {
+            return;
+        }
         // Holds that expired while the venue was away are swept (and pushed)
         // by this first run.
         let start = self.run(Command::ExpireHolds, ctx);

@@ -16,6 +16,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub details: Value,
+    /// Another cluster node writes the venue: the request is sent on to
+    /// it (`http::forward`) and this error is never seen by the client
+    /// unless that fails.
+    pub owner: Option<String>,
 }
 
 impl ApiError {
@@ -25,6 +29,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: json!({}),
+            owner: None,
         }
     }
 
@@ -45,6 +50,7 @@ impl ApiError {
             code: ErrorCode::ValidationFailed,
             message: format!("{field}: {reason}"),
             details: json!({"field": field, "reason": reason}),
+            owner: None,
         }
     }
 
@@ -119,6 +125,9 @@ impl ResponseError for ApiError {
         {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
+        if let Some(owner) = &self.owner {
+            response.insert_header((crate::http::forward::OWNER_HEADER, owner.as_str()));
+        }
         response.json(json!({
             "error": {"code": self.code, "message": self.message, "details": self.details}
         }))
@@ -152,6 +161,7 @@ impl From<DomainError> for ApiError {
             code,
             message,
             details,
+            owner: None,
         }
     }
 }
@@ -216,6 +226,15 @@ impl From<EngineError> for ApiError {
                 "the service is not accepting writes right now",
             ),
             EngineError::Store(cause) => Self::internal(cause),
+            EngineError::Elsewhere(owner) => {
+                let mut e = Self::new(
+                    ErrorCode::Unavailable,
+                    "the node that writes this venue cannot be reached; try again",
+                );
+                e.details = json!({"retry_after_seconds": 1});
+                e.owner = Some(owner);
+                e
+            }
         }
     }
 }

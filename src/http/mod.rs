@@ -7,6 +7,7 @@ mod docs;
 mod dto;
 pub mod error;
 mod extract;
+pub mod forward;
 mod health;
 mod ical;
 mod idempotency;
@@ -105,9 +106,11 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
     let server = HttpServer::new(move || {
         let origins = data.cors_origins.clone();
         let limited = data.clone();
+        let clustered = data.engine.clustered();
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .wrap_fn(move |req, srv| forward::route(req, srv, clustered))
             .wrap_fn(move |req, srv| {
                 let over = req
                     .conn_data::<limits::ConnectionSlot>()

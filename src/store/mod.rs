@@ -39,7 +39,7 @@ pub use engine::{KvEngine, KvRead, Op, Table};
 pub use nats::NatsStore;
 pub use redb_engine::RedbEngine;
 pub use sled_engine::SledEngine;
-pub use storage::{EventSink, Storage};
+pub use storage::{EventSink, LostSink, Placement, Storage};
 
 use crate::domain::{Booking, Event, Hold, Venue, VenueId, VenueSettings};
 use checkpoint::{Job, Progress};

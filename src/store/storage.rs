@@ -24,6 +24,21 @@ use crate::store::{AuxEntry, Commit, Committed, StoreError, StoredVenue};
 /// venue is then stale).
 pub type EventSink = Box<dyn Fn(Arc<Event>, bool) + Send + Sync>;
 
+/// Where storage that places venues on nodes reports a venue this node
+/// no longer writes (its lease lapsed and another node took it).
+pub type LostSink = Box<dyn Fn(&VenueId) + Send + Sync>;
+
+/// Which node writes a venue. One node writes everything; a cluster gives
+/// each venue to one node at a time (a lease), and the others send its
+/// writes there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// This node (it holds the venue's lease, or there is only one node).
+    Here,
+    /// Another node, serving HTTP at this base URL.
+    Elsewhere(String),
+}
+
 /// Durable storage for venues, their events and the auxiliary records
 /// (accounts, refresh tokens, idempotency responses).
 pub trait Storage: Send + Sync + 'static {
@@ -39,6 +54,39 @@ pub trait Storage: Send + Sync + 'static {
     /// its `append` then returns no events, so that none is published
     /// twice. Single-node storage ignores it: the writer publishes.
     fn follow(&self, _sink: EventSink) {}
+
+    /// Which node writes the venue, taking its lease for this node if
+    /// nobody holds it: placement on first use. May ask the cluster.
+    fn place(&self, _venue: &VenueId) -> Result<Placement, StoreError> {
+        Ok(Placement::Here)
+    }
+
+    /// True while this node's lease of the venue is current, from memory
+    /// (no I/O): the check before every write of a resident venue.
+    fn holds(&self, _venue: &VenueId) -> bool {
+        true
+    }
+
+    /// Gives up this node's lease of the venue (it left memory), so that
+    /// another node may take it at once.
+    fn release(&self, _venue: &VenueId) {}
+
+    /// Storage with leases reports each venue this node lost to `sink`.
+    fn on_lost(&self, _sink: LostSink) {}
+
+    /// Where this node serves HTTP: what its leases tell the others.
+    fn serve_at(&self, _url: &str) {}
+
+    /// True if this node runs the cluster's one copy of `job` now (the
+    /// outbox's deliveries); always on a single node.
+    fn leads(&self, _job: &str) -> bool {
+        true
+    }
+
+    /// True if other nodes may write (placement and forwarding apply).
+    fn clustered(&self) -> bool {
+        false
+    }
 
     /// A small durable write: does storage take writes again (after a
     /// failed one)?

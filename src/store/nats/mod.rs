@@ -23,6 +23,7 @@
 //!   applied: a restarted node resumes from there, not from the start.
 
 mod follower;
+mod leases;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,8 +35,8 @@ use jiff::Timestamp;
 
 use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId, VenueSettings};
 use crate::store::{
-    AuxEntry, Commit, Committed, EngineKind, Storage, Store, StoreError, StoreOptions, StoredVenue,
-    encode,
+    AuxEntry, Commit, Committed, EngineKind, Placement, Storage, Store, StoreError, StoreOptions,
+    StoredVenue, encode,
 };
 use serde::Deserialize;
 
@@ -120,6 +121,11 @@ pub struct NatsSettings {
     /// Copies of the stream the cluster keeps (3 on three servers: one
     /// may die and nothing acknowledged is lost).
     pub replicas: usize,
+    /// `BOOKING_NATS__ADVERTISE`: the base URL other nodes reach this one
+    /// at, to send on requests for the venues it writes. By default
+    /// `http://` and the address it listens on (127.0.0.1 if that is
+    /// 0.0.0.0: set it when the nodes are on several machines).
+    pub advertise: Option<String>,
 }
 
 impl Default for NatsSettings {
@@ -128,6 +134,7 @@ impl Default for NatsSettings {
             url: "nats://127.0.0.1:4222".into(),
             stream: "BOOKING".into(),
             replicas: 1,
+            advertise: None,
         }
     }
 }
@@ -158,6 +165,7 @@ pub struct NatsStore {
     node: String,
     applied: Arc<Applied>,
     sink: follower::Sink,
+    leases: Arc<leases::Leases>,
     /// The client's own runtime: storage calls are synchronous and come
     /// from any thread; they hand work to it and wait.
     runtime: Option<tokio::runtime::Runtime>,
@@ -177,6 +185,23 @@ impl NatsStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Engine(format!("start the NATS runtime: {e}")))?;
+        let mut runtime = Some(runtime);
+        let opened = Self::open_on(&mut runtime, settings, data_dir, options);
+        if let (Err(_), Some(runtime)) = (&opened, runtime) {
+            // Called from async code (the actix thread): a runtime
+            // dropped there panics instead of saying what failed.
+            runtime.shutdown_background();
+        }
+        opened
+    }
+
+    fn open_on(
+        slot: &mut Option<tokio::runtime::Runtime>,
+        settings: &NatsSettings,
+        data_dir: &Path,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let runtime = slot.as_ref().unwrap(); // unwrap: `open` passes a runtime.
         let mirror = Arc::new(Store::open_with(EngineKind::Redb, data_dir, options)?);
         let stream_name = settings.stream.clone();
         let prefix = settings.subject_prefix();
@@ -188,7 +213,8 @@ impl NatsStore {
             ..Default::default()
         };
         let (url, servers) = (settings.url.clone(), settings.servers());
-        let js = run_on(&runtime, async move {
+        let (bucket_stream, replicas) = (stream_name.clone(), settings.replicas);
+        let (js, kv) = run_on(runtime, async move {
             let client = async_nats::ConnectOptions::new()
                 .name("booking-engine")
                 .retry_on_initial_connect()
@@ -212,7 +238,10 @@ impl NatsStore {
                     }
                 }
             }
-            Ok::<_, StoreError>(js)
+            let kv = leases::open(&js, &bucket_stream, replicas)
+                .await
+                .map_err(StoreError::Engine)?;
+            Ok::<_, StoreError>((js, kv))
         })?;
         let applied = Arc::new(Applied::default());
         let start = match mirror.aux_get(MIRROR_SPACE, APPLIED_KEY)? {
@@ -222,6 +251,8 @@ impl NatsStore {
         *applied.seq.lock().unwrap_or_else(|p| p.into_inner()) = start;
         let node = uuid::Uuid::now_v7().to_string();
         let sink = follower::Sink::default();
+        let leases = Arc::new(leases::Leases::new(kv, node.clone()));
+        runtime.spawn(leases.clone().renew());
         runtime.spawn(follower::run(follower::Follower {
             js: js.clone(),
             stream: stream_name.clone(),
@@ -239,7 +270,8 @@ impl NatsStore {
             node,
             applied,
             sink,
-            runtime: Some(runtime),
+            leases,
+            runtime: slot.take(),
         };
         // Serve nothing older than what the cluster acknowledged.
         store.caught_up()?;
@@ -518,6 +550,50 @@ impl Storage for NatsStore {
 
     fn follow(&self, sink: crate::store::EventSink) {
         self.sink.set(sink);
+    }
+
+    fn place(&self, venue: &VenueId) -> Result<Placement, StoreError> {
+        if self.leases.holds(venue) {
+            return Ok(Placement::Here);
+        }
+        let (leases, venue) = (self.leases.clone(), venue.clone());
+        self.run(async move { leases.place(&venue).await })
+    }
+
+    fn holds(&self, venue: &VenueId) -> bool {
+        self.leases.holds(venue)
+    }
+
+    fn release(&self, venue: &VenueId) {
+        let (leases, venue) = (self.leases.clone(), venue.clone());
+        if let Some(runtime) = &self.runtime {
+            runtime.spawn(async move { leases.release(&venue).await });
+        }
+    }
+
+    fn on_lost(&self, sink: crate::store::LostSink) {
+        self.leases.on_lost(sink);
+    }
+
+    fn serve_at(&self, url: &str) {
+        self.leases.serve_at(url);
+    }
+
+    /// Answers from memory; when this node does not lead, it asks for
+    /// the job's lease in the background, for the next call.
+    fn leads(&self, job: &str) -> bool {
+        if self.leases.leads_now(job) {
+            return true;
+        }
+        let (leases, job) = (self.leases.clone(), job.to_string());
+        if let Some(runtime) = &self.runtime {
+            runtime.spawn(async move { leases.leads(&job).await });
+        }
+        false
+    }
+
+    fn clustered(&self) -> bool {
+        true
     }
 
     fn probe(&self) -> Result<(), StoreError> {
