@@ -382,8 +382,16 @@ impl Accounts {
             ..self.new_customer()?
         };
         let mut ops = self.user_ops(&user);
+        let key = user.email.clone().unwrap_or_default();
         let session = self.new_session(user, &mut ops);
-        self.write(ops).await?;
+        if let Err(e) = self.write(ops).await {
+            // On a cluster another node may have registered it just now:
+            // its claim of the email came first, so this one was refused.
+            if self.store.aux_get(EMAILS, key.as_bytes())?.is_some() {
+                return Err(AccountError::EmailTaken);
+            }
+            return Err(e);
+        }
         Ok(session)
     }
 
@@ -579,7 +587,7 @@ impl Accounts {
         ];
         for (space, key) in indexes {
             if let Some(key) = key {
-                ops.push(AuxOp::Put {
+                ops.push(AuxOp::Claim {
                     space,
                     key: key.as_bytes().to_vec(),
                     value: id.clone(),

@@ -50,7 +50,7 @@ pub fn event_ops(event: &Event, keep_events: u64, ops: &mut Vec<Op>) {
 /// The engine write of an auxiliary op.
 pub fn aux_op(aux: &AuxOp) -> Op {
     match aux {
-        AuxOp::Put { space, key, value } => Op::Put {
+        AuxOp::Put { space, key, value } | AuxOp::Claim { space, key, value } => Op::Put {
             table: Table::Aux,
             key: aux_key(*space, key),
             value: value.clone(),

@@ -93,6 +93,15 @@ pub enum AuxOp {
         space: u8,
         key: Vec<u8>,
     },
+    /// A put into a unique index (an email, an openid): the key may hold
+    /// this value or none. A cluster refuses the whole commit if another
+    /// node's write gave the key another value first; one node already
+    /// checks under a lock before it writes, so it stores a plain put.
+    Claim {
+        space: u8,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
 }
 
 /// A venue as stored: enough to rebuild it.

@@ -542,3 +542,55 @@ async fn a_stopped_owner_whose_lease_lapsed_is_fenced_when_it_wakes_and_never_an
         );
     }
 }
+
+#[actix_rt::test]
+async fn one_email_registered_on_three_nodes_at_once_makes_one_account() {
+    let cluster = Cluster::start().await;
+    let apis: Vec<String> = (0..3).map(|i| cluster.api(i)).collect();
+    // Every email is tried on every node at once, each node with its own
+    // password, so the one that signs in says whose account it is.
+    let emails: Vec<String> = (0..20).map(|n| format!("twin{n}@example.com")).collect();
+    let tries = emails.iter().flat_map(|email| {
+        apis.iter().enumerate().map(move |(i, api)| {
+            call(
+                reqwest::Method::POST,
+                format!("{api}/auth/register"),
+                None,
+                Some(json!({"email": email, "password": format!("password-{i}-123")})),
+                None,
+            )
+        })
+    });
+    let statuses: Vec<u16> = join_all(tries)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    for (n, email) in emails.iter().enumerate() {
+        let mine = &statuses[n * 3..n * 3 + 3];
+        let won: Vec<usize> = (0..3).filter(|i| mine[*i] == 201).collect();
+        assert_eq!(won.len(), 1, "one account for {email}: {mine:?}");
+        assert!(
+            mine.iter().all(|s| [201, 409].contains(s)),
+            "the others are told the email is taken: {mine:?}"
+        );
+        // The winner's password signs in (on a node taken in turn), a
+        // loser's does not.
+        let api = &apis[n % 3];
+        for (i, expected) in [(won[0], 200), ((won[0] + 1) % 3, 401)] {
+            let login = call(
+                reqwest::Method::POST,
+                format!("{api}/auth/login"),
+                None,
+                Some(json!({"email": email, "password": format!("password-{i}-123")})),
+                None,
+            )
+            .await;
+            assert_eq!(
+                login.status().as_u16(),
+                expected,
+                "{email}, password {i}, on {api}"
+            );
+        }
+    }
+}

@@ -174,6 +174,30 @@ fn decode(message: &jetstream::Message, node: &str) -> Result<Received, Fatal> {
     })
 }
 
+/// True if a claim of the message finds its key holding another value.
+fn claims_taken(
+    f: &Follower,
+    indexed: &HashMap<(u8, Vec<u8>), Option<Vec<u8>>>,
+    received: &Received,
+) -> Result<bool, Fatal> {
+    for op in received.commits.iter().flat_map(|c| &c.aux) {
+        let AuxOp::Claim { space, key, value } = op else {
+            continue;
+        };
+        let current = match indexed.get(&(*space, key.clone())) {
+            Some(current) => current.clone(),
+            None => f
+                .mirror
+                .aux_get(*space, key)
+                .map_err(|e| Fatal(format!("read the mirror: {e}")))?,
+        };
+        if current.is_some_and(|c| c != *value) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Applies a round of messages to the mirror in one local write (with the
 /// mirror's new position), then publishes their events and moves `applied`.
 async fn apply(f: &Follower, round: Vec<Received>) -> Result<u64, Fatal> {
@@ -186,6 +210,9 @@ async fn apply(f: &Follower, round: Vec<Received>) -> Result<u64, Fatal> {
     // as this round leaves it.
     let mut positions: HashMap<VenueId, (u64, u64)> = HashMap::new();
     let mut void = Vec::new();
+    // Unique index entries (and deletes) this round wrote before the
+    // message at hand: the mirror does not hold them yet.
+    let mut indexed: HashMap<(u8, Vec<u8>), Option<Vec<u8>>> = HashMap::new();
     for received in round {
         // A message holds one venue's commits, in seq order, or none.
         let venue = received
@@ -223,6 +250,24 @@ async fn apply(f: &Follower, round: Vec<Received>) -> Result<u64, Fatal> {
                 continue;
             }
             positions.insert(venue, (seq, received.stream_seq));
+        } else if claims_taken(f, &indexed, &received)? {
+            // The same rule for unique indexes: the first claim of an
+            // email (or openid) in stream order wins on every node.
+            if !received.foreign {
+                void.push(received.stream_seq);
+            }
+            continue;
+        }
+        for op in received.commits.iter().flat_map(|c| &c.aux) {
+            match op {
+                AuxOp::Claim { space, key, value } => {
+                    indexed.insert((*space, key.clone()), Some(value.clone()));
+                }
+                AuxOp::Delete { space, key } => {
+                    indexed.insert((*space, key.clone()), None);
+                }
+                AuxOp::Put { .. } => {}
+            }
         }
         for commit in received.commits {
             foreign.extend(std::iter::repeat_n(received.foreign, commit.events.len()));

@@ -35,8 +35,8 @@ use jiff::Timestamp;
 
 use crate::domain::{Booking, BookingFilter, BookingId, Event, UserId, VenueId, VenueSettings};
 use crate::store::{
-    AuxEntry, Commit, Committed, EngineKind, Placement, Storage, Store, StoreError, StoreOptions,
-    StoredVenue, encode,
+    AuxEntry, AuxOp, Commit, Committed, EngineKind, Placement, Storage, Store, StoreError,
+    StoreOptions, StoredVenue, encode,
 };
 use serde::Deserialize;
 
@@ -474,7 +474,21 @@ impl Storage for NatsStore {
         };
         for (i, commit) in batch.into_iter().enumerate() {
             let Some(first) = commit.events.first() else {
-                aux.commits.push((i, commit));
+                if commit
+                    .aux
+                    .iter()
+                    .any(|op| matches!(op, AuxOp::Claim { .. }))
+                {
+                    // A claim alone in its message: the follower voids a
+                    // message whole, and only this commit may lose.
+                    shares.push(Share {
+                        subject: aux.subject.clone(),
+                        expect: None,
+                        commits: vec![(i, commit)],
+                    });
+                } else {
+                    aux.commits.push((i, commit));
+                }
                 continue;
             };
             let venue = first.venue_id.clone();
