@@ -318,6 +318,13 @@ impl Engine {
         self.store.serve_at(url);
     }
 
+    /// Makes this node the venue's writer if it may be (activating it),
+    /// or says which node is (`Elsewhere`): for changes that are not
+    /// venue commands but must happen where the venue is written.
+    pub async fn write_here(&self, venue: &VenueId) -> Result<(), EngineError> {
+        self.registry.writer(venue).await.map(|_| ())
+    }
+
     /// True if this node runs the cluster's one copy of `job` now.
     pub fn leads(&self, job: &str) -> bool {
         self.store.leads(job)

@@ -167,6 +167,9 @@ pub struct Outbox {
     wechat: Option<wechat::Sender>,
     wechat_wake: Notify,
     openid: Arc<OpenIdFn>,
+    /// Webhooks deleted through this node and maybe still in the store
+    /// `refresh` reads (their deletion is being written).
+    deleted: DashMap<String, ()>,
 }
 
 /// Records read per page when the outbox scans the store.
@@ -212,6 +215,7 @@ impl Outbox {
             wechat,
             wechat_wake: Notify::new(),
             openid,
+            deleted: DashMap::new(),
         });
         for hook in outbox.endpoints.by_id.iter() {
             outbox.spawn_worker(&hook.id);
@@ -220,7 +224,17 @@ impl Outbox {
             tokio::spawn(wechat::run(Arc::downgrade(&outbox)));
         }
         tokio::spawn(follow_bus(Arc::downgrade(&outbox)));
+        if outbox.engine.clustered() {
+            tokio::spawn(refresh(Arc::downgrade(&outbox)));
+        }
         Ok(outbox)
+    }
+
+    /// True if this node delivers now: always on one node; on a cluster
+    /// only the holder of the outbox's lease, so that each queued record
+    /// is sent once (again only if the holder dies mid-delivery).
+    fn delivers(&self) -> bool {
+        self.engine.leads(LEAD_JOB)
     }
 
     /// The registry venues plan with.
@@ -264,6 +278,9 @@ impl Outbox {
                 .await
                 .map_err(|reason| DomainError::invalid("url", reason))?;
         }
+        // Made where the venue is written, so that its very next commit
+        // plans deliveries to it (the other nodes learn of it by `refresh`).
+        self.engine.write_here(venue).await?;
         if self.endpoints.of_venue(venue).len() >= webhooks::MAX_PER_VENUE {
             return Err(DomainError::Limit(format!(
                 "a venue has at most {} webhooks; delete one first",
@@ -294,6 +311,11 @@ impl Outbox {
 
     /// `DELETE /webhooks/{id}`: the webhook, its queue and its log go.
     pub async fn delete(&self, id: &str) -> Result<(), OutboxError> {
+        let Some(venue) = self.endpoints.get(id).map(|h| h.venue_id.clone()) else {
+            return Err(DomainError::NotFound("webhook").into());
+        };
+        self.engine.write_here(&venue).await?;
+        self.deleted.insert(id.to_string(), ());
         let Some(hook) = self.endpoints.remove(id) else {
             return Err(DomainError::NotFound("webhook").into());
         };
@@ -535,6 +557,62 @@ async fn follow_bus(outbox: Weak<Outbox>) {
 
 /// How long an idle task sleeps before looking at its queue anyway.
 const POLL: Duration = Duration::from_secs(30);
+
+/// The cluster-wide job lease of the outbox's deliveries.
+const LEAD_JOB: &str = "outbox";
+
+/// How often a cluster node re-reads the webhooks (and a node that does
+/// not deliver asks whether it should).
+const REFRESH: Duration = Duration::from_secs(1);
+
+/// On a cluster, webhooks made or deleted through another node reach this
+/// one through the store: every `REFRESH`, the stored list replaces the
+/// one in memory (new ones get a task, deleted ones lose it).
+async fn refresh(outbox: Weak<Outbox>) {
+    let mut leading = false;
+    loop {
+        tokio::time::sleep(REFRESH).await;
+        let Some(o) = outbox.upgrade() else { return };
+        // Taken before the read: a webhook made here after it is not
+        // taken for one deleted elsewhere.
+        let known: Vec<String> = o.endpoints.by_id.iter().map(|h| h.key().clone()).collect();
+        let Ok(rows) = read_space(&o.engine, records::WEBHOOKS).await else {
+            continue;
+        };
+        let stored: Vec<Webhook> = rows
+            .into_iter()
+            .filter_map(|(_, v)| records::decode::<Webhook>(&v))
+            .collect();
+        o.deleted
+            .retain(|id, _| stored.iter().any(|s| s.id == *id));
+        let gone: Vec<String> = known
+            .into_iter()
+            .filter(|id| !stored.iter().any(|s| s.id == *id))
+            .collect();
+        for id in gone {
+            o.endpoints.remove(&id);
+            if let Some((_, w)) = o.workers.remove(&id) {
+                w.wake.notify_one();
+            }
+        }
+        for hook in stored {
+            if o.endpoints.get(&hook.id).is_none() && !o.deleted.contains_key(&hook.id) {
+                let id = hook.id.clone();
+                o.endpoints.insert(Arc::new(hook));
+                o.spawn_worker(&id);
+            }
+        }
+        // A node that just took the lease starts at once.
+        let now_leading = o.delivers();
+        if now_leading && !leading {
+            for w in o.workers.iter() {
+                w.wake.notify_one();
+            }
+            o.wechat_wake.notify_one();
+        }
+        leading = now_leading;
+    }
+}
 
 /// Counts an attempt's outcome for `/metrics`.
 fn count(channel: &'static str, outcome: Outcome) {

@@ -166,6 +166,13 @@ pub(super) async fn run(outbox: Weak<Outbox>) {
     let mut not_before: HashMap<Vec<u8>, tokio::time::Instant> = HashMap::new();
     loop {
         let Some(o) = outbox.upgrade() else { return };
+        if !o.delivers() {
+            tokio::select! {
+                () = o.wechat_wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
+            continue;
+        }
         let rows = super::read_space(&o.engine, records::WECHAT)
             .await
             .unwrap_or_default();

@@ -50,6 +50,16 @@ pub(super) async fn run(outbox: Weak<Outbox>, id: String, me: Arc<Worker>) {
         let Some(hook) = o.endpoints.get(&id) else {
             return;
         };
+        if !o.delivers() {
+            // Another cluster node delivers; `refresh` wakes this task
+            // when this node takes over.
+            drop(o);
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = me.wake.notified() => {}
+            }
+            continue;
+        }
         if let Some(at) = not_before.filter(|at| *at > tokio::time::Instant::now()) {
             drop(o);
             // New events do not cut a backoff short; deletion does.

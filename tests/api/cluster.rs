@@ -594,3 +594,78 @@ async fn one_email_registered_on_three_nodes_at_once_makes_one_account() {
         }
     }
 }
+
+#[actix_rt::test]
+async fn a_webhook_made_through_any_node_gets_each_event_once() {
+    let cluster = Cluster::start().await;
+    let apis: Vec<String> = (0..3).map(|i| cluster.api(i)).collect();
+    let admin = admin_token(&apis[0]).await;
+    let venue = create_venue(&apis[0], &admin, tables(6)).await;
+    let ann = register(&apis[1], "ann@example.com").await;
+    let to = crate::receiver::start();
+    // The first attempts fail: retries are where two deliverers would
+    // each send the head of the queue again.
+    to.fail_next(2);
+    // Made through node 2 (node 1 writes the venue: it is sent on there).
+    let r = call(
+        reqwest::Method::POST,
+        format!("{}/venues/{venue}/webhooks", apis[1]),
+        Some(&admin),
+        Some(json!({"url": to.url, "events": ["booking.created"]})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let hook = body(r).await["id"].as_str().unwrap().to_string();
+    // Every node learns of it from the store (and has a task for it).
+    for api in &apis {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let (status, list) = get(api, &admin, &format!("/venues/{venue}/webhooks")).await;
+            assert_eq!(status, 200);
+            let items = list["items"].as_array().unwrap();
+            if items.iter().any(|h| h["id"] == hook.as_str()) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{api}: {list}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    let start = evening_text(2);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let r = book(&apis[i % 3], &ann, &venue, &start).await;
+        assert_eq!(r.status().as_u16(), 201);
+        ids.push(body(r).await["id"].as_str().unwrap().to_string());
+    }
+    to.wait_for(6, 30).await;
+    // Every node has a task for the webhook; one delivers. Nothing twice.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let got = to.all();
+    let mut delivered: Vec<String> = got
+        .iter()
+        .filter(|g| g.status == 200)
+        .map(|g| g.body["data"]["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    delivered.sort();
+    ids.sort();
+    assert_eq!(delivered, ids, "each booking once");
+    // One node made every attempt: the others' tasks for the webhook
+    // waited (without the lease, they retried the failing head too).
+    let mut attempting = Vec::new();
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let text = reqwest::get(format!("{}/metrics", node.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text
+            .lines()
+            .any(|l| l.starts_with(r#"outbox_deliveries_total{channel="webhook""#))
+        {
+            attempting.push(i);
+        }
+    }
+    assert_eq!(attempting.len(), 1, "nodes that sent: {attempting:?}");
+}

@@ -72,6 +72,8 @@ pub(super) struct Leases {
     held: Mutex<HashMap<String, Held>>,
     foreign: Mutex<HashMap<String, (String, Instant)>>,
     lost: OnceLock<LostSink>,
+    /// When this node last asked for each job's lease.
+    asked: Mutex<HashMap<String, Instant>>,
 }
 
 /// The bucket's name for a stream.
@@ -132,6 +134,7 @@ impl Leases {
             held: Mutex::new(HashMap::new()),
             foreign: Mutex::new(HashMap::new()),
             lost: OnceLock::new(),
+            asked: Mutex::new(HashMap::new()),
         }
     }
 
@@ -168,6 +171,19 @@ impl Leases {
     /// True if this node holds `job`'s lease, renewed recently.
     pub(super) fn leads_now(&self, job: &str) -> bool {
         self.fresh(&job_key(job))
+    }
+
+    /// True at most once per `FOREIGN` per job: whether to ask for its
+    /// lease again (callers ask often; the bucket need not hear each).
+    pub(super) fn may_ask(&self, job: &str) -> bool {
+        let mut asked = lock(&self.asked);
+        match asked.get(job) {
+            Some(at) if at.elapsed() < FOREIGN => false,
+            _ => {
+                asked.insert(job.to_string(), Instant::now());
+                true
+            }
+        }
     }
 
     /// True if this node runs `job` (taking its lease if it is free).

@@ -599,6 +599,9 @@ impl Storage for NatsStore {
         if self.leases.leads_now(job) {
             return true;
         }
+        if !self.leases.may_ask(job) {
+            return false;
+        }
         let (leases, job) = (self.leases.clone(), job.to_string());
         if let Some(runtime) = &self.runtime {
             runtime.spawn(async move { leases.leads(&job).await });
