@@ -3,7 +3,10 @@
 #   redb      one node on the embedded store (the reference),
 #   nats-1    one node over one nats-server (stream R1),
 #   nats-3    three nodes over three clustered nats-servers (stream R3),
-#             one load tool per node, their rates summed.
+#             one load tool per node, their rates summed; each node holds
+#             the leases of the venues its loader made,
+#   nats-3-fw the same, each loader booking through the next node: every
+#             booking is sent on to the venue's writer (one more hop).
 # Every server and loader shares the machine's cores: read ratios, not
 # absolute figures. Needs nats-server (Debian) and a release build:
 #   cargo build --release --bins && benches/cluster-ratios.sh
@@ -46,9 +49,15 @@ node() { # node PORT [env...]: an engine node, waited for
 }
 
 spread() { # spread NAME CLIENTS PORT...: one loader per port, rates summed
-  local name=$1 clients=$2 total=0 p r; shift 2
-  for p in "$@"; do
-    $LOAD spread --url http://127.0.0.1:$p --venues $VENUES --clients $clients \
+  # (FORWARD=1: each loader makes its venues on the next port in the list)
+  local name=$1 clients=$2 total=0 p r setup; shift 2
+  local ports=("$@") i
+  for i in "${!ports[@]}"; do
+    p=${ports[$i]}
+    setup=$p
+    [ "${FORWARD:-0}" = 1 ] && setup=${ports[$(((i + 1) % ${#ports[@]}))]}
+    $LOAD spread --url http://127.0.0.1:$p --setup-url http://127.0.0.1:$setup \
+      --venues $VENUES --clients $clients \
       --seconds $SECONDS_EACH 2>/dev/null > $ROOT/load-$name-$p.txt &
   done
   wait $(jobs -p | tail -n $#) 2>/dev/null
@@ -77,4 +86,6 @@ for i in 0 1 2; do
 done
 N3=$(spread nats3 22 19300 19301 19302 | awk '{print $2}')
 echo "nats (3 nodes, 3 servers, R3): $N3 bookings/s"
-awk -v r=$R -v a=$N1 -v b=$N3 'BEGIN { printf "nats-1/redb %.2f  nats-3/nats-1 %.2f\n", a/r, b/a }'
+F3=$(FORWARD=1 spread nats3fw 22 19300 19301 19302 | awk '{print $2}')
+echo "nats (3 nodes, every booking sent on to its writer): $F3 bookings/s"
+awk -v r=$R -v a=$N1 -v b=$N3 -v f=$F3 'BEGIN { printf "nats-1/redb %.2f  nats-3/nats-1 %.2f  forwarded/nats-3 %.2f\n", a/r, b/a, f/b }'

@@ -626,10 +626,15 @@ mod tests {
                     "nats://10.0.0.1:4222, nats://10.0.0.2:4222,",
                 ),
                 ("BOOKING_NATS__REPLICAS", "3"),
+                ("BOOKING_NATS__ADVERTISE", "http://node-2.internal:8080"),
             ]),
         )
         .unwrap();
         assert_eq!(s.store.engine, EngineKind::Nats);
+        assert_eq!(
+            s.nats.advertise.as_deref(),
+            Some("http://node-2.internal:8080")
+        );
         assert_eq!(
             s.nats.servers(),
             ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"]

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use booking_engine::load::{Options, Scenario, run};
 
-const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--seconds S] [--clients N] [--rate R] [--venues N] [--subscribers N] [--server-pid PID]
+const USAGE: &str = "usage: booking-load SCENARIO [--url URL] [--setup-url URL] [--seconds S] [--clients N] [--rate R] [--venues N] [--subscribers N] [--server-pid PID]
 
   SCENARIO     spread (bookings over --venues venues, 1000), hot (one venue), read
                (availability), mixed (90 % reads), fanout (--subscribers WebSocket
                subscribers of one venue while bookings stream in), baseline
                (GET /health and GET /me)
   --url        the server (http://127.0.0.1:8080)
+  --setup-url  where the venues are made, if not --url (a cluster's other node)
   --seconds    how long to load (10)
   --clients    concurrent HTTP clients (64)
   --rate       total requests per second to pace at (default: as fast as possible)
@@ -48,6 +49,10 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| usage());
     let options = Options {
         url: option(&args, "--url", "http://127.0.0.1:8080".to_string()),
+        setup_url: args
+            .iter()
+            .any(|a| a == "--setup-url")
+            .then(|| option(&args, "--setup-url", String::new())),
         scenario,
         duration: Duration::from_secs(option(&args, "--seconds", 10)),
         clients: option(&args, "--clients", 64),

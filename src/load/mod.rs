@@ -56,6 +56,10 @@ impl Scenario {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub url: String,
+    /// Where the admin signs in and the venues are made, if not `url`
+    /// (on a cluster, another node than the one loaded: every booking is
+    /// then sent on to the venue's writer).
+    pub setup_url: Option<String>,
     pub scenario: Scenario,
     pub duration: Duration,
     pub clients: usize,
@@ -152,7 +156,8 @@ async fn json_call(
 }
 
 async fn setup(client: &reqwest::Client, o: &Options) -> anyhow::Result<Setup> {
-    let api = format!("{}/api/v1", o.url.trim_end_matches('/'));
+    let url = o.setup_url.as_deref().unwrap_or(&o.url);
+    let api = format!("{}/api/v1", url.trim_end_matches('/'));
     let (status, login) = json_call(
         client,
         reqwest::Method::POST,
@@ -244,7 +249,9 @@ pub async fn run(o: Options) -> anyhow::Result<Report> {
     let client = crate::tls::client()
         .pool_max_idle_per_host(o.clients.max(1))
         .build()?;
-    let setup = Arc::new(setup(&client, &o).await?);
+    let mut made = setup(&client, &o).await?;
+    made.api = format!("{}/api/v1", o.url.trim_end_matches('/'));
+    let setup = Arc::new(made);
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let fanout = if o.scenario == Scenario::Fanout {

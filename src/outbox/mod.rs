@@ -583,8 +583,7 @@ async fn refresh(outbox: Weak<Outbox>) {
             .into_iter()
             .filter_map(|(_, v)| records::decode::<Webhook>(&v))
             .collect();
-        o.deleted
-            .retain(|id, _| stored.iter().any(|s| s.id == *id));
+        o.deleted.retain(|id, _| stored.iter().any(|s| s.id == *id));
         let gone: Vec<String> = known
             .into_iter()
             .filter(|id| !stored.iter().any(|s| s.id == *id))

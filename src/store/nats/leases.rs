@@ -1,102 +1,107 @@
 //! Venue placement: one lease per venue in a JetStream key-value bucket,
-//! `<stream>_leases`. The bucket's `max_age` is the lease's lifetime, so a
-//! lease nobody renews is gone after it, with no clock of ours involved;
-//! its key's revision is the epoch. A node takes a free lease on first use
-//! (`create`, which fails if the key exists), renews the ones it holds
-//! (`update` on the revision it last wrote, which fails if anyone took the
-//! lease meanwhile) and gives one up when its venue leaves memory.
+//! `<stream>_leases` (owner node and its address; the key's revision is
+//! the epoch), backed by one heartbeat per node in `<stream>_nodes`, a
+//! bucket whose `max_age` is the lease lifetime. A lease is good while its
+//! owner's heartbeat is there; a node renews only its heartbeat, so the
+//! cost of leases is one write per node per round, whatever the number of
+//! venues. A node that stops renewing (killed, frozen, cut off) loses its
+//! heartbeat after `TTL`, with no clock of ours involved, and then any
+//! node may take its venues' keys over (`update` on the revision read,
+//! which fails if another node was first). A free key is taken with
+//! `create`, which fails if it exists; a venue leaving memory deletes it.
 //!
-//! Leases place venues; they do not make writes safe. A node stopped past
-//! its lease may still append once it wakes, and the stream refuses it
-//! (see the module above): the log fences, the lease only says where to go.
+//! A node whose heartbeat lapsed finds out when renewing it fails: it
+//! drops every lease it thought it held (any may have been taken) and
+//! starts a new heartbeat. Leases place venues; they do not make writes
+//! safe. A node stopped past its lease may still append once it wakes,
+//! and the stream refuses it (see the module above): the log fences, the
+//! lease only says where to go.
 //!
 //! The same bucket holds job leases (`job.<name>`): which node runs a
 //! cluster-wide job, the outbox's deliveries.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{
     self,
     kv::{self, CreateErrorKind, Operation, UpdateErrorKind},
 };
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::lock;
 use crate::domain::VenueId;
 use crate::store::{LostSink, Placement, StoreError};
 
-/// How long a lease lasts without renewal: a node that died is replaced
-/// within this (plus one renewal round of the taker).
+/// How long a heartbeat lasts without renewal: a node that died is
+/// replaced within this (plus the taker's next request).
 pub(super) const TTL: Duration = Duration::from_secs(5);
 
-/// How often the holder renews: three tries before the lease lapses.
+/// How often a node renews its heartbeat: three tries before it lapses.
 const RENEW: Duration = Duration::from_millis(1500);
 
-/// A lease renewed longer ago than this is not trusted by its holder for
-/// writing: it may be about to lapse (or have lapsed while this process
-/// was stopped), so the holder asks the bucket again.
+/// A heartbeat renewed longer ago than this is not trusted by its node
+/// for writing: it may be about to lapse (or have lapsed while this
+/// process was stopped), so the node asks the bucket again.
 const TRUSTED: Duration = Duration::from_millis(3500);
 
-/// How long another node's lease is believed without asking again.
-const FOREIGN: Duration = Duration::from_millis(500);
-
-/// How many renewals are in flight at once.
-const RENEWING: usize = 64;
+/// How long another node's lease is believed without asking again (a
+/// stale belief costs a request sent to the old owner, which refuses it).
+const FOREIGN: Duration = Duration::from_secs(2);
 
 /// How long one bucket request may take before it counts as unreachable.
 const REQUEST: Duration = Duration::from_secs(3);
 
-/// What a lease's value says.
+/// What a lease's value (and a heartbeat's) says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Holder {
     node: String,
     url: String,
 }
 
-/// A lease this node holds.
-#[derive(Clone, Copy, Debug)]
-struct Held {
-    revision: u64,
-    /// When the renewal that wrote `revision` was sent.
-    renewed: Instant,
-}
-
-/// This node's leases and its view of the others'.
+/// This node's leases, its heartbeat and its view of the others'.
 pub(super) struct Leases {
     kv: kv::Store,
+    nodes: kv::Store,
     node: String,
     url: Mutex<String>,
-    held: Mutex<HashMap<String, Held>>,
+    /// The heartbeat's revision and when the write that made it was sent.
+    beat: Mutex<Option<(u64, Instant)>>,
+    /// Held keys and their revisions.
+    held: Mutex<HashMap<String, u64>>,
     foreign: Mutex<HashMap<String, (String, Instant)>>,
     lost: OnceLock<LostSink>,
     /// When this node last asked for each job's lease.
     asked: Mutex<HashMap<String, Instant>>,
 }
 
-/// The bucket's name for a stream.
-pub(super) fn bucket(stream: &str) -> String {
-    format!("{stream}_leases")
-}
-
-/// The bucket (created if missing, with the stream's replicas). Its
-/// stream is made here as `create_key_value` would make it: that call
+/// The two buckets (created if missing, with the stream's replicas). Their
+/// streams are made here as `create_key_value` would make them: that call
 /// first asks for the account's limits, whose answer from Debian's
 /// nats-server 2.9 the client cannot read.
 pub(super) async fn open(
     js: &jetstream::Context,
     stream: &str,
     replicas: usize,
+) -> Result<(kv::Store, kv::Store), String> {
+    let leases = bucket(js, &format!("{stream}_leases"), None, replicas).await?;
+    let nodes = bucket(js, &format!("{stream}_nodes"), Some(TTL), replicas).await?;
+    Ok((leases, nodes))
+}
+
+async fn bucket(
+    js: &jetstream::Context,
+    name: &str,
+    max_age: Option<Duration>,
+    replicas: usize,
 ) -> Result<kv::Store, String> {
-    let name = bucket(stream);
     let config = jetstream::stream::Config {
         name: format!("KV_{name}"),
         description: Some("which node writes each venue".into()),
         subjects: vec![format!("$KV.{name}.>")],
         max_messages_per_subject: 1,
-        max_age: TTL,
+        max_age: max_age.unwrap_or_default(),
         storage: jetstream::stream::StorageType::File,
         allow_rollup: true,
         deny_delete: true,
@@ -107,10 +112,10 @@ pub(super) async fn open(
     };
     js.get_or_create_stream(config)
         .await
-        .map_err(|e| format!("NATS: create the lease bucket: {e}"))?;
+        .map_err(|e| format!("NATS: create the bucket {name}: {e}"))?;
     js.get_key_value(name)
         .await
-        .map_err(|e| format!("NATS: open the lease bucket: {e}"))
+        .map_err(|e| format!("NATS: open the bucket {name}: {e}"))
 }
 
 fn venue_key(venue: &VenueId) -> String {
@@ -125,12 +130,24 @@ fn cannot(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unreachable(format!("NATS: {what}: {e}"))
 }
 
+/// A bucket request, bounded by `REQUEST`.
+async fn asked<T, E: std::fmt::Display>(
+    what: &str,
+    request: impl Future<Output = Result<T, E>>,
+) -> Result<Result<T, E>, StoreError> {
+    tokio::time::timeout(REQUEST, request)
+        .await
+        .map_err(|e| cannot(what, e))
+}
+
 impl Leases {
-    pub(super) fn new(kv: kv::Store, node: String) -> Self {
+    pub(super) fn new(kv: kv::Store, nodes: kv::Store, node: String) -> Self {
         Self {
             kv,
+            nodes,
             node,
             url: Mutex::new(String::new()),
+            beat: Mutex::new(None),
             held: Mutex::new(HashMap::new()),
             foreign: Mutex::new(HashMap::new()),
             lost: OnceLock::new(),
@@ -157,15 +174,18 @@ impl Leases {
         serde_json::to_vec(&self.me()).unwrap_or_default() // serializing two strings cannot fail
     }
 
+    /// True while this node's heartbeat is recent.
+    fn alive(&self) -> bool {
+        lock(&self.beat).is_some_and(|(_, at)| at.elapsed() < TRUSTED)
+    }
+
     /// True while this node holds `venue`'s lease, renewed recently.
     pub(super) fn holds(&self, venue: &VenueId) -> bool {
         self.fresh(&venue_key(venue))
     }
 
     fn fresh(&self, key: &str) -> bool {
-        lock(&self.held)
-            .get(key)
-            .is_some_and(|h| h.renewed.elapsed() < TRUSTED)
+        self.alive() && lock(&self.held).contains_key(key)
     }
 
     /// True if this node holds `job`'s lease, renewed recently.
@@ -195,7 +215,15 @@ impl Leases {
         self.claim(venue_key(venue)).await
     }
 
-    /// Who holds `key`, taking it if it is free.
+    /// True if `node`'s heartbeat is there.
+    async fn beating(&self, node: &str) -> Result<bool, StoreError> {
+        let entry = asked("read a heartbeat", self.nodes.entry(node))
+            .await?
+            .map_err(|e| cannot("read a heartbeat", e))?;
+        Ok(entry.is_some_and(|e| e.operation == Operation::Put))
+    }
+
+    /// Who holds `key`, taking it if it is free or its holder is gone.
     async fn claim(&self, key: String) -> Result<Placement, StoreError> {
         if self.fresh(&key) {
             return Ok(Placement::Here);
@@ -205,145 +233,147 @@ impl Leases {
         {
             return Ok(Placement::Elsewhere(url.clone()));
         }
+        // Just started, or just woken after its heartbeat lapsed: the
+        // renewal task makes a new one within a round.
+        let deadline = Instant::now() + 2 * RENEW;
+        while !self.alive() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !self.alive() {
+            return Err(StoreError::Unreachable(
+                "NATS: this node has no current heartbeat; it takes no lease".into(),
+            ));
+        }
         for _ in 0..3 {
-            let sent = Instant::now();
-            let entry = tokio::time::timeout(REQUEST, self.kv.entry(key.clone()))
-                .await
-                .map_err(|e| cannot("read a lease", e))?
+            let entry = asked("read a lease", self.kv.entry(key.clone()))
+                .await?
                 .map_err(|e| cannot("read a lease", e))?;
             let current = entry
                 .filter(|e| e.operation == Operation::Put)
                 .map(|e| (serde_json::from_slice::<Holder>(&e.value).ok(), e.revision));
-            let written = match current {
+            let take_over = match current {
+                None => None,
+                Some((Some(holder), revision)) if holder.node == self.node => {
+                    lock(&self.held).insert(key, revision);
+                    return Ok(Placement::Here);
+                }
+                // Our own earlier run (same address), or an unreadable value.
+                Some((Some(holder), revision))
+                    if !holder.url.is_empty() && holder.url == self.me().url =>
+                {
+                    Some(revision)
+                }
+                Some((None, revision)) => Some(revision),
+                Some((Some(holder), revision)) => {
+                    if self.beating(&holder.node).await? {
+                        lock(&self.foreign).insert(key, (holder.url.clone(), Instant::now()));
+                        return Ok(Placement::Elsewhere(holder.url));
+                    }
+                    Some(revision)
+                }
+            };
+            let written = match take_over {
                 None => {
-                    match tokio::time::timeout(REQUEST, self.kv.create(&key, self.value().into()))
-                        .await
-                    {
-                        Ok(Ok(revision)) => Ok(revision),
-                        Ok(Err(e)) if e.kind() == CreateErrorKind::AlreadyExists => continue,
-                        Ok(Err(e)) => return Err(cannot("take a lease", e)),
+                    match asked("take a lease", self.kv.create(&key, self.value().into())).await? {
+                        Ok(revision) => revision,
+                        Err(e) if e.kind() == CreateErrorKind::AlreadyExists => continue,
                         Err(e) => return Err(cannot("take a lease", e)),
                     }
                 }
-                Some((Some(holder), revision)) if holder.node == self.node => Ok(revision),
-                Some((Some(holder), _)) if holder.url != self.me().url || holder.url.is_empty() => {
-                    Err(holder.url)
-                }
-                // Our own earlier run (same address, new node id) or an
-                // unreadable value: take it over in place.
-                Some((_, revision)) => {
-                    match tokio::time::timeout(
-                        REQUEST,
-                        self.kv.update(&key, self.value().into(), revision),
-                    )
-                    .await
-                    {
-                        Ok(Ok(revision)) => Ok(revision),
-                        Ok(Err(e)) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
-                        Ok(Err(e)) => return Err(cannot("take a lease", e)),
-                        Err(e) => return Err(cannot("take a lease", e)),
+                Some(revision) => {
+                    let update = self.kv.update(&key, self.value().into(), revision);
+                    match asked("take a lease over", update).await? {
+                        Ok(revision) => revision,
+                        Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
+                        Err(e) => return Err(cannot("take a lease over", e)),
                     }
                 }
             };
-            return Ok(match written {
-                Ok(revision) => {
-                    lock(&self.foreign).remove(&key);
-                    lock(&self.held).insert(
-                        key,
-                        Held {
-                            revision,
-                            renewed: sent,
-                        },
-                    );
-                    Placement::Here
-                }
-                Err(url) => {
-                    lock(&self.foreign).insert(key, (url.clone(), Instant::now()));
-                    Placement::Elsewhere(url)
-                }
-            });
+            lock(&self.foreign).remove(&key);
+            lock(&self.held).insert(key, written);
+            return Ok(Placement::Here);
         }
         Err(StoreError::Unreachable(
             "NATS: a lease changed hands three times while taking it".into(),
         ))
     }
 
-    /// Stops renewing `venue`'s lease and deletes it (if still ours).
+    /// Gives up `venue`'s lease (if still ours), so any node may take it.
     pub(super) async fn release(&self, venue: &VenueId) {
         let key = venue_key(venue);
-        let Some(held) = lock(&self.held).remove(&key) else {
+        let Some(revision) = lock(&self.held).remove(&key) else {
             return;
         };
-        let deleting = self.kv.delete_expect_revision(&key, Some(held.revision));
+        let deleting = self.kv.delete_expect_revision(&key, Some(revision));
         if let Ok(Err(e)) = tokio::time::timeout(REQUEST, deleting).await {
-            tracing::debug!(venue_id = %venue, error = %e, "giving up a lease failed; it lapses");
+            tracing::debug!(venue_id = %venue, error = %e, "giving up a lease failed; it stays until taken over");
         }
     }
 
-    /// Renews every held lease, forever; reports the ones taken over.
-    pub(super) async fn renew(self: Arc<Self>) {
+    /// Renews the heartbeat, forever. A renewal refused (the heartbeat
+    /// lapsed, others may have taken this node's leases) drops every
+    /// lease and starts a new heartbeat.
+    pub(super) async fn renew(self: std::sync::Arc<Self>) {
         let mut every = tokio::time::interval(RENEW);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            let round: Vec<(String, Held)> = lock(&self.held)
-                .iter()
-                .map(|(k, h)| (k.clone(), *h))
-                .collect();
-            let value: Vec<u8> = self.value();
-            let results: Vec<_> = futures::stream::iter(round)
-                .map(|(key, held)| {
-                    let (kv, value) = (self.kv.clone(), value.clone().into());
-                    async move {
-                        let sent = Instant::now();
-                        let result =
-                            tokio::time::timeout(REQUEST, kv.update(&key, value, held.revision))
-                                .await;
-                        (key, held, sent, result)
-                    }
-                })
-                .buffer_unordered(RENEWING)
-                .collect()
-                .await;
-            for (key, was, sent, result) in results {
-                match result {
-                    Ok(Ok(revision)) => {
-                        let mut held = lock(&self.held);
-                        // Released (or replaced) meanwhile: leave it.
-                        if held.get(&key).is_some_and(|h| h.revision == was.revision) {
-                            held.insert(
-                                key,
-                                Held {
-                                    revision,
-                                    renewed: sent,
-                                },
+            let sent = Instant::now();
+            let last = *lock(&self.beat);
+            let renewed = match last {
+                Some((revision, _)) => {
+                    let update = self.nodes.update(&self.node, self.value().into(), revision);
+                    match tokio::time::timeout(REQUEST, update).await {
+                        Ok(Ok(revision)) => Some(revision),
+                        Ok(Err(e)) if e.kind() == UpdateErrorKind::WrongLastRevision => {
+                            self.lapsed();
+                            None
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "renewing this node's heartbeat failed; trying again");
+                            continue;
+                        }
+                        Err(_) => {
+                            tracing::warn!(
+                                "renewing this node's heartbeat timed out; trying again"
                             );
+                            continue;
                         }
                     }
-                    Ok(Err(e)) if e.kind() == UpdateErrorKind::WrongLastRevision => {
-                        let gone = {
-                            let mut held = lock(&self.held);
-                            let ours = held.get(&key).is_some_and(|h| h.revision == was.revision);
-                            if ours {
-                                held.remove(&key);
-                            }
-                            ours
-                        };
-                        if gone {
-                            tracing::warn!(lease = %key, "lease lost: it lapsed, or another node took it");
-                            if let (Some(venue), Some(lost)) =
-                                (key.strip_prefix("venue."), self.lost.get())
-                            {
-                                lost(&VenueId::from(venue));
-                            }
+                }
+                None => None,
+            };
+            let revision = match renewed {
+                Some(revision) => revision,
+                None => {
+                    // A new heartbeat: `put`, not `create`, in case the
+                    // last one is still there (a renewal lost in flight).
+                    let put = self.nodes.put(&self.node, self.value().into());
+                    match tokio::time::timeout(REQUEST, put).await {
+                        Ok(Ok(revision)) => revision,
+                        _ => {
+                            tracing::warn!("starting this node's heartbeat failed; trying again");
+                            continue;
                         }
                     }
-                    Ok(Err(e)) => {
-                        tracing::warn!(lease = %key, error = %e, "renewing a lease failed; trying again")
-                    }
-                    Err(_) => {
-                        tracing::warn!(lease = %key, "renewing a lease timed out; trying again")
-                    }
+                }
+            };
+            *lock(&self.beat) = Some((revision, sent));
+        }
+    }
+
+    /// The heartbeat lapsed: every lease may be another node's now.
+    fn lapsed(&self) {
+        let dropped: Vec<String> = lock(&self.held).drain().map(|(k, _)| k).collect();
+        *lock(&self.beat) = None;
+        tracing::warn!(
+            leases = dropped.len(),
+            "this node's heartbeat lapsed: its leases are given up"
+        );
+        if let Some(lost) = self.lost.get() {
+            for key in &dropped {
+                if let Some(venue) = key.strip_prefix("venue.") {
+                    lost(&VenueId::from(venue));
                 }
             }
         }

@@ -214,7 +214,7 @@ impl NatsStore {
         };
         let (url, servers) = (settings.url.clone(), settings.servers());
         let (bucket_stream, replicas) = (stream_name.clone(), settings.replicas);
-        let (js, kv) = run_on(runtime, async move {
+        let (js, buckets) = run_on(runtime, async move {
             let client = async_nats::ConnectOptions::new()
                 .name("booking-engine")
                 .retry_on_initial_connect()
@@ -238,10 +238,10 @@ impl NatsStore {
                     }
                 }
             }
-            let kv = leases::open(&js, &bucket_stream, replicas)
+            let buckets = leases::open(&js, &bucket_stream, replicas)
                 .await
                 .map_err(StoreError::Engine)?;
-            Ok::<_, StoreError>((js, kv))
+            Ok::<_, StoreError>((js, buckets))
         })?;
         let applied = Arc::new(Applied::default());
         let start = match mirror.aux_get(MIRROR_SPACE, APPLIED_KEY)? {
@@ -251,7 +251,7 @@ impl NatsStore {
         *applied.seq.lock().unwrap_or_else(|p| p.into_inner()) = start;
         let node = uuid::Uuid::now_v7().to_string();
         let sink = follower::Sink::default();
-        let leases = Arc::new(leases::Leases::new(kv, node.clone()));
+        let leases = Arc::new(leases::Leases::new(buckets.0, buckets.1, node.clone()));
         runtime.spawn(leases.clone().renew());
         runtime.spawn(follower::run(follower::Follower {
             js: js.clone(),
