@@ -58,6 +58,25 @@ impl Directory {
         }
     }
 
+    /// Adds listings read after events started to arrive (a cluster node
+    /// at start): a venue made elsewhere in between is added, and an
+    /// entry is replaced only by a newer listing.
+    pub fn merge(&self, listings: Vec<(VenueId, VenueSettings, u64)>) {
+        let mut venues = self.venues.write().unwrap_or_else(|e| e.into_inner());
+        for (id, settings, seq) in listings {
+            let newer = venues
+                .get(&id)
+                .is_none_or(|e| e.seq.load(Ordering::Relaxed) < seq);
+            if newer {
+                let entry = Entry {
+                    settings: Arc::new(settings),
+                    seq: AtomicU64::new(seq),
+                };
+                venues.insert(id, entry);
+            }
+        }
+    }
+
     /// Takes in a durable event: a venue's new settings, or its new seq.
     pub fn observe(&self, event: &Event) {
         if let Change::VenueUpdated(settings) = &event.change {
@@ -120,5 +139,39 @@ impl Directory {
         });
         found.truncate(limit);
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(id: &str, name: &str, seq: u64) -> (VenueId, VenueSettings, u64) {
+        let mut settings = crate::demo::tables_settings(1);
+        settings.name = name.into();
+        (VenueId::from(id), settings, seq)
+    }
+
+    #[test]
+    fn a_later_listing_adds_what_was_missed_and_replaces_only_older_entries() {
+        let directory = Directory::new(vec![listing("a", "Old A", 3), listing("b", "B", 9)]);
+        directory.merge(vec![
+            listing("a", "New A", 5),
+            listing("b", "Stale B", 2),
+            listing("c", "Made elsewhere", 1),
+        ]);
+        let found: Vec<(String, String, u64)> = directory
+            .search(&VenueSearch::default(), None, 10)
+            .into_iter()
+            .map(|l| (l.id.as_str().to_string(), l.settings.name.clone(), l.seq))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("a".into(), "New A".into(), 5),
+                ("b".into(), "B".into(), 9),
+                ("c".into(), "Made elsewhere".into(), 1),
+            ]
+        );
     }
 }

@@ -150,6 +150,14 @@ impl Engine {
                 }
             }));
         }
+        // A venue made on another node between the listing above and the
+        // sink is in neither: list again, now that events arrive.
+        if store.clustered() {
+            match store.venue_listings() {
+                Ok(listings) => directory.merge(listings),
+                Err(e) => tracing::warn!(error = %e, "listing the venues again failed"),
+            }
+        }
         registry.set_shared(Arc::new(Shared {
             writer: writer.clone(),
             health: health.clone(),
