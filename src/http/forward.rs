@@ -21,13 +21,13 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse};
-use futures::future::LocalBoxFuture;
-use futures::{Stream, StreamExt};
+use futures::future::{Either, LocalBoxFuture};
+use futures::{Stream, StreamExt, TryFutureExt};
 
 use crate::http::MAX_BODY_BYTES;
 
@@ -56,20 +56,23 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// Passes `req` to `srv`; on a cluster, sends it on to the venue's writer
 /// if the answer says another node writes it.
+///
+/// One node (and a WebSocket, which reads its venues' events from this
+/// node's bus) passes straight through: no allocation on that path.
 pub fn route<S, B>(
     mut req: ServiceRequest,
     srv: &S,
     clustered: bool,
-) -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, Error>>
+) -> Either<Passed<S::Future, B>, LocalBoxFuture<'static, Answer<B>>>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     S::Future: 'static,
     B: MessageBody + 'static,
 {
-    // A WebSocket reads its own venues' events from this node's bus.
     if !clustered || req.headers().contains_key(header::UPGRADE) {
-        let answer = srv.call(req);
-        return Box::pin(async move { Ok(answer.await?.map_into_boxed_body()) });
+        let left: fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> =
+            ServiceResponse::map_into_left_body;
+        return Either::Left(srv.call(req).map_ok(left));
     }
     let seen = Rc::new(RefCell::new(Vec::new()));
     let payload: Pin<Box<dyn Stream<Item = _>>> = Box::pin(Tee {
@@ -87,32 +90,39 @@ where
         peer: req.peer_addr().map(|a| a.ip()),
     };
     let answer = srv.call(req);
-    Box::pin(async move {
+    Either::Right(Box::pin(async move {
         let mut res = answer.await?;
         let Some(owner) = res.headers_mut().remove(OWNER_HEADER).next() else {
-            return Ok(res.map_into_boxed_body());
+            return Ok(res.map_into_left_body());
         };
         if asked.headers.contains_key(FORWARDED_HEADER) {
-            return Ok(res.map_into_boxed_body());
+            return Ok(res.map_into_left_body());
         }
         let Ok(owner) = owner.to_str().map(str::to_string) else {
-            return Ok(res.map_into_boxed_body());
+            return Ok(res.map_into_left_body());
         };
         let body = std::mem::take(&mut *seen.borrow_mut());
         match send(&owner, asked, body).await {
             Ok(answer) => {
                 metrics::counter!("requests_forwarded_total", "outcome" => "answered").increment(1);
-                Ok(res.into_response(answer))
+                Ok(res.into_response(answer.map_into_right_body()))
             }
             Err(e) => {
                 metrics::counter!("requests_forwarded_total", "outcome" => "unreachable")
                     .increment(1);
                 tracing::warn!(owner = %owner, error = %e, "sending a request on to the venue's writer failed");
-                Ok(res.map_into_boxed_body())
+                Ok(res.map_into_left_body())
             }
         }
-    })
+    }))
 }
+
+/// The response of `route`: this node's, or the writer's.
+type Answer<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+/// A request passed straight through.
+type Passed<F, B> =
+    futures::future::MapOk<F, fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>>>;
 
 /// What is needed to send the request again.
 struct Asked {
