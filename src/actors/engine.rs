@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::actors::EngineError;
 use crate::actors::directory::{After, Directory, Listed};
 use crate::actors::messages::Execute;
+use crate::actors::orphans::LiveHolds;
 use crate::actors::registry::Registry;
 use crate::actors::venue::{Planner, Shared, VenueActor};
 use crate::actors::writer::{EventBus, Health, OnFailure, StoreWriter, WriterStats};
@@ -72,6 +73,8 @@ pub struct Engine {
     /// The writer task and the venue arbiters, taken at shutdown.
     threads: Mutex<(Option<JoinHandle<()>>, Vec<Arbiter>)>,
     pruner: JoinHandle<()>,
+    /// On a cluster: takes over venues whose writer died with live holds.
+    orphans: Option<JoinHandle<()>>,
 }
 
 /// Drops events past the age limit, now and then every `PRUNE_EVERY`.
@@ -130,15 +133,17 @@ impl Engine {
                 }
             }
         }));
+        let live = Arc::new(LiveHolds::default());
         {
             // A cluster's storage publishes every event, other nodes' too;
             // another node's write makes this node's copy of the venue stale.
-            let (directory, bus) = (directory.clone(), bus.clone());
+            let (directory, bus, live) = (directory.clone(), bus.clone(), live.clone());
             let stale = Arc::downgrade(&registry);
             store.follow(Box::new(move |event, foreign| {
                 if foreign && let Some(registry) = stale.upgrade() {
                     registry.evict(&event.venue_id);
                 }
+                live.observe(&event);
                 crate::actors::writer::publish(&directory, &bus, event);
             }));
             // A lease lost (it lapsed, another node took it): this node's
@@ -169,6 +174,14 @@ impl Engine {
             offer_seconds: options.offer_seconds,
             planner: planner.clone(),
         }));
+        let orphans = store.clustered().then(|| {
+            actix::spawn(crate::actors::orphans::sweep(
+                live,
+                registry.clone(),
+                store.clone(),
+                clock.clone(),
+            ))
+        });
         let pruner = actix::spawn(prune_old_events(
             store.clone(),
             clock.clone(),
@@ -178,6 +191,7 @@ impl Engine {
             planner,
             directory,
             pruner,
+            orphans,
             registry,
             store,
             writer,
@@ -383,6 +397,9 @@ impl Engine {
     /// stops the writer and the venue threads.
     pub async fn shutdown(&self) {
         self.pruner.abort();
+        if let Some(orphans) = &self.orphans {
+            orphans.abort();
+        }
         self.health.close();
         self.writer.stop();
         let (thread, arbiters) = {

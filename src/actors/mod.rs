@@ -7,6 +7,7 @@ pub mod directory;
 mod engine;
 mod error;
 pub mod messages;
+mod orphans;
 mod reads;
 mod registry;
 pub mod venue;

@@ -109,20 +109,22 @@ impl Nats {
 
 /// An engine node over the cluster, talking first to NATS server `first`.
 pub(crate) async fn node(dir: &Path, nats: &Nats, first: usize) -> Process {
+    node_with(dir, nats, first, &[]).await
+}
+
+/// As `node`, with more settings.
+async fn node_with(dir: &Path, nats: &Nats, first: usize, more: &[(&str, &str)]) -> Process {
     let mut urls = nats.urls.clone();
     urls.rotate_left(first);
     let url = urls.join(",");
-    start_with(
-        dir,
-        &[],
-        &[
-            ("BOOKING_STORE__ENGINE", "nats"),
-            ("BOOKING_NATS__URL", url.as_str()),
-            ("BOOKING_NATS__REPLICAS", "3"),
-            ("BOOKING_JWT_SECRET", SECRET),
-        ],
-    )
-    .await
+    let mut settings = vec![
+        ("BOOKING_STORE__ENGINE", "nats"),
+        ("BOOKING_NATS__URL", url.as_str()),
+        ("BOOKING_NATS__REPLICAS", "3"),
+        ("BOOKING_JWT_SECRET", SECRET),
+    ];
+    settings.extend_from_slice(more);
+    start_with(dir, &[], &settings).await
 }
 
 /// Three servers and three nodes (started one after the other: the first
@@ -135,11 +137,16 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     pub(crate) async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// As `start`, every node with more settings.
+    pub(crate) async fn start_with(more: &[(&str, &str)]) -> Self {
         let nats = Nats::start(3);
         let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
-            nodes.push(node(dir.path(), &nats, i).await);
+            nodes.push(node_with(dir.path(), &nats, i, more).await);
         }
         Self {
             nodes,
@@ -680,4 +687,43 @@ async fn a_webhook_made_through_any_node_gets_each_event_once() {
         }
     }
     assert_eq!(attempting.len(), 1, "nodes that sent: {attempting:?}");
+}
+
+#[actix_rt::test]
+async fn a_hold_left_live_by_a_killed_writer_still_expires_and_is_pushed() {
+    let mut cluster = Cluster::start_with(&[("BOOKING_HOLD_TTL_SECONDS", "2")]).await;
+    let (one, two) = (cluster.api(0), cluster.api(1));
+    let admin = admin_token(&one).await;
+    // Node 1 makes the venue: it writes it, and its timer would expire holds.
+    let venue = create_venue(&one, &admin, tables(1)).await;
+    let ann = register(&one, "ann@example.com").await;
+    let mut staff = connect_to(&two, Some(&admin)).await;
+    staff
+        .subscribe(json!({"type": "subscribe", "topic": format!("venue:{venue}:bookings")}))
+        .await;
+    let r = call(
+        reqwest::Method::POST,
+        format!("{one}/venues/{venue}/holds"),
+        Some(&ann),
+        Some(json!({"start": evening_text(2), "party_size": 2})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 201);
+    let hold = body(r).await;
+    assert_eq!(staff.next().await["event"], "hold.created");
+    cluster.nodes[0].child.kill().unwrap();
+    cluster.nodes[0].child.wait().unwrap();
+    // Nobody touches the venue; another node still expires the hold once
+    // node 1's heartbeat is gone (5 s), and node 2's subscriber is told.
+    let id = hold["id"].as_str().unwrap();
+    let expired = staff
+        .next_within(40)
+        .await
+        .expect("hold.expired within 40 s of the writer's death");
+    assert_eq!(
+        (expired["event"].as_str(), expired["data"]["id"].as_str()),
+        (Some("hold.expired"), Some(id)),
+        "{expired}"
+    );
 }

@@ -42,14 +42,20 @@ impl Ws {
 
     /// The next JSON frame (pings answered by the client library).
     pub(crate) async fn next(&mut self) -> Value {
+        self.next_within(10).await.expect("a frame within 10 s")
+    }
+
+    /// The next JSON frame, if one comes within `secs`.
+    pub(crate) async fn next_within(&mut self, secs: u64) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         loop {
-            let msg = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+            let msg = tokio::time::timeout_at(deadline, self.0.next())
                 .await
-                .expect("a frame within 10 s")
+                .ok()?
                 .expect("the socket is open")
                 .unwrap();
             if let Message::Text(text) = msg {
-                return serde_json::from_str(&text).unwrap();
+                return Some(serde_json::from_str(&text).unwrap());
             }
         }
     }
