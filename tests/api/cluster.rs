@@ -107,13 +107,9 @@ impl Nats {
     }
 }
 
-/// An engine node over the cluster, talking first to NATS server `first`.
-pub(crate) async fn node(dir: &Path, nats: &Nats, first: usize) -> Process {
-    node_with(dir, nats, first, &[]).await
-}
-
-/// As `node`, with more settings.
-async fn node_with(dir: &Path, nats: &Nats, first: usize, more: &[(&str, &str)]) -> Process {
+/// An engine node over the cluster, talking first to NATS server `first`,
+/// with `more` settings.
+async fn node(dir: &Path, nats: &Nats, first: usize, more: &[(&str, &str)]) -> Process {
     let mut urls = nats.urls.clone();
     urls.rotate_left(first);
     let url = urls.join(",");
@@ -146,7 +142,7 @@ impl Cluster {
         let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
-            nodes.push(node_with(dir.path(), &nats, i, more).await);
+            nodes.push(node(dir.path(), &nats, i, more).await);
         }
         Self {
             nodes,
