@@ -37,15 +37,16 @@ pub struct LiveHolds {
 impl LiveHolds {
     /// Takes in an event of any node.
     pub fn observe(&self, event: &Event) {
-        let mut venues = self.venues.lock().unwrap_or_else(|p| p.into_inner());
+        let venues = || self.venues.lock().unwrap_or_else(|p| p.into_inner());
         match &event.change {
             Change::HoldCreated(h) => {
-                venues
+                venues()
                     .entry(h.venue_id.clone())
                     .or_default()
                     .insert(h.id.clone(), h.expires_at);
             }
             Change::HoldReleased(h) | Change::HoldExpired(h) => {
+                let mut venues = venues();
                 if let Some(holds) = venues.get_mut(&h.venue_id) {
                     holds.remove(&h.id);
                     if holds.is_empty() {

@@ -583,10 +583,11 @@ async fn refresh(outbox: Weak<Outbox>) {
             .into_iter()
             .filter_map(|(_, v)| records::decode::<Webhook>(&v))
             .collect();
-        o.deleted.retain(|id, _| stored.iter().any(|s| s.id == *id));
+        let ids: std::collections::HashSet<&str> = stored.iter().map(|s| s.id.as_str()).collect();
+        o.deleted.retain(|id, _| ids.contains(id.as_str()));
         let gone: Vec<String> = known
             .into_iter()
-            .filter(|id| !stored.iter().any(|s| s.id == *id))
+            .filter(|id| !ids.contains(id.as_str()))
             .collect();
         for id in gone {
             o.endpoints.remove(&id);

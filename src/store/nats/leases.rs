@@ -85,20 +85,35 @@ pub(super) async fn open(
     stream: &str,
     replicas: usize,
 ) -> Result<(kv::Store, kv::Store), String> {
-    let leases = bucket(js, &format!("{stream}_leases"), None, replicas).await?;
-    let nodes = bucket(js, &format!("{stream}_nodes"), Some(TTL), replicas).await?;
+    let leases = bucket(
+        js,
+        &format!("{stream}_leases"),
+        "which node writes each venue",
+        None,
+        replicas,
+    )
+    .await?;
+    let nodes = bucket(
+        js,
+        &format!("{stream}_nodes"),
+        "each live node's heartbeat",
+        Some(TTL),
+        replicas,
+    )
+    .await?;
     Ok((leases, nodes))
 }
 
 async fn bucket(
     js: &jetstream::Context,
     name: &str,
+    description: &str,
     max_age: Option<Duration>,
     replicas: usize,
 ) -> Result<kv::Store, String> {
     let config = jetstream::stream::Config {
         name: format!("KV_{name}"),
-        description: Some("which node writes each venue".into()),
+        description: Some(description.into()),
         subjects: vec![format!("$KV.{name}.>")],
         max_messages_per_subject: 1,
         max_age: max_age.unwrap_or_default(),
