@@ -219,9 +219,12 @@ where
 /// subscriber (answered `subscribed`); `fire <seq>` writes one frame to
 /// every subscriber, then answers `fired` to the socket that asked.
 async fn bare_server(port: u16) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
+    // The same listen queue as the server's (std's 128 drops SYNs when
+    // 250 clients connect at once).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind(([127, 0, 0, 1], port).into()).unwrap();
+    let listener = socket.listen(4096).unwrap();
     let subscribers: Arc<Mutex<Vec<mpsc::UnboundedSender<Message>>>> = Arc::default();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
