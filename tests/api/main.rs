@@ -28,6 +28,7 @@ mod reminders;
 mod reports;
 mod retention;
 mod schedule;
+mod soak;
 mod sweeps;
 mod venues;
 mod waitlist;
