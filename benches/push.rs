@@ -9,6 +9,11 @@
 //! server with no auth, no JSON logic and no store, that writes one frame to
 //! every subscribed socket when a control socket asks. It is what this
 //! machine can do at best; the bench prints both and their ratio.
+//!
+//! `cargo bench --bench push -- idle 50000` only connects and subscribes,
+//! and reports memory: past 20,000 the clients connect from 127.0.0.2,
+//! 127.0.0.3, ... (one source address has about 28,000 ports), and the
+//! shell needs an open-files hard limit above N (`ulimit -Hn`).
 
 use std::future::Future;
 use std::process::{Child, Command, Stdio};
@@ -23,6 +28,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const BOOKINGS: usize = 20;
+
+/// Client sockets per source address.
+const PER_SOURCE: usize = 20_000;
 
 /// The environment that makes this binary the bare broadcaster (its port).
 const BARE: &str = "PUSH_BENCH_BARE_PORT";
@@ -66,6 +74,8 @@ async fn json_call(
 struct Figures {
     connect_s: f64,
     rss_per_connection_kib: f64,
+    /// The server's whole RSS with every subscriber connected and idle.
+    rss_kib: u64,
     /// Trigger sent -> last subscriber, sorted (ms).
     to_last_from_send: Vec<f64>,
     /// Trigger acknowledged -> last subscriber, sorted (ms).
@@ -76,6 +86,15 @@ struct Figures {
 
 impl Figures {
     fn print(&self, name: &str, n: usize) {
+        if self.deliveries.is_empty() {
+            println!(
+                "{name}: {n} idle subscribers connected and subscribed in {:.2} s; {:.1} KiB RSS per connection, {:.0} MiB in all",
+                self.connect_s,
+                self.rss_per_connection_kib,
+                self.rss_kib as f64 / 1024.0
+            );
+            return;
+        }
         let (ack, send, each) = (
             &self.to_last_from_ack,
             &self.to_last_from_send,
@@ -105,12 +124,15 @@ impl Figures {
 /// Connects `n` subscribers to `ws` (with a bearer token if given), each
 /// sending `subscribe` for `topic`; then fires `BOOKINGS` events through
 /// `fire(k)` (which returns when the trigger was sent and acknowledged)
-/// and times every subscriber's receipt of seq `first_seq + k`.
+/// and times every subscriber's receipt of seq `first_seq + k`, `events`
+/// times.
+#[allow(clippy::too_many_arguments)]
 async fn measure<F, Fut>(
     ws: &str,
     token: Option<&str>,
     topic: &str,
     n: usize,
+    events: usize,
     server: u32,
     first_seq: u64,
     mut fire: F,
@@ -127,6 +149,7 @@ where
         let mut batch = Vec::new();
         for _ in 0..250.min(n - chunk * 250) {
             let (tx, ready_tx, topic) = (tx.clone(), ready_tx.clone(), topic.to_string());
+            let source = (chunk * 250) / PER_SOURCE;
             let token = token.map(str::to_string);
             let url = ws.to_string();
             batch.push(tokio::spawn(async move {
@@ -136,9 +159,7 @@ where
                         .headers_mut()
                         .insert("Authorization", format!("Bearer {token}").parse().unwrap());
                 }
-                let (mut socket, _) = tokio_tungstenite::connect_async(request)
-                    .await
-                    .expect("connect");
+                let mut socket = open(request, source).await;
                 socket
                     .send(Message::text(
                         json!({"type": "subscribe", "topic": topic}).to_string(),
@@ -174,7 +195,7 @@ where
     let idle = rss_kib(server);
     let (mut to_last_from_ack, mut to_last_from_send, mut deliveries) =
         (Vec::new(), Vec::new(), Vec::new());
-    for k in 0..BOOKINGS {
+    for k in 0..events {
         let (sent, acked) = fire(k).await;
         let seq = first_seq + k as u64;
         let mut got = 0;
@@ -209,10 +230,54 @@ where
     Figures {
         connect_s,
         rss_per_connection_kib: idle.saturating_sub(before) as f64 / n as f64,
+        rss_kib: idle,
         to_last_from_send,
         to_last_from_ack,
         deliveries,
     }
+}
+
+/// A client socket to `request`'s port on loopback, from 127.0.0.`1 + source`,
+/// with small buffers (the clients' memory is not measured, but 50,000 of
+/// tungstenite's default 128 KiB would be 6 GiB).
+async fn open(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    source: usize,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    let port = request.uri().port_u16().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    {
+        // The port is picked at connect, not at bind: bind's search for a
+        // free port grows with the ports in use (a 19,800-socket run took
+        // 23 s instead of 4).
+        use std::os::fd::AsRawFd;
+        let on: libc::c_int = 1;
+        // SAFETY: a socket option on our own socket, from a value we own.
+        let set = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(set, 0, "IP_BIND_ADDRESS_NO_PORT");
+    }
+    socket
+        .bind(([127, 0, 0, 1 + source as u8], 0).into())
+        .unwrap();
+    let stream = socket
+        .connect(([127, 0, 0, 1], port).into())
+        .await
+        .expect("connect");
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+        .await
+        .expect("upgrade")
+        .0
 }
 
 /// The bare broadcaster: every socket that sends anything but `fire` is a
@@ -285,7 +350,7 @@ async fn spawn_bare() -> (Child, u16) {
 }
 
 /// Ours: the real binary, one venue, bookings over REST as the trigger.
-async fn ours(n: usize) -> Figures {
+async fn ours(n: usize, events: usize) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_booking-engine"))
@@ -361,6 +426,7 @@ async fn ours(n: usize) -> Figures {
         Some(&token),
         &format!("venue:{venue}:bookings"),
         n,
+        events,
         server.id(),
         seq0 + 1,
         book,
@@ -385,7 +451,7 @@ async fn venue_seq(client: &reqwest::Client, base: &str, venue: &str) -> u64 {
 }
 
 /// The bare broadcaster, driven by the same `measure`.
-async fn bare(n: usize) -> Figures {
+async fn bare(n: usize, events: usize) -> Figures {
     let (mut server, port) = spawn_bare().await;
     let url = format!("ws://127.0.0.1:{port}/");
     let (control, _) = tokio_tungstenite::connect_async(url.as_str())
@@ -409,7 +475,7 @@ async fn bare(n: usize) -> Figures {
             (sent, Instant::now())
         }
     };
-    let figures = measure(&url, None, "bare", n, server.id(), 1, fire).await;
+    let figures = measure(&url, None, "bare", n, events, server.id(), 1, fire).await;
     server.kill().unwrap();
     server.wait().unwrap();
     figures
@@ -425,10 +491,31 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(10_000);
-    let bare = bare(n).await;
+    let events = if std::env::args().any(|a| a == "idle") {
+        0
+    } else {
+        BOOKINGS
+    };
+    // This process holds the clients' sockets, the server (which inherits
+    // the limit) as many.
+    let (_, files) = booking_engine::startup::raise_open_files().unwrap_or((0, 0));
+    assert!(
+        files as usize > n + 100,
+        "{n} connections need an open-files hard limit above {} (ulimit -Hn)",
+        n + 100
+    );
+    let bare = bare(n, events).await;
     bare.print("bare broadcaster", n);
-    let ours = ours(n).await;
+    let ours = ours(n, events).await;
     ours.print("booking engine", n);
+    if events == 0 {
+        println!(
+            "ratio booking engine / bare: RSS per connection {:.1}x; connect+subscribe {:.1}x",
+            ours.rss_per_connection_kib / bare.rss_per_connection_kib.max(0.001),
+            ours.connect_s / bare.connect_s.max(0.001),
+        );
+        return;
+    }
     let p99 = |f: &Figures| percentile(&f.to_last_from_send, 0.99);
     let p50 = |f: &Figures| percentile(&f.to_last_from_send, 0.5);
     println!(
