@@ -121,16 +121,21 @@ pub struct Connections {
     open: DashMap<IpAddr, Arc<AtomicUsize>>,
 }
 
-/// Held by a connection (in its extensions) for as long as it is open.
+/// Held by a connection (in its extensions) for as long as it is open; a
+/// WebSocket keeps a clone once its socket leaves the HTTP dispatcher.
+#[derive(Clone)]
 pub struct ConnectionSlot {
-    count: Arc<AtomicUsize>,
+    _held: Arc<Held>,
     /// This connection is over the cap: its requests are refused.
     pub over: bool,
 }
 
-impl Drop for ConnectionSlot {
+/// One count of an address's open connections, given back on drop.
+struct Held(Arc<AtomicUsize>);
+
+impl Drop for Held {
     fn drop(&mut self) {
-        self.count.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -140,7 +145,7 @@ impl Connections {
         let count = self.open.entry(ip).or_default().clone();
         let n = count.fetch_add(1, Ordering::AcqRel) + 1;
         ConnectionSlot {
-            count,
+            _held: Arc::new(Held(count)),
             over: n > cap,
         }
     }

@@ -16,6 +16,7 @@ mod methods;
 mod observe;
 pub mod routes;
 mod tablet;
+mod upgrade;
 mod views;
 pub mod ws;
 mod zones;
@@ -24,9 +25,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, Service, ServiceResponse};
+use actix_http::HttpService;
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, map_config};
+use actix_web::dev::{AppConfig, Server, Service, ServiceResponse};
 use actix_web::middleware::{Condition, DefaultHeaders};
-use actix_web::{App, HttpServer, ResponseError, web};
+use actix_web::{App, ResponseError, web};
 
 use crate::accounts::Accounts;
 use crate::actors::Engine;
@@ -86,6 +89,12 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// The server on an already-bound listener (tests bind port 0).
+///
+/// Assembled from actix-server and actix-http rather than actix-web's
+/// `HttpServer` for one reason: `upgrade`. A WebSocket served through the
+/// HTTP/1 dispatcher keeps that dispatcher's two 8 KiB buffers for the
+/// socket's life (16 KiB of an idle subscriber's 19); the upgrade service
+/// takes the socket out of it instead (see `upgrade`).
 pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
     crate::telemetry::metrics();
     state.zones.follow(&state.engine);
@@ -101,91 +110,124 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             sweeper.connections.sweep();
         }
     });
-    let counted = state.clone();
     let data = web::Data::from(state);
-    let server = HttpServer::new(move || {
-        let origins = data.cors_origins.clone();
-        let limited = data.clone();
-        let clustered = data.engine.clustered();
-        App::new()
-            .app_data(data.clone())
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .wrap_fn(move |req, srv| forward::route(req, srv, clustered))
-            .wrap_fn(move |req, srv| {
-                let over = req
-                    .conn_data::<limits::ConnectionSlot>()
-                    .is_some_and(|slot| slot.over);
-                let verdict = match &limited.limits {
-                    _ if over => Err(Connections::refused()),
-                    Some(limits) => {
-                        let ip = limits::client_ip(req.request(), &limited.trusted_proxies);
-                        limits.check(req.request(), ip, limited.accounts.tokens())
-                    }
-                    None => Ok(()),
-                };
-                let next = match verdict {
-                    Ok(()) => Ok(srv.call(req)),
-                    Err(e) => {
-                        let mut response = e.error_response();
-                        if over {
-                            // Closing is the point: the socket is given back.
-                            response
-                                .head_mut()
-                                .set_connection_type(actix_web::http::ConnectionType::Close);
-                        }
-                        Err(req.into_response(response))
-                    }
-                };
-                async move {
-                    match next {
-                        Ok(fut) => fut.await.map(ServiceResponse::map_into_left_body),
-                        Err(refused) => Ok(refused.map_into_right_body()),
-                    }
-                }
-            })
-            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "no-referrer"))
-                    .add(("Cache-Control", "no-store"))
-                    .add((
-                        "Content-Security-Policy",
-                        "default-src 'none'; frame-ancestors 'none'",
-                    )),
-            )
-            .wrap_fn(observe::observe)
-            .configure(health::routes)
-            .configure(tablet::routes)
-            .configure(docs::routes)
-            .service(web::scope("/api/v1").configure(routes::configure))
-            .default_service(web::to(not_found))
-    })
-    // Every connection is counted against its address's cap.
-    .on_connect(move |conn, extensions| {
-        let Some(cap) = counted.connection_cap else {
-            return;
-        };
-        let peer = conn
-            .downcast_ref::<actix_web::rt::net::TcpStream>()
-            .and_then(|tcp| tcp.peer_addr().ok());
-        if let Some(peer) = peer {
-            // A trusted proxy carries many clients on its connections.
-            if !counted
-                .trusted_proxies
-                .iter()
-                .any(|n| n.contains(&peer.ip()))
-            {
-                extensions.insert(counted.connections.open(peer.ip(), cap));
-            }
-        }
-    })
-    // Signals are handled by `startup`, which closes WebSocket sessions first.
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    let local = listener.local_addr()?;
+    let server = actix_server::Server::build()
+        // Signals are handled by `startup`, which closes WebSocket sessions first.
+        .disable_signals()
+        .listen("booking-engine", listener, move || {
+            let counted = data.clone();
+            let upgrade_data = data.clone();
+            HttpService::build()
+                .local_addr(local)
+                // Every connection is counted against its address's cap.
+                .on_connect_ext(move |tcp: &actix_web::rt::net::TcpStream, extensions| {
+                    count_connection(&counted, tcp, extensions)
+                })
+                .upgrade(actix_service::fn_factory(move || {
+                    upgrade::service(app(upgrade_data.clone()))
+                }))
+                .finish(map_config(
+                    app(data.clone())
+                        .into_factory()
+                        .map_err(|e| e.error_response()),
+                    |_| AppConfig::default(),
+                ))
+                .tcp()
+        })?
+        .run();
     Ok(server)
+}
+
+/// Opens the connection's slot against its address's cap, unless caps are
+/// off or the peer is a trusted proxy (which carries many clients).
+fn count_connection(
+    state: &AppState,
+    tcp: &actix_web::rt::net::TcpStream,
+    extensions: &mut actix_web::dev::Extensions,
+) {
+    let Some(cap) = state.connection_cap else {
+        return;
+    };
+    let Ok(peer) = tcp.peer_addr() else {
+        return;
+    };
+    if !state.trusted_proxies.iter().any(|n| n.contains(&peer.ip())) {
+        extensions.insert(state.connections.open(peer.ip(), cap));
+    }
+}
+
+/// The application: routes and middleware. Built twice per worker: for
+/// the dispatcher's requests, and inside the upgrade service, which sends
+/// WebSocket upgrades through the very same checks.
+fn app(
+    data: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let origins = data.cors_origins.clone();
+    let limited = data.clone();
+    let clustered = data.engine.clustered();
+    App::new()
+        .app_data(data.clone())
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .wrap_fn(move |req, srv| forward::route(req, srv, clustered))
+        .wrap_fn(move |req, srv| {
+            let over = req
+                .conn_data::<limits::ConnectionSlot>()
+                .is_some_and(|slot| slot.over);
+            let verdict = match &limited.limits {
+                _ if over => Err(Connections::refused()),
+                Some(limits) => {
+                    let ip = limits::client_ip(req.request(), &limited.trusted_proxies);
+                    limits.check(req.request(), ip, limited.accounts.tokens())
+                }
+                None => Ok(()),
+            };
+            let next = match verdict {
+                Ok(()) => Ok(srv.call(req)),
+                Err(e) => {
+                    let mut response = e.error_response();
+                    if over {
+                        // Closing is the point: the socket is given back.
+                        response
+                            .head_mut()
+                            .set_connection_type(actix_web::http::ConnectionType::Close);
+                    }
+                    Err(req.into_response(response))
+                }
+            };
+            async move {
+                match next {
+                    Ok(fut) => fut.await.map(ServiceResponse::map_into_left_body),
+                    Err(refused) => Ok(refused.map_into_right_body()),
+                }
+            }
+        })
+        .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "no-referrer"))
+                .add(("Cache-Control", "no-store"))
+                .add((
+                    "Content-Security-Policy",
+                    "default-src 'none'; frame-ancestors 'none'",
+                )),
+        )
+        .wrap_fn(observe::observe)
+        .configure(health::routes)
+        .configure(tablet::routes)
+        .configure(docs::routes)
+        .service(web::scope("/api/v1").configure(routes::configure))
+        .default_service(web::to(not_found))
 }
 
 /// Unknown routes get the same error body as everything else.

@@ -88,8 +88,7 @@ async fn round(api: &str, venue: &str) -> usize {
 async fn rounds_of_the_subscription_flood_give_their_memory_back() {
     let dir = tempfile::tempdir().unwrap();
     // Rate limits and the per-address cap on, as in production.
-    let server =
-        crate::process::start_with(dir.path(), &[], &[("BOOKING_RATE_LIMIT", "on")]).await;
+    let server = crate::process::start_with(dir.path(), &[], &[("BOOKING_RATE_LIMIT", "on")]).await;
     let api = format!("{}/api/v1", server.base);
     let client = booking_engine::tls::client().build().unwrap();
     let login = client
@@ -137,7 +136,9 @@ async fn rounds_of_the_subscription_flood_give_their_memory_back() {
     let mut socket = crate::ws::connect_to(&api, None).await;
     let date = &evening_text(1)[..10];
     socket
-        .subscribe(json!({"type": "subscribe", "topic": format!("venue:{venue}:availability"),
-            "date": date, "party_size": 2}))
+        .subscribe(
+            json!({"type": "subscribe", "topic": format!("venue:{venue}:availability"),
+            "date": date, "party_size": 2}),
+        )
         .await;
 }

@@ -1,6 +1,9 @@
-//! `GET /api/v1/ws`: live push over WebSocket (actix-ws). One task per
-//! connection reads client frames and writes the frames the hub queues for
-//! it; replay with `since` reads the store's event log.
+//! `GET /api/v1/ws`: live push over WebSocket. The route checks the
+//! caller and answers 101; the upgrade service (`http::upgrade`) then
+//! hands the bare socket to a tokio-tungstenite session with small
+//! buffers. One task per connection reads client frames and writes the
+//! frames the hub queues for it; replay with `since` reads the store's
+//! event log.
 
 mod availability;
 mod hub;
@@ -11,10 +14,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::rt::net::TcpStream;
 use actix_web::{HttpRequest, HttpResponse, web};
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
+use futures::{SinkExt, StreamExt};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as Side, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 
 pub use availability::Groups;
 pub use hub::{Hub, webhook_body};
@@ -28,7 +36,7 @@ use crate::domain::settings::MAX_PARTY;
 use crate::domain::{Caller, DomainError, ServiceId, UserId, VenueId};
 use crate::http::ErrorCode;
 use crate::http::extract::{bearer, query};
-use crate::http::limits::nonzero;
+use crate::http::limits::{ConnectionSlot, nonzero};
 use crate::http::{ApiError, AppState, dto};
 
 /// How often the server pings: often enough to keep proxies' idle timers
@@ -48,42 +56,76 @@ pub const SUBSCRIBES_PER_SECOND: u32 = 10;
 const REPLAY_PAGE: usize = 500;
 /// How long a closing handshake may wait for a slow client.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
+/// The socket's read buffer to start with: client frames are small JSON
+/// objects (it grows for a larger one, up to `MAX_FRAME_BYTES`).
+const READ_BUFFER: usize = 2048;
 
-/// Upgrades the request; a token that is present and invalid is a 401.
+type Socket = WebSocketStream<TcpStream>;
+
+/// Checks the caller and answers 101; a token that is present and invalid
+/// is a 401. The session starts once the upgrade service has written the
+/// answer and holds the socket (`Accepted::start`).
 pub async fn upgrade(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (viewer, expires) = viewer(&req, &state)?;
-    let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ApiError::malformed(e.to_string()))?;
-    let stream = stream
-        .max_frame_size(MAX_FRAME_BYTES)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_FRAME_BYTES);
-    let state = state.into_inner();
-    let (tx, rx) = mpsc::channel(state.ws_queue.max(1));
-    let id = state.hub.connection_id();
-    let mut connection = Connection {
-        state,
+    let mut response = actix_http::ws::handshake(req.head())
+        .map_err(|e| ApiError::malformed(e.to_string()))?
+        .finish();
+    response.extensions_mut().insert(Accepted {
+        state: state.into_inner(),
         viewer,
-        session,
-        id,
-        tx,
-        rx,
-        slow: Arc::new(Notify::new()),
-        subs: HashMap::new(),
-        bound: None,
-        expires: None,
-        subscribes: governor::RateLimiter::direct(
-            governor::Quota::per_second(nonzero(SUBSCRIBES_PER_SECOND))
-                .allow_burst(nonzero(MAX_SUBSCRIPTIONS as u32)),
-        ),
-    };
-    connection.bind(expires);
-    actix_web::rt::spawn(connection.run(stream));
-    Ok(response)
+        expires,
+        slot: req.conn_data::<ConnectionSlot>().cloned(),
+    });
+    Ok(HttpResponse::from(response).map_into_boxed_body())
+}
+
+/// A socket the route accepted, until the upgrade service hands it over.
+pub struct Accepted {
+    state: Arc<AppState>,
+    viewer: Viewer,
+    expires: Option<u64>,
+    slot: Option<ConnectionSlot>,
+}
+
+impl Accepted {
+    /// Runs the session on `io`, of which `read` was already read past the
+    /// HTTP request (a client may send its first frame at once).
+    pub async fn start(self, io: TcpStream, read: bytes::BytesMut) {
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            // Every frame is written when sent: nothing waits for more.
+            .write_buffer_size(0)
+            .max_frame_size(Some(MAX_FRAME_BYTES))
+            .max_message_size(Some(MAX_FRAME_BYTES));
+        let socket =
+            WebSocketStream::from_partially_read(io, read.to_vec(), Side::Server, Some(config))
+                .await;
+        let state = self.state;
+        let (tx, rx) = mpsc::channel(state.ws_queue.max(1));
+        let id = state.hub.connection_id();
+        let mut connection = Connection {
+            state,
+            viewer: self.viewer,
+            socket,
+            _slot: self.slot,
+            id,
+            tx,
+            rx,
+            slow: Arc::new(Notify::new()),
+            subs: HashMap::new(),
+            bound: None,
+            expires: None,
+            subscribes: governor::RateLimiter::direct(
+                governor::Quota::per_second(nonzero(SUBSCRIBES_PER_SECOND))
+                    .allow_burst(nonzero(MAX_SUBSCRIPTIONS as u32)),
+            ),
+        };
+        connection.bind(self.expires);
+        connection.run().await;
+    }
 }
 
 /// The caller of a socket and when their token expires (seconds since the
@@ -154,7 +196,7 @@ enum Step {
     Expired,
     Slow,
     Shutdown,
-    Incoming(Option<Result<AggregatedMessage, actix_ws::ProtocolError>>),
+    Incoming(Option<Result<Message, tungstenite::Error>>),
     Outgoing(Option<Frame>),
     Tick,
 }
@@ -162,7 +204,9 @@ enum Step {
 struct Connection {
     state: Arc<AppState>,
     viewer: Viewer,
-    session: actix_ws::Session,
+    socket: Socket,
+    /// Counts this socket against its address's cap while it is open.
+    _slot: Option<ConnectionSlot>,
     id: u64,
     /// The queue the hub fills; bounded, so a client that cannot keep up
     /// is noticed instead of buffering without end.
@@ -180,14 +224,14 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
+    async fn run(mut self) {
         let open = metrics::gauge!("ws_connections");
         open.increment(1.0);
-        self.serve(&mut stream).await;
+        self.serve().await;
         open.decrement(1.0);
     }
 
-    async fn serve(&mut self, stream: &mut actix_ws::AggregatedMessageStream) {
+    async fn serve(&mut self) {
         let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
         let mut heard = Instant::now();
         let mut shutdown = self.state.shutdown.subscribe();
@@ -201,7 +245,7 @@ impl Connection {
                 _ = self.slow.notified() => Step::Slow,
                 () = tokio::time::sleep_until(expiry.unwrap_or_else(Instant::now)), if expiry.is_some() => Step::Expired,
                 _ = shutdown.changed() => Step::Shutdown,
-                msg = stream.recv() => Step::Incoming(msg),
+                msg = self.socket.next() => Step::Incoming(msg),
                 frame = self.rx.recv() => Step::Outgoing(frame),
                 _ = ping.tick() => Step::Tick,
             };
@@ -220,7 +264,12 @@ impl Connection {
                 Step::Outgoing(Some(frame)) => self.on_frame(frame).await,
                 Step::Outgoing(None) => Some(End::Gone),
                 Step::Tick if heard.elapsed() > IDLE_TIMEOUT => Some(End::Idle),
-                Step::Tick => self.session.ping(b"").await.err().map(|_| End::Gone),
+                Step::Tick => self
+                    .socket
+                    .send(Message::Ping(Default::default()))
+                    .await
+                    .err()
+                    .map(|_| End::Gone),
             };
             if let Some(end) = ended {
                 break end;
@@ -244,31 +293,35 @@ impl Connection {
             End::Idle => (CloseCode::Normal, "idle timeout"),
             End::TooBig => (CloseCode::Size, "frame too large"),
         };
-        let reason = CloseReason {
+        let reason = CloseFrame {
             code,
-            description: Some(why.into()),
+            reason: why.into(),
         };
-        let _ = tokio::time::timeout(CLOSE_WAIT, self.session.clone().close(Some(reason))).await;
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.socket.close(Some(reason))).await;
     }
 
     async fn on_message(
         &mut self,
-        msg: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>,
+        msg: Option<Result<Message, tungstenite::Error>>,
     ) -> Option<End> {
         match msg {
-            None | Some(Ok(AggregatedMessage::Close(_))) => Some(End::Gone),
-            Some(Err(actix_ws::ProtocolError::Overflow)) => Some(End::TooBig),
-            Some(Err(_)) => Some(End::Gone),
-            Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                self.session.pong(&bytes).await.err().map(|_| End::Gone)
+            None => Some(End::Gone),
+            Some(Ok(Message::Close(_))) => {
+                // tungstenite queued the closing reply: send it.
+                let _ = tokio::time::timeout(CLOSE_WAIT, self.socket.flush()).await;
+                Some(End::Gone)
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => None,
-            Some(Ok(AggregatedMessage::Binary(_))) => {
+            Some(Err(tungstenite::Error::Capacity(_))) => Some(End::TooBig),
+            Some(Err(_)) => Some(End::Gone),
+            // tungstenite queued the pong: send it now, not with the next frame.
+            Some(Ok(Message::Ping(_))) => self.socket.flush().await.err().map(|_| End::Gone),
+            Some(Ok(Message::Pong(_) | Message::Frame(_))) => None,
+            Some(Ok(Message::Binary(_))) => {
                 self.error(ErrorCode::MalformedRequest, "send text frames of JSON")
                     .await
             }
-            Some(Ok(AggregatedMessage::Text(text))) => {
-                match serde_json::from_str::<ClientFrame>(&text) {
+            Some(Ok(Message::Text(text))) => {
+                match serde_json::from_str::<ClientFrame>(text.as_str()) {
                     Err(e) => {
                         self.error(
                             ErrorCode::MalformedRequest,
@@ -358,9 +411,9 @@ impl Connection {
     }
 
     /// Writes a frame; a slow signal interrupts a write the client does not take.
-    async fn send(&mut self, text: impl Into<bytestring::ByteString>) -> Option<End> {
+    async fn send(&mut self, text: impl Into<Utf8Bytes>) -> Option<End> {
         tokio::select! {
-            sent = self.session.text(text) => sent.err().map(|_| End::Gone),
+            sent = self.socket.send(Message::Text(text.into())) => sent.err().map(|_| End::Gone),
             _ = self.slow.notified() => Some(End::Slow),
         }
     }

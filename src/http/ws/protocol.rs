@@ -78,7 +78,7 @@ pub struct Frame {
     /// The venue seq it carries; 0 for frames without one.
     pub seq: u64,
     /// Refcounted: one buffer shared by every subscriber of the frame.
-    pub text: bytestring::ByteString,
+    pub text: tokio_tungstenite::tungstenite::Utf8Bytes,
     /// The subscription is over once this frame is sent (resync, forbidden).
     pub ends: bool,
 }
