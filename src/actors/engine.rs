@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
+use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -289,8 +290,13 @@ impl Engine {
         let ids = tokio::task::spawn_blocking(move || store.venue_ids())
             .await
             .map_err(|_| EngineError::Unavailable)??;
-        for id in &ids {
-            self.registry.get(id).await?;
+        // A few at a time: each is read and rebuilt on a blocking thread.
+        let at_once = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut activations = futures::stream::iter(&ids)
+            .map(|id| self.registry.get(id))
+            .buffer_unordered(at_once);
+        while let Some(activated) = activations.next().await {
+            activated?;
         }
         Ok(ids.len())
     }

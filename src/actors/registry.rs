@@ -99,18 +99,23 @@ impl Registry {
         let result = cell
             .get_or_try_init(|| async {
                 let writes = self.place(id).await? == Placement::Here;
-                let store = self.store.clone();
-                let key = id.clone();
-                let stored = tokio::task::spawn_blocking(move || store.load_venue(&key))
-                    .await
-                    .map_err(|_| EngineError::Unavailable)??;
-                let stored = stored.ok_or(EngineError::VenueNotFound)?;
                 // What has long finished stays in the store only.
                 let shared = self.shared.get().unwrap(); // unwrap: set before any venue is requested (see `start`).
                 let cutoff =
                     crate::domain::retention_cutoff(shared.clock.now(), shared.retain_finished);
+                let store = self.store.clone();
+                let key = id.clone();
+                // Read and rebuilt on the blocking pool: the warm-up
+                // activates several venues at once, one per thread.
+                let venue = tokio::task::spawn_blocking(move || {
+                    let stored = store.load_venue(&key)?;
+                    Ok::<_, EngineError>(stored.map(|s| s.into_venue(key, cutoff)))
+                })
+                .await
+                .map_err(|_| EngineError::Unavailable)??;
+                let venue = venue.ok_or(EngineError::VenueNotFound)?;
                 Ok(Resident {
-                    addr: self.start(stored.into_venue(id.clone(), cutoff), writes),
+                    addr: self.start(venue, writes),
                     writes,
                 })
             })
