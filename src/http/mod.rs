@@ -120,6 +120,9 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             let upgrade_data = data.clone();
             HttpService::build()
                 .local_addr(local)
+                // As actix-web's `HttpServer` sets it: a connection closed
+                // after its answer waits at most a second for the client.
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
                 // Every connection is counted against its address's cap.
                 .on_connect_ext(move |tcp: &actix_web::rt::net::TcpStream, extensions| {
                     count_connection(&counted, tcp, extensions)

@@ -419,6 +419,58 @@ async fn an_expired_hold_is_pushed_and_its_capacity_comes_back() {
     );
 }
 
+/// One raw HTTP/1.1 request on a fresh connection; the whole answer,
+/// read until the server closes.
+async fn raw(app: &TestApp, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://");
+    let host = &host[..host.find('/').unwrap()];
+    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer))
+        .await
+        .expect("the server closes after answering")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+// Requests that ask to switch protocols go through the upgrade service:
+// anything but the WebSocket route gets its usual answer, then the
+// connection closes (the client asked to leave HTTP).
+#[actix_rt::test]
+async fn upgrade_requests_elsewhere_get_the_routes_own_answers() {
+    let w = world_with(|_| {}).await;
+    let health = raw(
+        &w.app,
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+    )
+    .await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        health.contains("x-content-type-options: nosniff"),
+        "{health}"
+    );
+    let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13";
+    let elsewhere = raw(
+        &w.app,
+        &format!("GET /api/v1/nowhere HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{key}\r\n\r\n"),
+    )
+    .await;
+    assert!(elsewhere.starts_with("HTTP/1.1 404"), "{elsewhere}");
+    assert!(elsewhere.contains("\"not_found\""), "{elsewhere}");
+    let refused = raw(
+        &w.app,
+        &format!("GET /api/v1/ws?access_token=forged HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{key}\r\n\r\n"),
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    // The WebSocket route answers 101 with the accept key of RFC 6455.
+    let mut socket = connect(&w.app, None).await;
+    socket.send(json!({"type": "ping"})).await;
+    assert_eq!(socket.next().await["type"], "pong");
+}
+
 #[actix_rt::test]
 async fn shutdown_closes_sockets_with_1001() {
     let w = world_with(|_| {}).await;
