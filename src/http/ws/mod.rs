@@ -60,6 +60,14 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// objects (it grows for a larger one, up to `MAX_FRAME_BYTES`).
 const READ_BUFFER: usize = 2048;
 
+/// Bytes of frames gathered before the socket writes them out (a batch
+/// ends sooner with a flush): kept small, since the buffer's allocation
+/// stays with the connection.
+const WRITE_BATCH: usize = 4096;
+/// Queued frames written in one batch before the connection looks at its
+/// other duties (a client's frames, pings) again.
+const QUEUED_BATCH: usize = 32;
+
 type Socket = WebSocketStream<TcpStream>;
 
 /// Checks the caller and answers 101; a token that is present and invalid
@@ -96,8 +104,9 @@ impl Accepted {
     pub async fn start(self, io: TcpStream, read: bytes::BytesMut) {
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER)
-            // Every frame is written when sent: nothing waits for more.
-            .write_buffer_size(0)
+            // Frames are batched only when several are ready at once
+            // (`on_frames`, replay pages); every batch ends with a flush.
+            .write_buffer_size(WRITE_BATCH)
             .max_frame_size(Some(MAX_FRAME_BYTES))
             .max_message_size(Some(MAX_FRAME_BYTES));
         let socket =
@@ -261,7 +270,7 @@ impl Connection {
                     heard = Instant::now();
                     Box::pin(self.on_message(msg)).await
                 }
-                Step::Outgoing(Some(frame)) => self.on_frame(frame).await,
+                Step::Outgoing(Some(frame)) => self.on_frames(frame).await,
                 Step::Outgoing(None) => Some(End::Gone),
                 Step::Tick if heard.elapsed() > IDLE_TIMEOUT => Some(End::Idle),
                 Step::Tick => self
@@ -397,8 +406,29 @@ impl Connection {
         None
     }
 
-    /// Sends a queued frame unless the replay seam or an unsubscribe makes it stale.
-    async fn on_frame(&mut self, frame: Frame) -> Option<End> {
+    /// Writes a queued frame and what is already queued behind it (up to
+    /// `QUEUED_BATCH`), then flushes once: a burst leaves in a few writes,
+    /// not one per frame.
+    async fn on_frames(&mut self, first: Frame) -> Option<End> {
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(frame) = next.take() {
+            if let Some(text) = self.admit(frame)
+                && let Some(end) = self.write(text).await
+            {
+                return Some(end);
+            }
+            taken += 1;
+            if taken < QUEUED_BATCH {
+                next = self.rx.try_recv().ok();
+            }
+        }
+        self.flush().await
+    }
+
+    /// A queued frame's text, unless the replay seam or an unsubscribe
+    /// makes it stale.
+    fn admit(&mut self, frame: Frame) -> Option<Utf8Bytes> {
         match self.subs.get(&frame.topic) {
             Some(active) if frame.seq != 0 && frame.seq <= active.sent_up_to => return None,
             None => return None,
@@ -407,13 +437,31 @@ impl Connection {
         if frame.ends {
             self.subs.remove(&frame.topic);
         }
-        self.send(frame.text).await
+        Some(frame.text)
     }
 
-    /// Writes a frame; a slow signal interrupts a write the client does not take.
+    /// Writes a frame now.
     async fn send(&mut self, text: impl Into<Utf8Bytes>) -> Option<End> {
+        match self.write(text).await {
+            None => self.flush().await,
+            end => end,
+        }
+    }
+
+    /// Adds a frame to the socket's write buffer (written out once it holds
+    /// `WRITE_BATCH`); a slow signal interrupts a write the client does not
+    /// take.
+    async fn write(&mut self, text: impl Into<Utf8Bytes>) -> Option<End> {
         tokio::select! {
-            sent = self.socket.send(Message::Text(text.into())) => sent.err().map(|_| End::Gone),
+            fed = self.socket.feed(Message::Text(text.into())) => fed.err().map(|_| End::Gone),
+            _ = self.slow.notified() => Some(End::Slow),
+        }
+    }
+
+    /// Writes out what `write` buffered.
+    async fn flush(&mut self) -> Option<End> {
+        tokio::select! {
+            flushed = self.socket.flush() => flushed.err().map(|_| End::Gone),
             _ = self.slow.notified() => Some(End::Slow),
         }
     }
@@ -632,16 +680,15 @@ impl Connection {
                 .unwrap_or_default();
             for event in &page {
                 if let Some(end) = self
-                    .send(
-                        event_frame(&topic, event, &settings.timezone)
-                            .text
-                            .to_string(),
-                    )
+                    .write(event_frame(&topic, event, &settings.timezone).text)
                     .await
                 {
                     return Some(end);
                 }
                 last = event.seq;
+            }
+            if let Some(end) = self.flush().await {
+                return Some(end);
             }
             if page.len() < REPLAY_PAGE {
                 break;
