@@ -493,6 +493,34 @@ async fn shutdown_closes_sockets_with_1001() {
     assert_eq!(closed, Some(CloseCode::Away));
 }
 
+#[actix_rt::test]
+async fn a_frame_over_the_limit_closes_the_socket_with_1009_and_others_go_on() {
+    let w = world_with(|_| {}).await;
+    let mut big = connect(&w.app, None).await;
+    let mut other = connect(&w.app, None).await;
+    let padding = "x".repeat(booking_engine::http::ws::MAX_FRAME_BYTES + 1);
+    big.0
+        .send(Message::text(
+            json!({"type": "ping", "pad": padding}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match big.0.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(closed, Some(CloseCode::Size));
+    other.send(json!({"type": "ping"})).await;
+    assert_eq!(other.next().await["type"], "pong");
+}
+
 /// A token of the same user as `token` that expires `seconds` from now.
 fn expiring(w: &World, token: &str, seconds: u64) -> String {
     let tokens = w.app.state.accounts.tokens();
