@@ -60,6 +60,22 @@ impl Ws {
         }
     }
 
+    /// The code of the close frame the server sends next (within 10 s),
+    /// skipping other frames; None if the socket ends without one.
+    pub(crate) async fn close_code(&mut self) -> Option<CloseCode> {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match self.0.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                    Some(Ok(_)) => continue,
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("a close frame within 10 s")
+    }
+
     pub(crate) async fn subscribe(&mut self, frame: Value) -> Value {
         self.send(frame).await;
         let answer = self.next().await;
@@ -479,17 +495,7 @@ async fn shutdown_closes_sockets_with_1001() {
         .subscribe(json!({"type": "subscribe", "topic": w.bookings_topic()}))
         .await;
     w.app.shut_down();
-    let closed = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match staff.0.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let closed = staff.close_code().await;
     assert_eq!(closed, Some(CloseCode::Away));
 }
 
@@ -505,17 +511,7 @@ async fn a_frame_over_the_limit_closes_the_socket_with_1009_and_others_go_on() {
         ))
         .await
         .unwrap();
-    let closed = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match big.0.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let closed = big.close_code().await;
     assert_eq!(closed, Some(CloseCode::Size));
     other.send(json!({"type": "ping"})).await;
     assert_eq!(other.next().await["type"], "pong");
