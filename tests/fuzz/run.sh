@@ -56,10 +56,14 @@ for who in guest staff; do
     [ -n "${tokens[$who]}" ] || { echo "could not sign in as $who" >&2; exit 1; }
     echo "schemathesis as $who@demo.example, $EXAMPLES examples per operation"
     # The WebSocket upgrade and the backup stream are not request-response
-    # operations; their own tests cover them.
+    # operations; their own tests cover them. One worker: with two, the
+    # workers' threads parse hypothesis's lambda sources at once, and
+    # CPython 3.11.7 (this image's) can fail that with "AST constructor
+    # recursion depth mismatch" (CPython gh-106905, fixed in 3.11.8): an
+    # error of the fuzzer, not a finding (seen once in CI, 2026-12-03).
     schemathesis --config-file tests/fuzz/schemathesis.toml run "$base/api/v1/openapi.json" \
         -H "Authorization: Bearer ${tokens[$who]}" \
         --phases "$PHASES" --max-examples "$EXAMPLES" --checks "$checks" \
         --exclude-path /api/v1/ws --exclude-path /api/v1/admin/backup \
-        --generation-database none --workers 2 --seed 1 --warnings off
+        --generation-database none --workers 1 --seed 1 --warnings off
 done
