@@ -29,6 +29,12 @@ fn now() -> Timestamp {
     "2026-12-01T09:00:00+08:00".parse().unwrap()
 }
 
+/// An id as the engine makes them (a UUID), numbered: `kind` tells
+/// venues, bookings and users apart.
+fn engine_id(kind: u8, n: usize) -> String {
+    uuid::Uuid::from_u128(((kind as u128) << 120) | n as u128).to_string()
+}
+
 /// A venue able to take 1,000 bookings at a handful of starts.
 fn venue_settings() -> booking_engine::domain::VenueSettings {
     let mut s = demo::restaurant_settings(Vec::new());
@@ -53,7 +59,7 @@ fn fill(store: &Store, bookings: usize, tail: Option<usize>) {
             store.checkpoint().unwrap();
         }
         let (mut venue, created) = Venue::create(
-            VenueId::from(format!("venue-{v:07}").as_str()),
+            VenueId::from(engine_id(1, v).as_str()),
             venue_settings(),
             now(),
         )
@@ -71,8 +77,8 @@ fn fill(store: &Store, bookings: usize, tail: Option<usize>) {
                 channel: Default::default(),
                 service_id: None,
                 override_pacing: false,
-                id: BookingId::from(format!("b{v:07}-{i:04}").as_str()),
-                caller: Caller::user(format!("user-{}", i % 97).as_str()),
+                id: BookingId::from(engine_id(2, v * 1000 + i).as_str()),
+                caller: Caller::user(engine_id(3, i % 97).as_str()),
                 target: BookingTarget::Start {
                     start,
                     party_size: 2,

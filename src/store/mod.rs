@@ -163,20 +163,42 @@ const FORMAT_KEY: &[u8] = b"format";
 /// 6: the waitlist: entries, offers' holds, venues' waitlist settings.
 /// 7: bookings' invited friends.
 /// 8: reminders (venues' lead and WeChat template, bookings' due instant).
-pub const FORMAT: u64 = 8;
+/// 9: engine-chosen ids in 17 bytes rather than 36 (`domain::ids`); log
+///    appends padded to a page (`log`). Both read format 8 as it is, so a
+///    format 8 store is opened and stamped 9.
+pub const FORMAT: u64 = 9;
 
-/// Stamps a new store with `FORMAT`; refuses one of another layout.
+/// The formats this binary reads as they are, and stamps [`FORMAT`].
+const READS: &[u64] = &[8];
+
+/// Refuses a store of a layout this binary does not read, before its log
+/// is touched (opening the log cuts what it cannot read at the end).
+fn refuse_other_format(core: &Core) -> Result<(), StoreError> {
+    match core.format()? {
+        Some(found) if found != FORMAT && !READS.contains(&found) => {
+            Err(format_refused(format!("format {found}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn format_refused(found: String) -> StoreError {
+    StoreError::Engine(format!(
+        "this store's records are in {found}; this binary reads format {FORMAT}. \
+         Run the binary that wrote it, or start on an empty data directory"
+    ))
+}
+
+/// Stamps a new store, or one of a format read as it is, with `FORMAT`;
+/// refuses one of another layout.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {
-    let refuse = |found: String| {
-        StoreError::Engine(format!(
-            "this store's records are in {found}; this binary reads format {FORMAT}. \
-             Run the binary that wrote it, or start on an empty data directory"
-        ))
-    };
     match core.format()? {
         Some(FORMAT) => Ok(()),
-        Some(other) => Err(refuse(format!("format {other}"))),
-        None if fresh => {
+        Some(other) if !READS.contains(&other) => Err(format_refused(format!("format {other}"))),
+        None if !fresh => Err(format_refused(
+            "format 1 (before formats were numbered)".into(),
+        )),
+        _ => {
             core.kv.apply(&[Op::Put {
                 table: Table::Aux,
                 key: aux_key(META_SPACE, FORMAT_KEY),
@@ -184,7 +206,6 @@ fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {
             }])?;
             core.kv.sync()
         }
-        None => Err(refuse("format 1 (before formats were numbered)".into())),
     }
 }
 
@@ -381,6 +402,7 @@ impl Store {
             progress: Progress::default(),
         };
         let checkpoint = core.applied_lsn()?;
+        refuse_other_format(&core)?;
         let (mut log, tail) = Log::open(log_dir, checkpoint, options.faults)?;
         check_format(&core, checkpoint == 0 && tail.is_empty())?;
         let replayed = replay(&core, tail)?;
@@ -525,8 +547,28 @@ mod tests {
             // Reopening the store it stamped is fine.
             drop(open_store(kind, dir.path()).unwrap());
             set_format(kind, dir.path(), Some(FORMAT + 1));
+            // What this binary cannot read at the log's end stays there.
+            let segment = std::fs::read_dir(Store::log_path(dir.path()))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
+            let mut bytes = std::fs::read(&segment).unwrap();
+            bytes.extend_from_slice(&[9; 5]);
+            std::fs::write(&segment, &bytes).unwrap();
             let err = open_store(kind, dir.path()).err().unwrap();
             assert!(err.contains(&format!("format {}", FORMAT + 1)), "{err}");
+            assert_eq!(std::fs::read(&segment).unwrap(), bytes);
+            // Format 8 reads as it is, and is stamped with this one.
+            set_format(kind, dir.path(), Some(8));
+            drop(open_store(kind, dir.path()).unwrap());
+            assert_eq!(
+                open_engine(kind, dir.path())
+                    .get(Table::Aux, &aux_key(META_SPACE, FORMAT_KEY))
+                    .unwrap(),
+                Some(FORMAT.to_be_bytes().to_vec())
+            );
             // No format on an empty store: stamped now. On a store with data
             // (a checkpoint taken): written before formats were numbered.
             set_format(kind, dir.path(), None);
