@@ -135,8 +135,7 @@ impl StoredVenue {
             .into_iter()
             .filter(|e| e.resident_after(cutoff))
             .collect();
-        Venue::restore(id, self.settings, self.seq, bookings, holds)
-            .with_guests(guests)
+        Venue::restore_with_guests(id, self.settings, self.seq, bookings, holds, guests)
             .with_entries(entries)
     }
 }

@@ -3,6 +3,13 @@
 //! checkpoint is an empty commit with `Durability::Immediate`, which makes
 //! every earlier one durable with one fsync. After a crash redb comes back
 //! at the last checkpoint, and the log replays the rest.
+//!
+//! Checkpoints commit with quick-repair: redb saves its allocator state
+//! with them and commits in two phases, so that opening after a crash
+//! loads that state instead of walking and checksumming the whole file.
+//! Profiled on a store of 1,000,000 bookings (`cargo bench --bench
+//! footprint -- recovery`), the walk was about two thirds of the open; a
+//! checkpoint's second fsync, every few seconds, is the price.
 
 use std::path::Path;
 
@@ -44,7 +51,8 @@ impl RedbEngine {
 
     /// Creates every table once so that reads never meet a missing one.
     fn with_tables(db: Database) -> Result<Self, StoreError> {
-        let txn = db.begin_write().map_err(|e| err("begin")(e.into()))?;
+        let mut txn = db.begin_write().map_err(|e| err("begin")(e.into()))?;
+        txn.set_quick_repair(true);
         for table in Table::ALL {
             txn.open_table(def(table))
                 .map_err(|e| err("create table")(e.into()))?;
@@ -106,7 +114,8 @@ impl KvEngine for RedbEngine {
     }
 
     fn sync(&self) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| err("begin")(e.into()))?;
+        let mut txn = self.db.begin_write().map_err(|e| err("begin")(e.into()))?;
+        txn.set_quick_repair(true);
         txn.commit().map_err(|e| err("commit")(e.into()))
     }
 

@@ -7,16 +7,10 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::Venue;
-use crate::domain::guests::{GuestBook, GuestSummary};
+use crate::domain::guests::GuestSummary;
 use crate::domain::{Caller, DomainError};
 
 impl Venue {
-    /// The guest book of a venue restored from only part of its history
-    /// (finished bookings that left memory): the book of the whole.
-    pub fn with_guests(self, guests: GuestBook) -> Self {
-        Self { guests, ..self }
-    }
-
     /// Every guest of the venue with their history (staff and admin).
     pub fn guests(
         &self,

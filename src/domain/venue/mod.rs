@@ -120,6 +120,20 @@ impl Venue {
         bookings: Vec<Booking>,
         holds: Vec<Hold>,
     ) -> Venue {
+        let guests = GuestBook::from_history(&bookings);
+        Self::restore_with_guests(id, settings, seq, bookings, holds, guests)
+    }
+
+    /// [`Venue::restore`] with a guest book the caller built, from more
+    /// history than the bookings kept in memory (the store's).
+    pub fn restore_with_guests(
+        id: VenueId,
+        settings: VenueSettings,
+        seq: u64,
+        bookings: Vec<Booking>,
+        holds: Vec<Hold>,
+        guests: GuestBook,
+    ) -> Venue {
         let mut venue = Venue {
             id,
             layout: Layout::new(&settings),
@@ -131,7 +145,7 @@ impl Venue {
             finished: BTreeSet::new(),
             retain: DEFAULT_RETAIN,
             next_claim: 0,
-            guests: GuestBook::default(),
+            guests,
             entries: HashMap::new(),
             waiting: BTreeSet::new(),
             windows: BTreeSet::new(),
@@ -139,7 +153,6 @@ impl Venue {
             offer_seconds: None,
             reminders: BTreeSet::new(),
         };
-        venue.guests = GuestBook::from_history(&bookings);
         for booking in bookings {
             let claim = if booking.status.takes_capacity() {
                 venue.claim_stored(
