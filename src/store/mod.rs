@@ -188,12 +188,12 @@ fn format_refused(found: String) -> StoreError {
     ))
 }
 
-/// Stamps a new store, or one of a format read as it is, with `FORMAT`;
-/// refuses one of another layout.
+/// After [`refuse_other_format`] and the log's open: stamps a new store,
+/// or one of a format read as it is, with `FORMAT`; refuses a store with
+/// records and no format.
 fn check_format(core: &Core, fresh: bool) -> Result<(), StoreError> {
     match core.format()? {
         Some(FORMAT) => Ok(()),
-        Some(other) if !READS.contains(&other) => Err(format_refused(format!("format {other}"))),
         None if !fresh => Err(format_refused(
             "format 1 (before formats were numbered)".into(),
         )),
