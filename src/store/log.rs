@@ -160,10 +160,7 @@ impl Log {
         let lsn = self.next_lsn;
         let payload = postcard::to_stdvec(&BatchRef { lsn, commits })
             .map_err(|e| StoreError::Engine(format!("log: encode: {e}")))?;
-        let mut record = Vec::with_capacity(HEADER + payload.len() + PAGE as usize);
-        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        record.extend_from_slice(&payload);
+        let mut record = framed(&payload);
         pad_to_page(self.len, &mut record);
         self.dirty = true;
         self.file.write_all(&record).map_err(io("write"))?;
@@ -232,6 +229,16 @@ impl Log {
         self.len = 0;
         Ok(())
     }
+}
+
+/// A payload as a record: its length, its CRC-32, the payload (with room
+/// for the padding that follows it).
+fn framed(payload: &[u8]) -> Vec<u8> {
+    let mut record = Vec::with_capacity(HEADER + payload.len() + PAGE as usize);
+    record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    record.extend_from_slice(payload);
+    record
 }
 
 /// Appends to `record` (to be written at `offset`) the padding record that
@@ -436,30 +443,22 @@ mod tests {
     fn a_log_written_without_padding_still_reads_and_a_torn_padding_is_cut() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(segment_name(1));
-        let mut bytes = Vec::new();
-        for lsn in 1..=2 {
+        // A record as written before padding: framed, nothing after it.
+        let unpadded_record = |lsn: u64| {
             let commits = [commit(lsn as u8)];
-            let payload = postcard::to_stdvec(&BatchRef {
-                lsn,
-                commits: &commits,
-            })
-            .unwrap();
-            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-            bytes.extend_from_slice(&payload);
-        }
+            framed(
+                &postcard::to_stdvec(&BatchRef {
+                    lsn,
+                    commits: &commits,
+                })
+                .unwrap(),
+            )
+        };
+        let mut bytes = unpadded_record(1);
+        bytes.extend(unpadded_record(2));
         let unpadded = bytes.len() as u64;
         // A third record whose padding was cut short by a kill.
-        let commits = [commit(3)];
-        let payload = postcard::to_stdvec(&BatchRef {
-            lsn: 3,
-            commits: &commits,
-        })
-        .unwrap();
-        let mut third = Vec::new();
-        third.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        third.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        third.extend_from_slice(&payload);
+        let mut third = unpadded_record(3);
         let whole = unpadded + third.len() as u64;
         pad_to_page(unpadded, &mut third);
         bytes.extend_from_slice(&third[..third.len() - 5]);
